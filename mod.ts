@@ -1,0 +1,28 @@
+/**
+ * bpfview: read eBPF and perf event data in place and decode it with BTF.
+ *
+ * The BTF reader is pure TypeScript and needs no permissions beyond
+ * `--allow-read` for the files it reads:
+ *
+ * ```ts
+ * import { Kind, loadBtf } from "@bpfview/bpfview";
+ * const btf = loadBtf(); // /sys/kernel/btf/vmlinux
+ * const task = btf.get("task_struct", Kind.STRUCT);
+ * console.log(task.id, task.name);
+ * ```
+ *
+ * @module
+ */
+
+export { BtfError } from "./btf/error.ts";
+export { Kind, KIND_NAMES, kindFromName, type KindNumber } from "./btf/kinds.ts";
+export type * from "./btf/types.ts";
+export { type ElfSection, findElfSection, isElf } from "./btf/elf.ts";
+export {
+  Btf,
+  BTF_MAGIC,
+  KERNEL_BTF_PATH,
+  loadBtf,
+  parseBtf,
+  type ParseOptions,
+} from "./btf/parse.ts";
