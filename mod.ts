@@ -26,3 +26,19 @@ export {
   parseBtf,
   type ParseOptions,
 } from "./btf/parse.ts";
+export {
+  alignOf,
+  closure,
+  declaration,
+  describe,
+  type Field,
+  fieldsOf,
+  layoutOf,
+  type LayoutRow,
+  MAX_DEPTH,
+  memberOffset,
+  references,
+  resolveType,
+  sizeOf,
+  skipQualifiers,
+} from "./btf/layout.ts";

@@ -1,0 +1,519 @@
+/**
+ * Sizes, alignments and member offsets of BTF types, and the chains of
+ * typedefs and qualifiers between a name and the type it stands for. Every
+ * walk is bounded, so cyclic BTF gives a {@link BtfError} rather than a hang
+ * or a stack overflow.
+ *
+ * @module
+ */
+
+import { BtfError } from "./error.ts";
+import { Kind, KIND_NAMES } from "./kinds.ts";
+import type { Btf } from "./parse.ts";
+import type { Member, Type } from "./types.ts";
+
+/** How many typedefs, qualifiers, arrays or nested structs a walk follows before calling it a cycle. */
+export const MAX_DEPTH = 64;
+
+function tooDeep(btf: Btf, start: number, what: string): BtfError {
+  return new BtfError(
+    `expected a ${what} chain from type ${start} (${KIND_NAMES[btf.kindOf(start)]} '${
+      btf.nameOf(start)
+    }') shorter than ${MAX_DEPTH}, found a longer one or a cycle`,
+  );
+}
+
+/**
+ * Follows typedefs, `const`, `volatile`, `restrict` and type tags to the
+ * type they stand for. Returns 0 for `void`.
+ *
+ * @example
+ * ```ts
+ * import { loadBtf, resolveType } from "@bpfview/bpfview";
+ * const btf = loadBtf();
+ * const id = resolveType(btf, btf.get("pid_t").id); // the `int` type
+ * ```
+ */
+export function resolveType(btf: Btf, id: number): number {
+  const start = id;
+  for (let depth = 0; depth <= MAX_DEPTH; depth++) {
+    switch (btf.kindOf(id)) {
+      case Kind.TYPEDEF:
+      case Kind.CONST:
+      case Kind.VOLATILE:
+      case Kind.RESTRICT:
+      case Kind.TYPE_TAG:
+        id = (btf.type(id) as { type: number }).type;
+        break;
+      default:
+        return id;
+    }
+  }
+  throw tooDeep(btf, start, "typedef/qualifier");
+}
+
+/**
+ * Follows only `const`, `volatile`, `restrict` and type tags (not typedefs).
+ *
+ * @example
+ * ```ts
+ * import { loadBtf, skipQualifiers } from "@bpfview/bpfview";
+ * const btf = loadBtf();
+ * skipQualifiers(btf, 1);
+ * ```
+ */
+export function skipQualifiers(btf: Btf, id: number): number {
+  const start = id;
+  for (let depth = 0; depth <= MAX_DEPTH; depth++) {
+    switch (btf.kindOf(id)) {
+      case Kind.CONST:
+      case Kind.VOLATILE:
+      case Kind.RESTRICT:
+      case Kind.TYPE_TAG:
+        id = (btf.type(id) as { type: number }).type;
+        break;
+      default:
+        return id;
+    }
+  }
+  throw tooDeep(btf, start, "qualifier");
+}
+
+/**
+ * Size in bytes of type `id` (`sizeof` in C). Throws {@link BtfError} for
+ * types without a size (void, functions, forward declarations) and for
+ * cycles or sizes past 2^32.
+ *
+ * @example
+ * ```ts
+ * import { loadBtf, sizeOf } from "@bpfview/bpfview";
+ * const btf = loadBtf();
+ * console.log(sizeOf(btf, btf.get("task_struct").id));
+ * ```
+ */
+export function sizeOf(btf: Btf, id: number): number {
+  const start = id;
+  let mult = 1;
+  for (let depth = 0; depth <= MAX_DEPTH; depth++) {
+    const t = id === 0 ? undefined : btf.type(id);
+    let size: number;
+    switch (t?.kind) {
+      case Kind.INT:
+      case Kind.STRUCT:
+      case Kind.UNION:
+      case Kind.ENUM:
+      case Kind.ENUM64:
+      case Kind.FLOAT:
+      case Kind.DATASEC:
+        size = t.size;
+        break;
+      case Kind.PTR:
+        size = btf.pointerSize;
+        break;
+      case Kind.TYPEDEF:
+      case Kind.CONST:
+      case Kind.VOLATILE:
+      case Kind.RESTRICT:
+      case Kind.TYPE_TAG:
+      case Kind.VAR:
+        id = t.type;
+        continue;
+      case Kind.ARRAY:
+        mult *= t.nelems;
+        if (mult > 0xffffffff) {
+          throw new BtfError(`expected array type ${start} to fit in 2^32 bytes, found more`);
+        }
+        id = t.type;
+        continue;
+      default:
+        throw new BtfError(
+          `expected a sized type for id ${start}, found ${
+            id === 0 ? "void" : `${KIND_NAMES[t!.kind]} (type ${id})`
+          }`,
+        );
+    }
+    const total = size * mult;
+    if (total > 0xffffffff) {
+      throw new BtfError(`expected type ${start} to fit in 2^32 bytes, found ${total}`);
+    }
+    return total;
+  }
+  throw tooDeep(btf, start, "typedef/array");
+}
+
+/**
+ * Alignment in bytes of type `id`, as the compiler would lay it out; 1 for
+ * packed structs (members not at their natural alignment).
+ *
+ * @example
+ * ```ts
+ * import { alignOf, loadBtf } from "@bpfview/bpfview";
+ * const btf = loadBtf();
+ * console.log(alignOf(btf, btf.get("u64").id)); // 8
+ * ```
+ */
+export function alignOf(btf: Btf, id: number): number {
+  return align(btf, id, 0, id);
+}
+
+function align(btf: Btf, id: number, depth: number, start: number): number {
+  if (depth > MAX_DEPTH) throw tooDeep(btf, start, "nested type");
+  const t = id === 0 ? undefined : btf.type(id);
+  switch (t?.kind) {
+    case Kind.INT:
+    case Kind.ENUM:
+    case Kind.ENUM64:
+    case Kind.FLOAT:
+      // As libbpf: natural alignment capped at the pointer size.
+      return Math.max(1, Math.min(t.size, btf.pointerSize));
+    case Kind.PTR:
+      return btf.pointerSize;
+    case Kind.TYPEDEF:
+    case Kind.CONST:
+    case Kind.VOLATILE:
+    case Kind.RESTRICT:
+    case Kind.TYPE_TAG:
+    case Kind.ARRAY:
+      return align(btf, t.type, depth + 1, start);
+    case Kind.STRUCT:
+    case Kind.UNION: {
+      let max = 1;
+      for (const m of t.members) {
+        const a = align(btf, m.type, depth + 1, start);
+        if (a > max) max = a;
+        // A member off its natural alignment means the struct is packed.
+        if (m.bitfieldSize === 0 && m.bitOffset % (8 * a) !== 0) return 1;
+      }
+      if (t.size % max !== 0) return 1;
+      return max;
+    }
+    default:
+      throw new BtfError(
+        `expected a type with an alignment for id ${start}, found ${
+          id === 0 ? "void" : KIND_NAMES[t!.kind]
+        }`,
+      );
+  }
+}
+
+/**
+ * One field of a struct or union as C code reaches it: members of anonymous
+ * nested structs and unions are flattened into their parent, with offsets
+ * relative to the outermost type.
+ *
+ * @example
+ * ```ts
+ * import type { Field } from "@bpfview/bpfview";
+ * const where = (f: Field) => `${f.name} @ ${f.offset}`;
+ * ```
+ */
+export interface Field {
+  /** Member name (never empty: anonymous members are flattened). */
+  readonly name: string;
+  /** The member's type id (unresolved: may be a typedef). */
+  readonly type: number;
+  /** Bit offset from the start of the outermost type. */
+  readonly bitOffset: number;
+  /** Byte offset (`bitOffset >> 3`). */
+  readonly offset: number;
+  /** Bitfield width in bits, 0 if not a bitfield. */
+  readonly bitfieldSize: number;
+  /** How many anonymous members were passed through (0 for direct members). */
+  readonly depth: number;
+}
+
+/**
+ * The fields of struct or union `id` (typedefs and qualifiers resolved
+ * first), with anonymous struct/union members flattened as C does.
+ *
+ * @example
+ * ```ts
+ * import { fieldsOf, loadBtf } from "@bpfview/bpfview";
+ * const btf = loadBtf();
+ * for (const f of fieldsOf(btf, btf.get("sk_buff").id)) console.log(f.name, f.offset);
+ * ```
+ */
+export function fieldsOf(btf: Btf, id: number): Field[] {
+  const t = btf.type(resolveType(btf, id));
+  if (t.kind !== Kind.STRUCT && t.kind !== Kind.UNION) {
+    throw new BtfError(
+      `expected a struct or union for type ${id}, found ${KIND_NAMES[t.kind]} '${t.name}'`,
+    );
+  }
+  const out: Field[] = [];
+  collect(btf, t.members, 0, 0, out, id);
+  return out;
+}
+
+function collect(
+  btf: Btf,
+  members: readonly Member[],
+  base: number,
+  depth: number,
+  out: Field[],
+  start: number,
+): void {
+  if (depth > MAX_DEPTH) throw tooDeep(btf, start, "anonymous member");
+  for (const m of members) {
+    const bitOffset = base + m.bitOffset;
+    if (m.name === "") {
+      const r = btf.type(resolveType(btf, m.type));
+      if (r.kind === Kind.STRUCT || r.kind === Kind.UNION) {
+        collect(btf, r.members, bitOffset, depth + 1, out, start);
+        continue;
+      }
+      // An unnamed bitfield is padding: skip it.
+      continue;
+    }
+    out.push({
+      name: m.name,
+      type: m.type,
+      bitOffset,
+      offset: bitOffset >>> 3,
+      bitfieldSize: m.bitfieldSize,
+      depth,
+    });
+  }
+}
+
+/**
+ * The member `path` (dot-separated, through nested and anonymous members)
+ * of struct/union `id`: its type and its offset in bits from the start of
+ * `id`.
+ *
+ * @example
+ * ```ts
+ * import { loadBtf, memberOffset } from "@bpfview/bpfview";
+ * const btf = loadBtf();
+ * console.log(memberOffset(btf, btf.get("task_struct").id, "se.vruntime").bitOffset / 8);
+ * ```
+ */
+export function memberOffset(
+  btf: Btf,
+  id: number,
+  path: string,
+): { type: number; bitOffset: number; bitfieldSize: number } {
+  let type = id, bitOffset = 0, bitfieldSize = 0;
+  for (const part of path.split(".")) {
+    const f = fieldsOf(btf, type).find((x) => x.name === part);
+    if (!f) {
+      throw new BtfError(`expected a member "${part}" in ${describe(btf, type)}, found none`);
+    }
+    type = f.type;
+    bitOffset += f.bitOffset;
+    bitfieldSize = f.bitfieldSize;
+  }
+  return { type, bitOffset, bitfieldSize };
+}
+
+/**
+ * A C declaration of `name` with type `id`: `char comm[16]`,
+ * `struct list_head *next`, `void (*fn)(int, long)`. With an empty name,
+ * the C type name (`struct task_struct *`). Anonymous structs print as
+ * `struct {...}`.
+ *
+ * @example
+ * ```ts
+ * import { declaration, loadBtf } from "@bpfview/bpfview";
+ * const btf = loadBtf();
+ * console.log(declaration(btf, btf.get("task_struct").id, "t")); // "struct task_struct t"
+ * ```
+ */
+export function declaration(btf: Btf, id: number, name = ""): string {
+  let decl = name;
+  let depth = 0;
+  for (;;) {
+    if (++depth > MAX_DEPTH) throw tooDeep(btf, id, "declarator");
+    if (id === 0) return join("void", decl);
+    const t: Type = btf.type(id);
+    switch (t.kind) {
+      case Kind.PTR:
+        decl = "*" + decl;
+        id = t.type;
+        continue;
+      case Kind.CONST:
+      case Kind.VOLATILE:
+      case Kind.RESTRICT: {
+        const q = t.kind === Kind.CONST
+          ? "const"
+          : t.kind === Kind.VOLATILE
+          ? "volatile"
+          : "restrict";
+        // Qualifier on a pointer binds after the star; on a base type it leads.
+        const inner = btf.kindOf(t.type);
+        if (inner === Kind.PTR) decl = q + (decl ? " " + decl : "");
+        else return q + " " + declaration(btf, t.type, decl);
+        id = t.type;
+        continue;
+      }
+      case Kind.TYPE_TAG:
+        id = t.type;
+        continue;
+      case Kind.ARRAY:
+        if (decl.startsWith("*")) decl = `(${decl})`;
+        decl = `${decl}[${t.nelems}]`;
+        id = t.type;
+        continue;
+      case Kind.FUNC_PROTO: {
+        if (decl.startsWith("*")) decl = `(${decl})`;
+        const params = t.params.map((p) =>
+          p.type === 0 && p.name === "" ? "..." : declaration(btf, p.type, "")
+        );
+        decl = `${decl}(${params.length ? params.join(", ") : "void"})`;
+        id = t.type;
+        continue;
+      }
+      default:
+        return join(describe(btf, id), decl);
+    }
+  }
+}
+
+function join(base: string, decl: string): string {
+  if (!decl) return base;
+  return decl.startsWith("[") ? base + decl : `${base} ${decl}`;
+}
+
+/**
+ * Short C-style name of a type: `struct task_struct`, `int`, `enum {...}`.
+ *
+ * @example
+ * ```ts
+ * import { describe, loadBtf } from "@bpfview/bpfview";
+ * const btf = loadBtf();
+ * console.log(describe(btf, btf.get("task_struct").id));
+ * ```
+ */
+export function describe(btf: Btf, id: number): string {
+  if (id === 0) return "void";
+  const kind = btf.kindOf(id);
+  const name = btf.nameOf(id);
+  switch (kind) {
+    case Kind.STRUCT:
+      return name ? `struct ${name}` : "struct {...}";
+    case Kind.UNION:
+      return name ? `union ${name}` : "union {...}";
+    case Kind.ENUM:
+    case Kind.ENUM64:
+      return name ? `enum ${name}` : "enum {...}";
+    case Kind.FWD:
+      return `${(btf.type(id) as { union: boolean }).union ? "union" : "struct"} ${name}`;
+    default:
+      return name || `(anon ${KIND_NAMES[kind]})`;
+  }
+}
+
+/**
+ * One row of a layout table (see {@link layoutOf}).
+ *
+ * @example
+ * ```ts
+ * import type { LayoutRow } from "@bpfview/bpfview";
+ * const line = (r: LayoutRow) => `${r.member} ${r.offset} ${r.size}`;
+ * ```
+ */
+export interface LayoutRow {
+  /** Member path: anonymous members are flattened, nesting shown by `depth`. */
+  readonly member: string;
+  /** Byte offset from the start of the type. */
+  readonly offset: number;
+  /** Size in bytes (of the storage unit for bitfields). */
+  readonly size: number;
+  /** Bit offset within the byte for bitfields, else 0. */
+  readonly bitOffset: number;
+  /** Bitfield width, 0 if not a bitfield. */
+  readonly bits: number;
+  /** C type of the member. */
+  readonly type: string;
+  /** Nesting depth through anonymous members. */
+  readonly depth: number;
+}
+
+/**
+ * The layout of a struct or union as a table: one row per field, with
+ * anonymous members flattened.
+ *
+ * @example
+ * ```ts
+ * import { layoutOf, loadBtf } from "@bpfview/bpfview";
+ * const btf = loadBtf();
+ * for (const r of layoutOf(btf, btf.get("list_head").id)) console.log(r.member, r.offset, r.size);
+ * ```
+ */
+export function layoutOf(btf: Btf, id: number): LayoutRow[] {
+  return fieldsOf(btf, id).map((f) => {
+    let size = 0;
+    try {
+      size = sizeOf(btf, f.type);
+    } catch (e) {
+      if (!(e instanceof BtfError)) throw e;
+    }
+    return {
+      member: f.name,
+      offset: f.offset,
+      size,
+      bitOffset: f.bitfieldSize ? f.bitOffset & 7 : 0,
+      bits: f.bitfieldSize,
+      type: declaration(btf, f.type),
+      depth: f.depth,
+    };
+  });
+}
+
+/**
+ * The given types and every type they refer to, transitively, in id order.
+ *
+ * @example
+ * ```ts
+ * import { closure, loadBtf } from "@bpfview/bpfview";
+ * const btf = loadBtf();
+ * console.log(closure(btf, [btf.get("list_head").id]));
+ * ```
+ */
+export function closure(btf: Btf, ids: Iterable<number>): number[] {
+  const seen = new Set<number>();
+  const stack = [...ids];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (id === 0 || seen.has(id)) continue;
+    seen.add(id);
+    for (const r of references(btf.type(id))) if (!seen.has(r)) stack.push(r);
+  }
+  return [...seen].sort((a, b) => a - b);
+}
+
+/**
+ * The type ids a type refers to directly.
+ *
+ * @example
+ * ```ts
+ * import { loadBtf, references } from "@bpfview/bpfview";
+ * const btf = loadBtf();
+ * console.log(references(btf.get("list_head")));
+ * ```
+ */
+export function references(t: Type): number[] {
+  switch (t.kind) {
+    case Kind.STRUCT:
+    case Kind.UNION:
+      return t.members.map((m) => m.type);
+    case Kind.FUNC_PROTO:
+      return [t.type, ...t.params.map((p) => p.type)];
+    case Kind.ARRAY:
+      return [t.type, t.indexType];
+    case Kind.DATASEC:
+      return t.vars.map((v) => v.type);
+    case Kind.PTR:
+    case Kind.TYPEDEF:
+    case Kind.CONST:
+    case Kind.VOLATILE:
+    case Kind.RESTRICT:
+    case Kind.TYPE_TAG:
+    case Kind.FUNC:
+    case Kind.VAR:
+    case Kind.DECL_TAG:
+      return [t.type];
+    default:
+      return [];
+  }
+}
