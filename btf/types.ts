@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Kind } from "./kinds.ts";
+import type { Kind } from "./kinds.ts";
 
 /**
  * Fields every type has.
