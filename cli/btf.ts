@@ -1,0 +1,99 @@
+/**
+ * The `btf dump` and `btf layout` commands.
+ *
+ * @module
+ */
+
+import {
+  type Btf,
+  BtfError,
+  closure,
+  Kind,
+  layoutOf,
+  loadBtf,
+  resolveType,
+  sizeOf,
+} from "../mod.ts";
+import { alignOf } from "../btf/layout.ts";
+import { dumpRaw } from "../btf/dump_raw.ts";
+import { dumpJson } from "../btf/dump_json.ts";
+import { dumpC } from "../btf/dump_c.ts";
+import { writeOut } from "./output.ts";
+
+/** Where to read BTF from: a file (raw or ELF) and an optional base for split BTF. */
+export interface BtfSource {
+  /** BTF file; default the kernel's. */
+  file?: string;
+  /** Base BTF file for split BTF. */
+  base?: string;
+}
+
+/** Opens the BTF the options name. */
+export function openBtf(o: BtfSource): Btf {
+  return loadBtf(o.file, o.base ? { base: o.base } : {});
+}
+
+/** All ids of types named `name`, complete types first; throws if none. */
+export function idsByName(btf: Btf, name: string): number[] {
+  const ids = btf.findIds(name);
+  if (ids.length === 0) throw new BtfError(`expected a type named "${name}", found none`);
+  const full = ids.filter((id) => btf.kindOf(id) !== Kind.FWD);
+  return full.length ? full : ids;
+}
+
+/** `btf dump`: writes the dump to stdout. */
+export function runDump(
+  o: BtfSource & { format: "raw" | "c" | "json"; types: readonly string[] },
+): number {
+  const btf = openBtf(o);
+  const roots = o.types.flatMap((name) => idsByName(btf, name));
+  const ids = roots.length ? closure(btf, roots).filter((id) => id >= btf.startId) : undefined;
+  switch (o.format) {
+    case "raw":
+      writeOut(dumpRaw(btf, { ids }));
+      break;
+    case "c":
+      writeOut(dumpC(btf, { ids: roots.length ? roots : undefined }));
+      break;
+    case "json": {
+      const lines = dumpJson(btf, { ids }).map((t) => JSON.stringify(t));
+      writeOut(lines.join("\n") + (lines.length ? "\n" : ""));
+      break;
+    }
+  }
+  return 0;
+}
+
+/** `btf layout`: a table (or JSON) of a struct's members. */
+export function runLayout(o: BtfSource & { type: string; json: boolean }): number {
+  const btf = openBtf(o);
+  const id = idsByName(btf, o.type)[0];
+  const rid = resolveType(btf, id);
+  const kind = btf.kindOf(rid);
+  if (kind !== Kind.STRUCT && kind !== Kind.UNION) {
+    throw new BtfError(`expected "${o.type}" to be a struct or union, found kind ${kind}`);
+  }
+  const rows = layoutOf(btf, rid);
+  const size = sizeOf(btf, rid), align = alignOf(btf, rid);
+  if (o.json) {
+    writeOut(JSON.stringify({ type: o.type, id: rid, size, align, members: rows }) + "\n");
+    return 0;
+  }
+  const table = [["MEMBER", "OFFSET", "SIZE", "BITS", "TYPE"]];
+  for (const r of rows) {
+    table.push([
+      "  ".repeat(r.depth) + r.member,
+      r.bits ? `${r.offset}:${r.bitOffset}` : String(r.offset),
+      String(r.size),
+      r.bits ? String(r.bits) : "",
+      r.type,
+    ]);
+  }
+  const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
+  const text = table.map((row) =>
+    row.map((cell, c) => c === row.length - 1 ? cell : cell.padEnd(widths[c])).join("  ")
+      .trimEnd()
+  );
+  writeOut(`${o.type}: size ${size}, align ${align}\n${text.join("\n")}\n`);
+  return 0;
+}
