@@ -1,0 +1,319 @@
+/**
+ * A small BTF blob encoder for tests: build types one call at a time, get
+ * back the ids they receive, and write a raw BTF blob (what
+ * `/sys/kernel/btf/vmlinux` holds) with `build()`. With `{ base }` it
+ * writes split BTF whose ids and string offsets continue the base's.
+ *
+ * Nothing here validates: hostile blobs are the point. `raw()` appends any
+ * words as one "type", and `build({ header })` overrides header fields.
+ *
+ * @module
+ */
+
+import type { Btf } from "../btf/parse.ts";
+import { Kind } from "../btf/kinds.ts";
+
+/** A struct or union member for {@link BtfBuilder.struct}. */
+export interface BuilderMember {
+  name: string;
+  type: number;
+  bitOffset: number;
+  bitfieldSize?: number;
+}
+
+/** Header fields {@link BtfBuilder.build} can override. */
+export interface BuilderHeader {
+  magic: number;
+  version: number;
+  flags: number;
+  hdrLen: number;
+  typeOff: number;
+  typeLen: number;
+  strOff: number;
+  strLen: number;
+}
+
+const HEADER_LEN = 24;
+
+/**
+ * Encodes BTF types into a blob.
+ *
+ * @example
+ * ```ts
+ * const b = new BtfBuilder();
+ * const int = b.int("int", 4, { signed: true });
+ * const s = b.struct("pair", 8, [
+ *   { name: "a", type: int, bitOffset: 0 },
+ *   { name: "b", type: int, bitOffset: 32 },
+ * ]);
+ * const blob = b.build(); // parseBtf(blob).type(s).name === "pair"
+ * ```
+ */
+export class BtfBuilder {
+  readonly base: Btf | undefined;
+  readonly littleEndian: boolean;
+  /** Id the next type gets. */
+  nextId: number;
+  readonly #startStr: number;
+  readonly #types: number[][] = [];
+  readonly #strs = new Map<string, number>();
+  readonly #strBytes: number[] = [];
+  #baseStrs: Map<string, number> | undefined;
+  readonly #enc = new TextEncoder();
+
+  constructor(opts: { base?: Btf; littleEndian?: boolean } = {}) {
+    this.base = opts.base;
+    this.littleEndian = opts.littleEndian ?? opts.base?.littleEndian ?? true;
+    this.nextId = opts.base ? opts.base.count : 1;
+    this.#startStr = opts.base ? opts.base.startStr + opts.base.stringsLength : 0;
+    // A base blob's string section starts with the empty string; split BTF
+    // reuses the base's offset 0 for "".
+    if (!opts.base) this.#append("");
+    else this.#strs.set("", 0);
+  }
+
+  /** Total string bytes written so far (this blob only). */
+  get stringsLength(): number {
+    return this.#strBytes.length;
+  }
+
+  #append(s: string): number {
+    const off = this.#startStr + this.#strBytes.length;
+    for (const b of this.#enc.encode(s)) this.#strBytes.push(b);
+    this.#strBytes.push(0);
+    this.#strs.set(s, off);
+    return off;
+  }
+
+  /** Strings of the base chain, by value (first occurrence wins). */
+  #baseStrings(): Map<string, number> {
+    if (this.#baseStrs) return this.#baseStrs;
+    const m = new Map<string, number>();
+    const chain: Btf[] = [];
+    for (let b = this.base; b; b = b.base) chain.unshift(b);
+    const dec = new TextDecoder();
+    for (const b of chain) {
+      const bytes = b.bytes;
+      const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const hdrLen = dv.getUint32(4, b.littleEndian);
+      const strOff = dv.getUint32(16, b.littleEndian);
+      const strLen = dv.getUint32(20, b.littleEndian);
+      const from = hdrLen + strOff, to = from + strLen;
+      let k = from;
+      while (k < to) {
+        let e = k;
+        while (e < to && bytes[e] !== 0) e++;
+        const s = dec.decode(bytes.subarray(k, e));
+        if (!m.has(s)) m.set(s, b.startStr + k - from);
+        k = e + 1;
+      }
+    }
+    return this.#baseStrs = m;
+  }
+
+  /**
+   * Adds a string (deduplicated, also against the base's strings) and
+   * returns its global offset.
+   */
+  str(s: string): number {
+    const have = this.#strs.get(s);
+    if (have !== undefined) return have;
+    if (this.base) {
+      const b = this.#baseStrings().get(s);
+      if (b !== undefined) {
+        this.#strs.set(s, b);
+        return b;
+      }
+    }
+    return this.#append(s);
+  }
+
+  #add(words: number[]): number {
+    this.#types.push(words);
+    return this.nextId++;
+  }
+
+  #hdr(name: string, kind: number, vlen: number, kflag: boolean, sizeOrType: number): number[] {
+    const info = ((kflag ? 1 : 0) << 31 | (kind & 0x1f) << 24 | (vlen & 0xffff)) >>> 0;
+    return [this.str(name), info, sizeOrType >>> 0];
+  }
+
+  /** `BTF_KIND_INT`; `bits` defaults to `size * 8`. */
+  int(
+    name: string,
+    size: number,
+    o: { signed?: boolean; char?: boolean; bool?: boolean; bitOffset?: number; bits?: number } = {},
+  ): number {
+    const enc = (o.signed ? 1 : 0) | (o.char ? 2 : 0) | (o.bool ? 4 : 0);
+    const extra =
+      ((enc << 24) | ((o.bitOffset ?? 0) & 0xff) << 16 | ((o.bits ?? size * 8) & 0xff)) >>>
+      0;
+    return this.#add([...this.#hdr(name, Kind.INT, 0, false, size), extra]);
+  }
+
+  /** `BTF_KIND_PTR` to `type`. */
+  ptr(type: number): number {
+    return this.#add(this.#hdr("", Kind.PTR, 0, false, type));
+  }
+
+  /** `BTF_KIND_ARRAY` of `nelems` elements of `elem`, indexed by `index`. */
+  array(elem: number, index: number, nelems: number): number {
+    return this.#add([
+      ...this.#hdr("", Kind.ARRAY, 0, false, 0),
+      elem >>> 0,
+      index >>> 0,
+      nelems >>> 0,
+    ]);
+  }
+
+  #composite(kind: number, name: string, size: number, members: BuilderMember[]): number {
+    const kflag = members.some((m) => m.bitfieldSize !== undefined && m.bitfieldSize !== 0);
+    const words = this.#hdr(name, kind, members.length, kflag, size);
+    for (const m of members) {
+      const off = kflag
+        ? (((m.bitfieldSize ?? 0) & 0xff) << 24 | (m.bitOffset & 0xffffff)) >>> 0
+        : m.bitOffset >>> 0;
+      words.push(this.str(m.name), m.type >>> 0, off);
+    }
+    return this.#add(words);
+  }
+
+  /** `BTF_KIND_STRUCT`; kind_flag is set iff some member has a `bitfieldSize`. */
+  struct(name: string, size: number, members: BuilderMember[]): number {
+    return this.#composite(Kind.STRUCT, name, size, members);
+  }
+
+  /** `BTF_KIND_UNION`; kind_flag is set iff some member has a `bitfieldSize`. */
+  union(name: string, size: number, members: BuilderMember[]): number {
+    return this.#composite(Kind.UNION, name, size, members);
+  }
+
+  /** `BTF_KIND_ENUM`; `signed` sets kind_flag. */
+  enum(name: string, size: number, values: [string, number][], signed = false): number {
+    const words = this.#hdr(name, Kind.ENUM, values.length, signed, size);
+    for (const [n, v] of values) words.push(this.str(n), v >>> 0);
+    return this.#add(words);
+  }
+
+  /** `BTF_KIND_ENUM64`; `signed` sets kind_flag. */
+  enum64(name: string, size: number, values: [string, bigint][], signed = false): number {
+    const words = this.#hdr(name, Kind.ENUM64, values.length, signed, size);
+    for (const [n, v] of values) {
+      const u = BigInt.asUintN(64, v);
+      words.push(this.str(n), Number(u & 0xffffffffn), Number(u >> 32n));
+    }
+    return this.#add(words);
+  }
+
+  /** `BTF_KIND_FWD`; `union` sets kind_flag. */
+  fwd(name: string, union = false): number {
+    return this.#add(this.#hdr(name, Kind.FWD, 0, union, 0));
+  }
+
+  /** `BTF_KIND_TYPEDEF`. */
+  typedef(name: string, type: number): number {
+    return this.#add(this.#hdr(name, Kind.TYPEDEF, 0, false, type));
+  }
+
+  /** `BTF_KIND_VOLATILE`. */
+  volatile(type: number): number {
+    return this.#add(this.#hdr("", Kind.VOLATILE, 0, false, type));
+  }
+
+  /** `BTF_KIND_CONST`. */
+  const(type: number): number {
+    return this.#add(this.#hdr("", Kind.CONST, 0, false, type));
+  }
+
+  /** `BTF_KIND_RESTRICT`. */
+  restrict(type: number): number {
+    return this.#add(this.#hdr("", Kind.RESTRICT, 0, false, type));
+  }
+
+  /** `BTF_KIND_FUNC`; linkage (vlen) defaults to 0 (static), 1 is global, 2 extern. */
+  func(name: string, proto: number, linkage = 0): number {
+    return this.#add(this.#hdr(name, Kind.FUNC, linkage, false, proto));
+  }
+
+  /** `BTF_KIND_FUNC_PROTO`; a last param `{ name: "", type: 0 }` means varargs. */
+  funcProto(ret: number, params: { name: string; type: number }[]): number {
+    const words = this.#hdr("", Kind.FUNC_PROTO, params.length, false, ret);
+    for (const p of params) words.push(this.str(p.name), p.type >>> 0);
+    return this.#add(words);
+  }
+
+  /** `BTF_KIND_VAR`; linkage defaults to 0 (static), 1 is global, 2 extern. */
+  var(name: string, type: number, linkage = 0): number {
+    return this.#add([...this.#hdr(name, Kind.VAR, 0, false, type), linkage >>> 0]);
+  }
+
+  /** `BTF_KIND_DATASEC`. */
+  datasec(
+    name: string,
+    size: number,
+    vars: { type: number; offset: number; size: number }[],
+  ): number {
+    const words = this.#hdr(name, Kind.DATASEC, vars.length, false, size);
+    for (const v of vars) words.push(v.type >>> 0, v.offset >>> 0, v.size >>> 0);
+    return this.#add(words);
+  }
+
+  /** `BTF_KIND_FLOAT`. */
+  float(name: string, size: number): number {
+    return this.#add(this.#hdr(name, Kind.FLOAT, 0, false, size));
+  }
+
+  /** `BTF_KIND_DECL_TAG`; `componentIdx` -1 tags the type itself. */
+  declTag(name: string, type: number, componentIdx: number): number {
+    return this.#add([...this.#hdr(name, Kind.DECL_TAG, 0, false, type), componentIdx >>> 0]);
+  }
+
+  /** `BTF_KIND_TYPE_TAG`. */
+  typeTag(name: string, type: number): number {
+    return this.#add(this.#hdr(name, Kind.TYPE_TAG, 0, false, type));
+  }
+
+  /**
+   * Appends arbitrary u32 words as one "type" (the parser may see it as
+   * several, or none). Returns the id it would get if it were one type.
+   */
+  raw(words: number[]): number {
+    return this.#add(words.map((w) => w >>> 0));
+  }
+
+  /**
+   * Writes the blob: a 24-byte header, the type section, then the string
+   * section. Header fields may be overridden for hostile tests; they are
+   * written as given without moving the sections, except `hdrLen` between
+   * 24 and 4096, which places the sections after a zero-filled header of
+   * that length.
+   */
+  build(o: { header?: Partial<BuilderHeader> } = {}): Uint8Array {
+    const h = o.header ?? {};
+    const typeLen = this.#types.reduce((n, w) => n + w.length * 4, 0);
+    const strLen = this.#strBytes.length;
+    const hdrLen = h.hdrLen !== undefined && h.hdrLen >= HEADER_LEN && h.hdrLen <= 4096
+      ? h.hdrLen
+      : HEADER_LEN;
+    const out = new Uint8Array(hdrLen + typeLen + strLen);
+    const dv = new DataView(out.buffer);
+    const le = this.littleEndian;
+    dv.setUint16(0, h.magic ?? 0xeb9f, le);
+    out[2] = h.version ?? 1;
+    out[3] = h.flags ?? 0;
+    dv.setUint32(4, (h.hdrLen ?? HEADER_LEN) >>> 0, le);
+    dv.setUint32(8, (h.typeOff ?? 0) >>> 0, le);
+    dv.setUint32(12, (h.typeLen ?? typeLen) >>> 0, le);
+    dv.setUint32(16, (h.strOff ?? typeLen) >>> 0, le);
+    dv.setUint32(20, (h.strLen ?? strLen) >>> 0, le);
+    let p = hdrLen;
+    for (const words of this.#types) {
+      for (const w of words) {
+        dv.setUint32(p, w, le);
+        p += 4;
+      }
+    }
+    out.set(this.#strBytes, p);
+    return out;
+  }
+}
