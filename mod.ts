@@ -42,3 +42,4 @@ export {
   sizeOf,
   skipQualifiers,
 } from "./btf/layout.ts";
+export { dumpC, type DumpCOptions } from "./btf/dump_c.ts";
