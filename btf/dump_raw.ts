@@ -1,0 +1,572 @@
+/**
+ * The raw BTF dump: the text `bpftool btf dump file F` prints (bpftool
+ * v7.1.0), byte for byte. The dump reads the type section's words and copies
+ * names straight from the string section, so a full dump of the kernel's BTF
+ * neither decodes nor caches a single type object.
+ *
+ * @module
+ */
+
+import type { Btf } from "./parse.ts";
+import { BtfError } from "./error.ts";
+import { Kind, KIND_NAMES } from "./kinds.ts";
+
+// ---------------------------------------------------------------------------
+// Word-level access to a blob (shared with dump_json.ts, not part of mod.ts).
+
+/**
+ * Word-level view of one BTF blob: the type section as host-order u32 words
+ * and the position of the string section. Internal to the dumpers.
+ */
+export interface RawBlob {
+  /** The parsed BTF this view belongs to. */
+  readonly btf: Btf;
+  /** The blob's bytes. */
+  readonly bytes: Uint8Array;
+  /** The type section as u32 words in host order. */
+  readonly words: Uint32Array;
+  /** Word index of each of the blob's own types (index 0 is id startId). */
+  readonly offsets: Uint32Array;
+  /** Number of types in this blob. */
+  readonly n: number;
+  /** First type id of this blob. */
+  readonly startId: number;
+  /** Absolute position of the string section in {@link bytes}. */
+  readonly strAbs: number;
+  /** Length of the string section. */
+  readonly strLen: number;
+  /** First string offset of this blob. */
+  readonly startStr: number;
+  /** Byte position of the type section in the input file (for errors). */
+  readonly typeFileOff: number;
+  /** The base blob, for split BTF. */
+  readonly base: RawBlob | undefined;
+}
+
+const blobs = new WeakMap<Btf, RawBlob>();
+
+/** Extra u32 words after the 3-word header, per kind (vlen-scaled kinds excluded). */
+function extraWords(kind: number, vlen: number): number {
+  switch (kind) {
+    case Kind.INT:
+    case Kind.VAR:
+    case Kind.DECL_TAG:
+      return 1;
+    case Kind.ARRAY:
+      return 3;
+    case Kind.STRUCT:
+    case Kind.UNION:
+    case Kind.DATASEC:
+    case Kind.ENUM64:
+      return 3 * vlen;
+    case Kind.ENUM:
+    case Kind.FUNC_PROTO:
+      return 2 * vlen;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * The word-level view of `btf` (built once per {@link Btf} and kept in a
+ * WeakMap). The {@link Btf} index has already checked that every record
+ * fits in the type section.
+ */
+export function rawBlob(btf: Btf): RawBlob {
+  let b = blobs.get(btf);
+  if (b) return b;
+  const base = btf.base ? rawBlob(btf.base) : undefined;
+  const count = btf.count; // builds and validates the index
+  const n = count - btf.startId;
+  const bytes = btf.bytes, le = btf.littleEndian;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const hdrLen = dv.getUint32(4, le);
+  const typeStart = hdrLen + dv.getUint32(8, le);
+  const typeLen = btf.typesLength;
+  const strAbs = hdrLen + dv.getUint32(16, le);
+  const nw = typeLen >>> 2;
+  let words: Uint32Array;
+  const abs = bytes.byteOffset + typeStart;
+  const hostLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  if (le === hostLE && abs % 4 === 0) {
+    words = new Uint32Array(bytes.buffer, abs, nw);
+  } else {
+    words = new Uint32Array(nw);
+    for (let i = 0; i < nw; i++) words[i] = dv.getUint32(typeStart + 4 * i, le);
+  }
+  const offsets = new Uint32Array(n);
+  let w = 0;
+  for (let i = 0; i < n; i++) {
+    offsets[i] = w;
+    const info = words[w + 1];
+    w += 3 + extraWords((info >>> 24) & 0x1f, info & 0xffff);
+  }
+  b = {
+    btf,
+    bytes,
+    words,
+    offsets,
+    n,
+    startId: btf.startId,
+    strAbs,
+    strLen: btf.stringsLength,
+    startStr: btf.startStr,
+    typeFileOff: btf.fileOffset + typeStart,
+    base,
+  };
+  blobs.set(btf, b);
+  return b;
+}
+
+/** The blob of the chain that defines type `id`, or undefined if out of range. */
+function blobOf(b: RawBlob, id: number): RawBlob | undefined {
+  while (id < b.startId && b.base) b = b.base;
+  return id >= b.startId && id < b.startId + b.n ? b : undefined;
+}
+
+/**
+ * Checks a list of ids to dump: each must be a type id of `btf` (0 to
+ * count - 1). Internal to the dumpers.
+ */
+export function resolveDumpIds(btf: Btf, ids: Iterable<number>): number[] {
+  const count = btf.count;
+  const out: number[] = [];
+  for (const id of ids) {
+    if (!(Number.isInteger(id) && id >= 0 && id < count)) {
+      throw new BtfError(`expected a type id between 0 and ${count - 1}, found ${id}`);
+    }
+    out.push(id);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Output. The writers take the buffer and position as arguments and return
+// the new position, so the hot loop keeps both in registers. `out` is the
+// current buffer of the dump in progress; only growing replaces it.
+
+let out = new Uint8Array(0);
+
+/** Room for the fixed text and numbers of one output line. */
+const LINE = 192;
+
+/** Grows {@link out} so that `need` bytes fit after `pos`. */
+function grow(pos: number, need: number): Uint8Array {
+  let cap = out.length * 2;
+  while (cap < pos + need) cap *= 2;
+  const next = new Uint8Array(cap);
+  next.set(out.subarray(0, pos));
+  return out = next;
+}
+
+function ascii(s: string): Uint8Array {
+  const a = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i);
+  return a;
+}
+
+function put(o: Uint8Array, pos: number, a: Uint8Array): number {
+  const n = a.length;
+  for (let i = 0; i < n; i++) o[pos + i] = a[i];
+  return pos + n;
+}
+
+const digits = new Uint8Array(24);
+
+/** Writes a non-negative integer below 2^53 in decimal. */
+function num(o: Uint8Array, pos: number, v: number): number {
+  if (v < 10) {
+    o[pos] = 48 + v;
+    return pos + 1;
+  }
+  let k = 0;
+  while (v >= 10) {
+    const q = Math.floor(v / 10);
+    digits[k++] = 48 + v - q * 10;
+    v = q;
+  }
+  o[pos++] = 48 + v;
+  while (k > 0) o[pos++] = digits[--k];
+  return pos;
+}
+
+function int(o: Uint8Array, pos: number, v: number): number {
+  if (v < 0) {
+    o[pos] = 45;
+    return num(o, pos + 1, -v);
+  }
+  return num(o, pos, v);
+}
+
+/** Writes an ASCII string (may grow {@link out}: reload it after). */
+function text(pos: number, s: string): number {
+  const o = pos + s.length + LINE > out.length ? grow(pos, s.length + LINE) : out;
+  for (let i = 0; i < s.length; i++) o[pos++] = s.charCodeAt(i);
+  return pos;
+}
+
+const ANON = ascii("(anon)");
+
+/**
+ * Writes the string at `off` as bpftool's btf_str does ("(anon)" for offset
+ * 0) and leaves room for one more line of fixed text. May grow {@link out}:
+ * reload it after.
+ */
+function name(pos: number, b: RawBlob, off: number): number {
+  if (off === 0) return put(out, pos, ANON);
+  while (off < b.startStr && b.base) b = b.base;
+  const local = off - b.startStr;
+  if (!(local >= 0 && local < b.strLen)) {
+    throw new BtfError(
+      `expected a string offset below ${b.startStr + b.strLen}, found ${off}`,
+    );
+  }
+  const bytes = b.bytes;
+  const from = b.strAbs + local;
+  let end = from;
+  while (bytes[end] !== 0) end++; // the section ends with NUL (checked by parse)
+  const len = end - from;
+  const o = pos + len + LINE > out.length ? grow(pos, len + LINE) : out;
+  for (let i = from; i < end; i++) o[pos++] = bytes[i];
+  return pos;
+}
+
+const KIND_TEXT = KIND_NAMES.map((k) => ascii(`${k} '`));
+const INT_ENC = [
+  ascii(" encoding=(none)"),
+  ascii(" encoding=SIGNED"),
+  ascii(" encoding=CHAR"),
+  ascii(" encoding=UNKN"),
+  ascii(" encoding=BOOL"),
+];
+const INT_ENC_UNKN = INT_ENC[3];
+const LINKAGE = [ascii("static"), ascii("global"), ascii("extern")];
+const LINKAGE_UNKN = ascii("(unknown)");
+const S_CLOSE = ascii("] ");
+const S_SIZE = ascii("' size=");
+const S_BITS_OFF = ascii(" bits_offset=");
+const S_NR_BITS = ascii(" nr_bits=");
+const S_TYPE_ID = ascii("' type_id=");
+const S_INDEX_TYPE_ID = ascii(" index_type_id=");
+const S_NR_ELEMS = ascii(" nr_elems=");
+const S_VLEN = ascii(" vlen=");
+const S_ITEM = ascii("\n\t'");
+const S_BITFIELD = ascii(" bitfield_size=");
+const S_ENC_SIGNED = ascii("' encoding=SIGNED size=");
+const S_ENC_UNSIGNED = ascii("' encoding=UNSIGNED size=");
+const S_VAL = ascii("' val=");
+const S_LL = ascii("LL");
+const S_ULL = ascii("ULL");
+const S_FWD_STRUCT = ascii("' fwd_kind=struct");
+const S_FWD_UNION = ascii("' fwd_kind=union");
+const S_LINKAGE = ascii(" linkage=");
+const S_VAR_LINKAGE = ascii(", linkage=");
+const S_RET_TYPE_ID = ascii("' ret_type_id=");
+const S_SEC_VAR = ascii("\n\ttype_id=");
+const S_OFFSET = ascii(" offset=");
+const S_SEC_SIZE = ascii(" size=");
+const S_OPEN = ascii(" (");
+const S_CLOSE_PAREN = ascii("')");
+const S_COMPONENT_IDX = ascii(" component_idx=");
+const S_VOID = ascii("[0] UNKNOWN '(anon)'\n");
+
+/**
+ * Writes the raw dump of type `id` (defined by blob `b`; `root` is the blob
+ * being dumped) with its final newline, and returns the new position.
+ */
+function writeType(root: RawBlob, b: RawBlob, id: number, pos: number): number {
+  let o = pos + LINE > out.length ? grow(pos, LINE) : out;
+  const w = b.words;
+  const p = b.offsets[id - b.startId];
+  const info = w[p + 1], st = w[p + 2];
+  const kind = (info >>> 24) & 0x1f;
+  const vlen = info & 0xffff;
+  const kflag = info >>> 31;
+  o[pos++] = 91; // [
+  pos = num(o, pos, id);
+  pos = put(o, pos, S_CLOSE);
+  pos = put(o, pos, KIND_TEXT[kind]);
+  pos = name(pos, b, w[p]);
+  o = out;
+  switch (kind) {
+    case Kind.INT: {
+      const v = w[p + 3];
+      pos = put(o, pos, S_SIZE);
+      pos = num(o, pos, st);
+      pos = put(o, pos, S_BITS_OFF);
+      pos = num(o, pos, (v >>> 16) & 0xff);
+      pos = put(o, pos, S_NR_BITS);
+      pos = num(o, pos, v & 0xff);
+      pos = put(o, pos, INT_ENC[(v >>> 24) & 0x0f] ?? INT_ENC_UNKN);
+      break;
+    }
+    case Kind.PTR:
+    case Kind.CONST:
+    case Kind.VOLATILE:
+    case Kind.RESTRICT:
+    case Kind.TYPEDEF:
+    case Kind.TYPE_TAG:
+      pos = put(o, pos, S_TYPE_ID);
+      pos = num(o, pos, st);
+      break;
+    case Kind.ARRAY:
+      pos = put(o, pos, S_TYPE_ID);
+      pos = num(o, pos, w[p + 3]);
+      pos = put(o, pos, S_INDEX_TYPE_ID);
+      pos = num(o, pos, w[p + 4]);
+      pos = put(o, pos, S_NR_ELEMS);
+      pos = num(o, pos, w[p + 5]);
+      break;
+    case Kind.STRUCT:
+    case Kind.UNION: {
+      pos = put(o, pos, S_SIZE);
+      pos = num(o, pos, st);
+      pos = put(o, pos, S_VLEN);
+      pos = num(o, pos, vlen);
+      for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
+        if (pos + LINE > o.length) o = grow(pos, LINE);
+        pos = put(o, pos, S_ITEM);
+        pos = name(pos, b, w[m]);
+        o = out;
+        pos = put(o, pos, S_TYPE_ID);
+        pos = num(o, pos, w[m + 1]);
+        pos = put(o, pos, S_BITS_OFF);
+        const off = w[m + 2];
+        if (kflag) {
+          pos = num(o, pos, off & 0xffffff);
+          const bits = off >>> 24;
+          if (bits) {
+            pos = put(o, pos, S_BITFIELD);
+            pos = num(o, pos, bits);
+          }
+        } else pos = num(o, pos, off);
+      }
+      break;
+    }
+    case Kind.ENUM:
+      pos = put(o, pos, kflag ? S_ENC_SIGNED : S_ENC_UNSIGNED);
+      pos = num(o, pos, st);
+      pos = put(o, pos, S_VLEN);
+      pos = num(o, pos, vlen);
+      for (let k = 0, m = p + 3; k < vlen; k++, m += 2) {
+        if (pos + LINE > o.length) o = grow(pos, LINE);
+        pos = put(o, pos, S_ITEM);
+        pos = name(pos, b, w[m]);
+        o = out;
+        pos = put(o, pos, S_VAL);
+        pos = kflag ? int(o, pos, w[m + 1] | 0) : num(o, pos, w[m + 1]);
+      }
+      break;
+    case Kind.ENUM64:
+      pos = put(o, pos, kflag ? S_ENC_SIGNED : S_ENC_UNSIGNED);
+      pos = num(o, pos, st);
+      pos = put(o, pos, S_VLEN);
+      pos = num(o, pos, vlen);
+      for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
+        if (pos + LINE > o.length) o = grow(pos, LINE);
+        pos = put(o, pos, S_ITEM);
+        pos = name(pos, b, w[m]);
+        o = out;
+        pos = put(o, pos, S_VAL);
+        const lo = w[m + 1], hi = w[m + 2];
+        if (hi === 0) pos = num(o, pos, lo);
+        else {
+          const u = (BigInt(hi) << 32n) | BigInt(lo);
+          pos = text(pos, (kflag ? BigInt.asIntN(64, u) : u).toString());
+          o = out;
+        }
+        pos = put(o, pos, kflag ? S_LL : S_ULL);
+      }
+      break;
+    case Kind.FWD:
+      pos = put(o, pos, kflag ? S_FWD_UNION : S_FWD_STRUCT);
+      break;
+    case Kind.FUNC:
+      pos = put(o, pos, S_TYPE_ID);
+      pos = num(o, pos, st);
+      pos = put(o, pos, S_LINKAGE);
+      pos = put(o, pos, LINKAGE[vlen] ?? LINKAGE_UNKN);
+      break;
+    case Kind.FUNC_PROTO:
+      pos = put(o, pos, S_RET_TYPE_ID);
+      pos = num(o, pos, st);
+      pos = put(o, pos, S_VLEN);
+      pos = num(o, pos, vlen);
+      for (let k = 0, m = p + 3; k < vlen; k++, m += 2) {
+        if (pos + LINE > o.length) o = grow(pos, LINE);
+        pos = put(o, pos, S_ITEM);
+        pos = name(pos, b, w[m]);
+        o = out;
+        pos = put(o, pos, S_TYPE_ID);
+        pos = num(o, pos, w[m + 1]);
+      }
+      break;
+    case Kind.VAR:
+      pos = put(o, pos, S_TYPE_ID);
+      pos = num(o, pos, st);
+      pos = put(o, pos, S_VAR_LINKAGE);
+      pos = put(o, pos, LINKAGE[w[p + 3]] ?? LINKAGE_UNKN);
+      break;
+    case Kind.DATASEC: {
+      pos = put(o, pos, S_SIZE);
+      pos = num(o, pos, st);
+      pos = put(o, pos, S_VLEN);
+      pos = num(o, pos, vlen);
+      const count = root.startId + root.n;
+      for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
+        if (pos + LINE > o.length) o = grow(pos, LINE);
+        const vt = w[m];
+        pos = put(o, pos, S_SEC_VAR);
+        pos = num(o, pos, vt);
+        pos = put(o, pos, S_OFFSET);
+        pos = num(o, pos, w[m + 1]);
+        pos = put(o, pos, S_SEC_SIZE);
+        pos = num(o, pos, w[m + 2]);
+        // bpftool names the variable when its id is in range (void included).
+        if (vt < count) {
+          pos = put(o, pos, S_OPEN);
+          const vb = vt === 0 ? undefined : blobOf(root, vt);
+          if (vb) {
+            const q = vb.offsets[vt - vb.startId];
+            pos = put(o, pos, KIND_TEXT[(vb.words[q + 1] >>> 24) & 0x1f]);
+            pos = name(pos, vb, vb.words[q]);
+            o = out;
+          } else {
+            pos = put(o, pos, KIND_TEXT[0]);
+            pos = put(o, pos, ANON);
+          }
+          pos = put(o, pos, S_CLOSE_PAREN);
+        }
+      }
+      break;
+    }
+    case Kind.FLOAT:
+      pos = put(o, pos, S_SIZE);
+      pos = num(o, pos, st);
+      break;
+    case Kind.DECL_TAG:
+      pos = put(o, pos, S_TYPE_ID);
+      pos = num(o, pos, st);
+      pos = put(o, pos, S_COMPONENT_IDX);
+      pos = int(o, pos, w[p + 3] | 0);
+      break;
+  }
+  o[pos++] = 10;
+  return pos;
+}
+
+function dumpInto(btf: Btf, ids: Iterable<number> | undefined): Uint8Array {
+  const root = rawBlob(btf);
+  const list = ids === undefined ? undefined : resolveDumpIds(btf, ids);
+  out = new Uint8Array(
+    list ? 4096 : Math.max(4096, Math.ceil(btf.typesLength * 3.5) + btf.stringsLength),
+  );
+  let pos = 0;
+  try {
+    if (list === undefined) {
+      const end = root.startId + root.n;
+      for (let id = root.startId; id < end; id++) pos = writeType(root, root, id, pos);
+    } else {
+      for (const id of list) {
+        if (id === 0) {
+          const o = pos + LINE > out.length ? grow(pos, LINE) : out;
+          pos = put(o, pos, S_VOID);
+        } else pos = writeType(root, blobOf(root, id)!, id, pos);
+      }
+    }
+    return out.subarray(0, pos);
+  } finally {
+    out = new Uint8Array(0);
+  }
+}
+
+/**
+ * Options for {@link dumpRaw} and {@link dumpRawBytes}.
+ *
+ * @example
+ * ```ts
+ * import type { DumpRawOptions } from "@bpfview/bpfview";
+ * const opts: DumpRawOptions = { ids: [1, 2, 3] };
+ * ```
+ */
+export interface DumpRawOptions {
+  /**
+   * Dump only these type ids, in this order (any id of the BTF, including
+   * its base's for split BTF; id 0 prints bpftool's `[0] UNKNOWN '(anon)'`).
+   * Without it, all of the blob's own types are dumped in id order (for
+   * split BTF, not the base's).
+   */
+  ids?: Iterable<number>;
+}
+
+/**
+ * The raw dump as bytes: exactly what `bpftool btf dump file F` writes
+ * (names are copied byte for byte from the string section, so even names
+ * that are not valid UTF-8 match). Prefer this for writing to a file or
+ * stdout: it skips decoding to a string.
+ *
+ * @example
+ * ```ts
+ * import { dumpRawBytes, loadBtf, writeAllSync } from "@bpfview/bpfview";
+ * writeAllSync(Deno.stdout, dumpRawBytes(loadBtf()));
+ * ```
+ */
+export function dumpRawBytes(btf: Btf, options: DumpRawOptions = {}): Uint8Array {
+  return dumpInto(btf, options.ids);
+}
+
+/**
+ * The raw dump of `btf` as text: the output of `bpftool btf dump file F`
+ * (for split BTF, `bpftool -B BASE btf dump file F`), one `[id] KIND 'name'
+ * ...` line per type plus one tab-indented line per member, enumerator,
+ * parameter or section variable.
+ *
+ * @example
+ * ```ts
+ * import { dumpRaw, Kind, loadBtf } from "@bpfview/bpfview";
+ * const btf = loadBtf();
+ * const id = btf.findIds("task_struct", Kind.STRUCT)[0];
+ * console.log(dumpRaw(btf, { ids: [id] }));
+ * ```
+ */
+export function dumpRaw(btf: Btf, options: DumpRawOptions = {}): string {
+  return new TextDecoder().decode(dumpInto(btf, options.ids));
+}
+
+/**
+ * The raw dump of one type (as {@link dumpRaw} with `ids: [id]`), without
+ * the final newline.
+ *
+ * @example
+ * ```ts
+ * import { formatRawType, loadBtf } from "@bpfview/bpfview";
+ * console.log(formatRawType(loadBtf(), 1));
+ * // [1] INT 'long unsigned int' size=8 bits_offset=0 nr_bits=64 encoding=(none)
+ * ```
+ */
+export function formatRawType(btf: Btf, id: number): string {
+  const bytes = dumpInto(btf, [id]);
+  return new TextDecoder().decode(bytes.subarray(0, bytes.length - 1));
+}
+
+/**
+ * Writes all of `bytes` with a synchronous writer (such as `Deno.stdout`),
+ * looping until every byte is written: a single `writeSync` may write less.
+ *
+ * @example
+ * ```ts
+ * import { writeAllSync } from "@bpfview/bpfview";
+ * writeAllSync(Deno.stdout, new TextEncoder().encode("hello\n"));
+ * ```
+ */
+export function writeAllSync(
+  writer: { writeSync(p: Uint8Array): number },
+  bytes: Uint8Array,
+): void {
+  let off = 0;
+  while (off < bytes.length) {
+    const n = writer.writeSync(bytes.subarray(off));
+    if (!(n > 0)) throw new Error(`expected to write ${bytes.length - off} bytes, wrote ${n}`);
+    off += n;
+  }
+}
