@@ -666,7 +666,9 @@ export class Btf {
     const out = this.base ? this.base.findIds(name, kind) : [];
     if (name === "") return out;
     const n = this.#index();
+    // Split BTF may name its types with the base's strings: look in every table.
     const offs = this.#stringOffsets(name);
+    for (let b = this.base; b; b = b.base) offs.push(...b.#stringOffsets(name));
     if (offs.length === 0) return out;
     const names = this.#nameOffs!, infos = this.#infos!;
     const single = offs.length === 1 ? offs[0] : -1;
