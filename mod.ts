@@ -43,3 +43,19 @@ export {
   skipQualifiers,
 } from "./btf/layout.ts";
 export { dumpC, type DumpCOptions } from "./btf/dump_c.ts";
+export {
+  dumpRaw,
+  dumpRawBytes,
+  type DumpRawOptions,
+  formatRawType,
+  writeAllSync,
+} from "./btf/dump_raw.ts";
+export {
+  type BtfJsonEnumValue,
+  type BtfJsonMember,
+  type BtfJsonParam,
+  type BtfJsonType,
+  type BtfJsonVar,
+  dumpJson,
+  type DumpJsonOptions,
+} from "./btf/dump_json.ts";
