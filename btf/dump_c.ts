@@ -630,7 +630,13 @@ class CDumper {
     for (const v of vals) {
       const dups = this.identDups(v.name);
       const name = dups > 1 ? `${v.name}___${dups}` : v.name;
-      out.push(`\n${ind}${name} = ${v.value}${suffix},`);
+      // libbpf prints INT64_MIN as -9223372036854775808LL, which C reads as
+      // the negation of an unsigned literal (a positive value): spell it so
+      // that it stays negative.
+      const val = is64 && t.signed && v.value === -(1n << 63n)
+        ? "(-9223372036854775807LL - 1)"
+        : `${v.value}${suffix}`;
+      out.push(`\n${ind}${name} = ${val},`);
     }
     out.push("\n", pfx(lvl), "}");
     if (t.size === 1) {
