@@ -59,3 +59,9 @@ export {
   dumpJson,
   type DumpJsonOptions,
 } from "./btf/dump_json.ts";
+export { ArrayView, enumName, RESERVED_NAMES, viewClass } from "./btf/view.ts";
+export type { Converter, ConverterField, View, ViewApi } from "./btf/view.ts";
+export type { ViewClass, ViewField, ViewOptions } from "./btf/view.ts";
+export { eachElement, ERRNO_NAMES, errnoName, ktimeToDate, ktimeToEpochNs } from "./btf/convert.ts";
+export { clockNs, type ClockOffset, type KernelClock } from "./ffi/clock.ts";
+export { measureRealtimeOffset, realtimeOffset } from "./ffi/clock.ts";

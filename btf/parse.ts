@@ -10,6 +10,7 @@
 import { BtfError } from "./error.ts";
 import { findElfSection, isElf } from "./elf.ts";
 import { Kind, KIND_NAMES, type KindNumber } from "./kinds.ts";
+import { type ViewClass, viewClass, type ViewOptions } from "./view.ts";
 import type {
   ArrayType,
   CompositeType,
@@ -714,6 +715,25 @@ export class Btf {
     }
     const full = ids.find((id) => this.kindOf(id) !== Kind.FWD);
     return this.type(full ?? ids[0]);
+  }
+
+  /**
+   * The view class of a struct, union or data section (see
+   * {@link viewClass}): compiled once per type and options, then cached.
+   *
+   * @example
+   * ```ts
+   * import { loadBtf } from "@bpfview/bpfview";
+   * const V = loadBtf().view("list_head");
+   * const v = new V(new ArrayBuffer(V.size));
+   * console.log(v.next); // 0n
+   * ```
+   */
+  view<T = Record<string, unknown>>(
+    type: string | number | Type,
+    options?: ViewOptions,
+  ): ViewClass<T> {
+    return viewClass<T>(this, type, options);
   }
 
   /** Local string offsets (plus startStr) where `name\0` occurs. */
