@@ -11,7 +11,7 @@
 import type { Btf } from "./parse.ts";
 import { BtfError } from "./error.ts";
 import { Kind, KIND_NAMES } from "./kinds.ts";
-import { type RawBlob, rawBlob, resolveDumpIds } from "./dump_raw.ts";
+import { badName, type RawBlob, rawBlob, resolveDumpIds } from "./dump_raw.ts";
 
 /**
  * One member of a struct or union in {@link dumpJson} output.
@@ -180,8 +180,14 @@ export interface DumpJsonOptions {
 const INT_ENCODINGS: Record<number, string> = { 0: "(none)", 1: "SIGNED", 2: "CHAR", 4: "BOOL" };
 const LINKAGES = ["static", "global", "extern"];
 
-function nameOf(b: RawBlob, off: number): string {
+/** The name whose string offset is word `wi` of `b`, `"(anon)"` for offset 0. */
+function nameOf(b: RawBlob, wi: number): string {
+  const off = b.words[wi];
   if (off === 0) return "(anon)";
+  let s = b;
+  while (off < s.startStr && s.base) s = s.base;
+  const local = off - s.startStr;
+  if (!(local >= 0 && local < s.strLen)) throw badName(b, wi);
   return b.btf.str(off);
 }
 
@@ -199,7 +205,7 @@ function jsonType(b: RawBlob, id: number, offsets: boolean): BtfJsonType {
   const kind = (info >>> 24) & 0x1f;
   const vlen = info & 0xffff;
   const kflag = info >>> 31 === 1;
-  const t: BtfJsonType = { id, kind: KIND_NAMES[kind], name: nameOf(b, w[p]) };
+  const t: BtfJsonType = { id, kind: KIND_NAMES[kind], name: nameOf(b, p) };
   switch (kind) {
     case Kind.INT: {
       const v = w[p + 3];
@@ -230,7 +236,7 @@ function jsonType(b: RawBlob, id: number, offsets: boolean): BtfJsonType {
       for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
         const off = w[m + 2];
         const bits = kflag ? off & 0xffffff : off;
-        const mem: BtfJsonMember = { name: nameOf(b, w[m]), type_id: w[m + 1], bits_offset: bits };
+        const mem: BtfJsonMember = { name: nameOf(b, m), type_id: w[m + 1], bits_offset: bits };
         if (kflag && off >>> 24) mem.bitfield_size = off >>> 24;
         if (offsets) {
           mem.offset = Math.floor(bits / 8);
@@ -249,11 +255,11 @@ function jsonType(b: RawBlob, id: number, offsets: boolean): BtfJsonType {
       const values: BtfJsonEnumValue[] = new Array(vlen);
       if (kind === Kind.ENUM) {
         for (let k = 0, m = p + 3; k < vlen; k++, m += 2) {
-          values[k] = { name: nameOf(b, w[m]), val: kflag ? w[m + 1] | 0 : w[m + 1] };
+          values[k] = { name: nameOf(b, m), val: kflag ? w[m + 1] | 0 : w[m + 1] };
         }
       } else {
         for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
-          values[k] = { name: nameOf(b, w[m]), val: enum64(w[m + 1], w[m + 2], kflag) };
+          values[k] = { name: nameOf(b, m), val: enum64(w[m + 1], w[m + 2], kflag) };
         }
       }
       t.values = values;
@@ -271,7 +277,7 @@ function jsonType(b: RawBlob, id: number, offsets: boolean): BtfJsonType {
       t.vlen = vlen;
       const params: BtfJsonParam[] = new Array(vlen);
       for (let k = 0, m = p + 3; k < vlen; k++, m += 2) {
-        params[k] = { name: nameOf(b, w[m]), type_id: w[m + 1] };
+        params[k] = { name: nameOf(b, m), type_id: w[m + 1] };
       }
       t.params = params;
       break;

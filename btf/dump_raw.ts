@@ -118,6 +118,17 @@ export function rawBlob(btf: Btf): RawBlob {
   return b;
 }
 
+/**
+ * The error for a name offset (word `wi` of `b`'s type section) past the
+ * string table. Internal to the dumpers.
+ */
+export function badName(b: RawBlob, wi: number): BtfError {
+  return new BtfError(
+    `expected a name offset below ${b.startStr + b.strLen}, found ${b.words[wi]}`,
+    b.typeFileOff + 4 * wi,
+  );
+}
+
 /** The blob of the chain that defines type `id`, or undefined if out of range. */
 function blobOf(b: RawBlob, id: number): RawBlob | undefined {
   while (id < b.startId && b.base) b = b.base;
@@ -145,7 +156,7 @@ export function resolveDumpIds(btf: Btf, ids: Iterable<number>): number[] {
 // the new position, so the hot loop keeps both in registers. `out` is the
 // current buffer of the dump in progress; only growing replaces it.
 
-let out = new Uint8Array(0);
+let out: Uint8Array = new Uint8Array(0);
 
 /** Room for the fixed text and numbers of one output line. */
 const LINE = 192;
@@ -208,21 +219,19 @@ function text(pos: number, s: string): number {
 const ANON = ascii("(anon)");
 
 /**
- * Writes the string at `off` as bpftool's btf_str does ("(anon)" for offset
- * 0) and leaves room for one more line of fixed text. May grow {@link out}:
- * reload it after.
+ * Writes the name whose string offset is word `wi` of `b`'s type section, as
+ * bpftool's btf_str does ("(anon)" for offset 0), and leaves room for one
+ * more line of fixed text. May grow {@link out}: reload it after.
  */
-function name(pos: number, b: RawBlob, off: number): number {
+function name(pos: number, b: RawBlob, wi: number): number {
+  const off = b.words[wi];
   if (off === 0) return put(out, pos, ANON);
-  while (off < b.startStr && b.base) b = b.base;
-  const local = off - b.startStr;
-  if (!(local >= 0 && local < b.strLen)) {
-    throw new BtfError(
-      `expected a string offset below ${b.startStr + b.strLen}, found ${off}`,
-    );
-  }
-  const bytes = b.bytes;
-  const from = b.strAbs + local;
+  let s = b;
+  while (off < s.startStr && s.base) s = s.base;
+  const local = off - s.startStr;
+  if (!(local >= 0 && local < s.strLen)) throw badName(b, wi);
+  const bytes = s.bytes;
+  const from = s.strAbs + local;
   let end = from;
   while (bytes[end] !== 0) end++; // the section ends with NUL (checked by parse)
   const len = end - from;
@@ -271,188 +280,244 @@ const S_COMPONENT_IDX = ascii(" component_idx=");
 const S_VOID = ascii("[0] UNKNOWN '(anon)'\n");
 
 /**
+ * Writes the rest of one type's text after `[id] KIND 'name`, up to but not
+ * including the final newline. `p` is the word index of the type in `b`;
+ * `root` is the blob being dumped. Returns the new position.
+ *
+ * One function per kind, called through a table: each stays small and
+ * optimizes on its own, and a kind met late in a blob (the kernel's FUNCs and
+ * DATASECs come last) does not throw away the optimized code of the others.
+ */
+type KindWriter = (pos: number, b: RawBlob, p: number, root: RawBlob) => number;
+
+function writeInt(pos: number, b: RawBlob, p: number): number {
+  const o = out, w = b.words;
+  const v = w[p + 3];
+  pos = put(o, pos, S_SIZE);
+  pos = num(o, pos, w[p + 2]);
+  pos = put(o, pos, S_BITS_OFF);
+  pos = num(o, pos, (v >>> 16) & 0xff);
+  pos = put(o, pos, S_NR_BITS);
+  pos = num(o, pos, v & 0xff);
+  return put(o, pos, INT_ENC[(v >>> 24) & 0x0f] ?? INT_ENC_UNKN);
+}
+
+function writeRef(pos: number, b: RawBlob, p: number): number {
+  const o = out;
+  pos = put(o, pos, S_TYPE_ID);
+  return num(o, pos, b.words[p + 2]);
+}
+
+function writeArray(pos: number, b: RawBlob, p: number): number {
+  const o = out, w = b.words;
+  pos = put(o, pos, S_TYPE_ID);
+  pos = num(o, pos, w[p + 3]);
+  pos = put(o, pos, S_INDEX_TYPE_ID);
+  pos = num(o, pos, w[p + 4]);
+  pos = put(o, pos, S_NR_ELEMS);
+  return num(o, pos, w[p + 5]);
+}
+
+function writeComposite(pos: number, b: RawBlob, p: number): number {
+  let o = out;
+  const w = b.words, info = w[p + 1];
+  const vlen = info & 0xffff, kflag = info >>> 31;
+  pos = put(o, pos, S_SIZE);
+  pos = num(o, pos, w[p + 2]);
+  pos = put(o, pos, S_VLEN);
+  pos = num(o, pos, vlen);
+  for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
+    if (pos + LINE > o.length) o = grow(pos, LINE);
+    pos = put(o, pos, S_ITEM);
+    pos = name(pos, b, m);
+    o = out;
+    pos = put(o, pos, S_TYPE_ID);
+    pos = num(o, pos, w[m + 1]);
+    pos = put(o, pos, S_BITS_OFF);
+    const off = w[m + 2];
+    if (kflag) {
+      pos = num(o, pos, off & 0xffffff);
+      const bits = off >>> 24;
+      if (bits) {
+        pos = put(o, pos, S_BITFIELD);
+        pos = num(o, pos, bits);
+      }
+    } else pos = num(o, pos, off);
+  }
+  return pos;
+}
+
+function writeEnum(pos: number, b: RawBlob, p: number): number {
+  let o = out;
+  const w = b.words, info = w[p + 1];
+  const vlen = info & 0xffff, kflag = info >>> 31;
+  pos = put(o, pos, kflag ? S_ENC_SIGNED : S_ENC_UNSIGNED);
+  pos = num(o, pos, w[p + 2]);
+  pos = put(o, pos, S_VLEN);
+  pos = num(o, pos, vlen);
+  for (let k = 0, m = p + 3; k < vlen; k++, m += 2) {
+    if (pos + LINE > o.length) o = grow(pos, LINE);
+    pos = put(o, pos, S_ITEM);
+    pos = name(pos, b, m);
+    o = out;
+    pos = put(o, pos, S_VAL);
+    pos = kflag ? int(o, pos, w[m + 1] | 0) : num(o, pos, w[m + 1]);
+  }
+  return pos;
+}
+
+function writeEnum64(pos: number, b: RawBlob, p: number): number {
+  let o = out;
+  const w = b.words, info = w[p + 1];
+  const vlen = info & 0xffff, kflag = info >>> 31;
+  pos = put(o, pos, kflag ? S_ENC_SIGNED : S_ENC_UNSIGNED);
+  pos = num(o, pos, w[p + 2]);
+  pos = put(o, pos, S_VLEN);
+  pos = num(o, pos, vlen);
+  for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
+    if (pos + LINE > o.length) o = grow(pos, LINE);
+    pos = put(o, pos, S_ITEM);
+    pos = name(pos, b, m);
+    o = out;
+    pos = put(o, pos, S_VAL);
+    const lo = w[m + 1], hi = w[m + 2];
+    if (hi === 0) pos = num(o, pos, lo);
+    else {
+      const u = (BigInt(hi) << 32n) | BigInt(lo);
+      pos = text(pos, (kflag ? BigInt.asIntN(64, u) : u).toString());
+      o = out;
+    }
+    pos = put(o, pos, kflag ? S_LL : S_ULL);
+  }
+  return pos;
+}
+
+function writeFwd(pos: number, b: RawBlob, p: number): number {
+  return put(out, pos, b.words[p + 1] >>> 31 ? S_FWD_UNION : S_FWD_STRUCT);
+}
+
+function writeFunc(pos: number, b: RawBlob, p: number): number {
+  const o = out, w = b.words;
+  pos = put(o, pos, S_TYPE_ID);
+  pos = num(o, pos, w[p + 2]);
+  pos = put(o, pos, S_LINKAGE);
+  return put(o, pos, LINKAGE[w[p + 1] & 0xffff] ?? LINKAGE_UNKN);
+}
+
+function writeFuncProto(pos: number, b: RawBlob, p: number): number {
+  let o = out;
+  const w = b.words, vlen = w[p + 1] & 0xffff;
+  pos = put(o, pos, S_RET_TYPE_ID);
+  pos = num(o, pos, w[p + 2]);
+  pos = put(o, pos, S_VLEN);
+  pos = num(o, pos, vlen);
+  for (let k = 0, m = p + 3; k < vlen; k++, m += 2) {
+    if (pos + LINE > o.length) o = grow(pos, LINE);
+    pos = put(o, pos, S_ITEM);
+    pos = name(pos, b, m);
+    o = out;
+    pos = put(o, pos, S_TYPE_ID);
+    pos = num(o, pos, w[m + 1]);
+  }
+  return pos;
+}
+
+function writeVar(pos: number, b: RawBlob, p: number): number {
+  const o = out, w = b.words;
+  pos = put(o, pos, S_TYPE_ID);
+  pos = num(o, pos, w[p + 2]);
+  pos = put(o, pos, S_VAR_LINKAGE);
+  return put(o, pos, LINKAGE[w[p + 3]] ?? LINKAGE_UNKN);
+}
+
+function writeDatasec(pos: number, b: RawBlob, p: number, root: RawBlob): number {
+  let o = out;
+  const w = b.words, vlen = w[p + 1] & 0xffff;
+  pos = put(o, pos, S_SIZE);
+  pos = num(o, pos, w[p + 2]);
+  pos = put(o, pos, S_VLEN);
+  pos = num(o, pos, vlen);
+  const count = root.startId + root.n;
+  for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
+    if (pos + LINE > o.length) o = grow(pos, LINE);
+    const vt = w[m];
+    pos = put(o, pos, S_SEC_VAR);
+    pos = num(o, pos, vt);
+    pos = put(o, pos, S_OFFSET);
+    pos = num(o, pos, w[m + 1]);
+    pos = put(o, pos, S_SEC_SIZE);
+    pos = num(o, pos, w[m + 2]);
+    // bpftool names the variable when its id is in range (void included).
+    if (vt < count) {
+      pos = put(o, pos, S_OPEN);
+      const vb = vt === 0 ? undefined : blobOf(root, vt);
+      if (vb) {
+        const q = vb.offsets[vt - vb.startId];
+        pos = put(o, pos, KIND_TEXT[(vb.words[q + 1] >>> 24) & 0x1f]);
+        pos = name(pos, vb, q);
+        o = out;
+      } else {
+        pos = put(o, pos, KIND_TEXT[0]);
+        pos = put(o, pos, ANON);
+      }
+      pos = put(o, pos, S_CLOSE_PAREN);
+    }
+  }
+  return pos;
+}
+
+function writeFloat(pos: number, b: RawBlob, p: number): number {
+  const o = out;
+  pos = put(o, pos, S_SIZE);
+  return num(o, pos, b.words[p + 2]);
+}
+
+function writeDeclTag(pos: number, b: RawBlob, p: number): number {
+  const o = out, w = b.words;
+  pos = put(o, pos, S_TYPE_ID);
+  pos = num(o, pos, w[p + 2]);
+  pos = put(o, pos, S_COMPONENT_IDX);
+  return int(o, pos, w[p + 3] | 0);
+}
+
+function writeNothing(pos: number): number {
+  return pos;
+}
+
+const WRITERS: KindWriter[] = [];
+for (let k = 0; k < 32; k++) WRITERS.push(writeNothing);
+WRITERS[Kind.INT] = writeInt;
+WRITERS[Kind.PTR] = WRITERS[Kind.CONST] = WRITERS[Kind.VOLATILE] = writeRef;
+WRITERS[Kind.RESTRICT] = WRITERS[Kind.TYPEDEF] = WRITERS[Kind.TYPE_TAG] = writeRef;
+WRITERS[Kind.ARRAY] = writeArray;
+WRITERS[Kind.STRUCT] = WRITERS[Kind.UNION] = writeComposite;
+WRITERS[Kind.ENUM] = writeEnum;
+WRITERS[Kind.ENUM64] = writeEnum64;
+WRITERS[Kind.FWD] = writeFwd;
+WRITERS[Kind.FUNC] = writeFunc;
+WRITERS[Kind.FUNC_PROTO] = writeFuncProto;
+WRITERS[Kind.VAR] = writeVar;
+WRITERS[Kind.DATASEC] = writeDatasec;
+WRITERS[Kind.FLOAT] = writeFloat;
+WRITERS[Kind.DECL_TAG] = writeDeclTag;
+
+/**
  * Writes the raw dump of type `id` (defined by blob `b`; `root` is the blob
  * being dumped) with its final newline, and returns the new position.
  */
 function writeType(root: RawBlob, b: RawBlob, id: number, pos: number): number {
-  let o = pos + LINE > out.length ? grow(pos, LINE) : out;
+  const o = pos + LINE > out.length ? grow(pos, LINE) : out;
   const w = b.words;
   const p = b.offsets[id - b.startId];
-  const info = w[p + 1], st = w[p + 2];
-  const kind = (info >>> 24) & 0x1f;
-  const vlen = info & 0xffff;
-  const kflag = info >>> 31;
+  const kind = (w[p + 1] >>> 24) & 0x1f;
   o[pos++] = 91; // [
   pos = num(o, pos, id);
   pos = put(o, pos, S_CLOSE);
   pos = put(o, pos, KIND_TEXT[kind]);
-  pos = name(pos, b, w[p]);
-  o = out;
-  switch (kind) {
-    case Kind.INT: {
-      const v = w[p + 3];
-      pos = put(o, pos, S_SIZE);
-      pos = num(o, pos, st);
-      pos = put(o, pos, S_BITS_OFF);
-      pos = num(o, pos, (v >>> 16) & 0xff);
-      pos = put(o, pos, S_NR_BITS);
-      pos = num(o, pos, v & 0xff);
-      pos = put(o, pos, INT_ENC[(v >>> 24) & 0x0f] ?? INT_ENC_UNKN);
-      break;
-    }
-    case Kind.PTR:
-    case Kind.CONST:
-    case Kind.VOLATILE:
-    case Kind.RESTRICT:
-    case Kind.TYPEDEF:
-    case Kind.TYPE_TAG:
-      pos = put(o, pos, S_TYPE_ID);
-      pos = num(o, pos, st);
-      break;
-    case Kind.ARRAY:
-      pos = put(o, pos, S_TYPE_ID);
-      pos = num(o, pos, w[p + 3]);
-      pos = put(o, pos, S_INDEX_TYPE_ID);
-      pos = num(o, pos, w[p + 4]);
-      pos = put(o, pos, S_NR_ELEMS);
-      pos = num(o, pos, w[p + 5]);
-      break;
-    case Kind.STRUCT:
-    case Kind.UNION: {
-      pos = put(o, pos, S_SIZE);
-      pos = num(o, pos, st);
-      pos = put(o, pos, S_VLEN);
-      pos = num(o, pos, vlen);
-      for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
-        if (pos + LINE > o.length) o = grow(pos, LINE);
-        pos = put(o, pos, S_ITEM);
-        pos = name(pos, b, w[m]);
-        o = out;
-        pos = put(o, pos, S_TYPE_ID);
-        pos = num(o, pos, w[m + 1]);
-        pos = put(o, pos, S_BITS_OFF);
-        const off = w[m + 2];
-        if (kflag) {
-          pos = num(o, pos, off & 0xffffff);
-          const bits = off >>> 24;
-          if (bits) {
-            pos = put(o, pos, S_BITFIELD);
-            pos = num(o, pos, bits);
-          }
-        } else pos = num(o, pos, off);
-      }
-      break;
-    }
-    case Kind.ENUM:
-      pos = put(o, pos, kflag ? S_ENC_SIGNED : S_ENC_UNSIGNED);
-      pos = num(o, pos, st);
-      pos = put(o, pos, S_VLEN);
-      pos = num(o, pos, vlen);
-      for (let k = 0, m = p + 3; k < vlen; k++, m += 2) {
-        if (pos + LINE > o.length) o = grow(pos, LINE);
-        pos = put(o, pos, S_ITEM);
-        pos = name(pos, b, w[m]);
-        o = out;
-        pos = put(o, pos, S_VAL);
-        pos = kflag ? int(o, pos, w[m + 1] | 0) : num(o, pos, w[m + 1]);
-      }
-      break;
-    case Kind.ENUM64:
-      pos = put(o, pos, kflag ? S_ENC_SIGNED : S_ENC_UNSIGNED);
-      pos = num(o, pos, st);
-      pos = put(o, pos, S_VLEN);
-      pos = num(o, pos, vlen);
-      for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
-        if (pos + LINE > o.length) o = grow(pos, LINE);
-        pos = put(o, pos, S_ITEM);
-        pos = name(pos, b, w[m]);
-        o = out;
-        pos = put(o, pos, S_VAL);
-        const lo = w[m + 1], hi = w[m + 2];
-        if (hi === 0) pos = num(o, pos, lo);
-        else {
-          const u = (BigInt(hi) << 32n) | BigInt(lo);
-          pos = text(pos, (kflag ? BigInt.asIntN(64, u) : u).toString());
-          o = out;
-        }
-        pos = put(o, pos, kflag ? S_LL : S_ULL);
-      }
-      break;
-    case Kind.FWD:
-      pos = put(o, pos, kflag ? S_FWD_UNION : S_FWD_STRUCT);
-      break;
-    case Kind.FUNC:
-      pos = put(o, pos, S_TYPE_ID);
-      pos = num(o, pos, st);
-      pos = put(o, pos, S_LINKAGE);
-      pos = put(o, pos, LINKAGE[vlen] ?? LINKAGE_UNKN);
-      break;
-    case Kind.FUNC_PROTO:
-      pos = put(o, pos, S_RET_TYPE_ID);
-      pos = num(o, pos, st);
-      pos = put(o, pos, S_VLEN);
-      pos = num(o, pos, vlen);
-      for (let k = 0, m = p + 3; k < vlen; k++, m += 2) {
-        if (pos + LINE > o.length) o = grow(pos, LINE);
-        pos = put(o, pos, S_ITEM);
-        pos = name(pos, b, w[m]);
-        o = out;
-        pos = put(o, pos, S_TYPE_ID);
-        pos = num(o, pos, w[m + 1]);
-      }
-      break;
-    case Kind.VAR:
-      pos = put(o, pos, S_TYPE_ID);
-      pos = num(o, pos, st);
-      pos = put(o, pos, S_VAR_LINKAGE);
-      pos = put(o, pos, LINKAGE[w[p + 3]] ?? LINKAGE_UNKN);
-      break;
-    case Kind.DATASEC: {
-      pos = put(o, pos, S_SIZE);
-      pos = num(o, pos, st);
-      pos = put(o, pos, S_VLEN);
-      pos = num(o, pos, vlen);
-      const count = root.startId + root.n;
-      for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
-        if (pos + LINE > o.length) o = grow(pos, LINE);
-        const vt = w[m];
-        pos = put(o, pos, S_SEC_VAR);
-        pos = num(o, pos, vt);
-        pos = put(o, pos, S_OFFSET);
-        pos = num(o, pos, w[m + 1]);
-        pos = put(o, pos, S_SEC_SIZE);
-        pos = num(o, pos, w[m + 2]);
-        // bpftool names the variable when its id is in range (void included).
-        if (vt < count) {
-          pos = put(o, pos, S_OPEN);
-          const vb = vt === 0 ? undefined : blobOf(root, vt);
-          if (vb) {
-            const q = vb.offsets[vt - vb.startId];
-            pos = put(o, pos, KIND_TEXT[(vb.words[q + 1] >>> 24) & 0x1f]);
-            pos = name(pos, vb, vb.words[q]);
-            o = out;
-          } else {
-            pos = put(o, pos, KIND_TEXT[0]);
-            pos = put(o, pos, ANON);
-          }
-          pos = put(o, pos, S_CLOSE_PAREN);
-        }
-      }
-      break;
-    }
-    case Kind.FLOAT:
-      pos = put(o, pos, S_SIZE);
-      pos = num(o, pos, st);
-      break;
-    case Kind.DECL_TAG:
-      pos = put(o, pos, S_TYPE_ID);
-      pos = num(o, pos, st);
-      pos = put(o, pos, S_COMPONENT_IDX);
-      pos = int(o, pos, w[p + 3] | 0);
-      break;
-  }
-  o[pos++] = 10;
-  return pos;
+  pos = name(pos, b, p);
+  pos = WRITERS[kind](pos, b, p, root);
+  out[pos] = 10;
+  return pos + 1;
 }
 
 function dumpInto(btf: Btf, ids: Iterable<number> | undefined): Uint8Array {
