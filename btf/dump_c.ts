@@ -112,6 +112,8 @@ class CDumper {
   readonly aligns: Int32Array;
   queue: number[] = [];
   depth = 0;
+  /** Padding types, widest first, with their widths in bits. */
+  readonly pads: readonly (readonly [string, number])[];
 
   constructor(btf: Btf) {
     this.btf = btf;
@@ -122,6 +124,7 @@ class CDumper {
     this.fwdEmitted = new Uint8Array(this.n);
     this.referenced = new Uint8Array(this.n);
     this.aligns = new Int32Array(this.n);
+    this.pads = [["long", this.ptrSz * 8], ["int", 32], ["short", 16], ["char", 8]];
     this.order[0] = DONE;
     this.emit[0] = DONE;
     this.markReferenced();
@@ -542,12 +545,7 @@ class CDumper {
   /** Fills the gap between bit offsets `cur` and `next` with unnamed bitfields. */
   emitBitPadding(cur: number, next: number, nextAlign: number, inBitfield: boolean, lvl: number) {
     if (cur >= next) return;
-    const pads: [string, number][] = [
-      ["long", this.ptrSz * 8],
-      ["int", 32],
-      ["short", 16],
-      ["char", 8],
-    ];
+    const pads = this.pads;
     let newOff = 0, padBits = 0, padType = "";
     for (const [name, bits] of pads) {
       padBits = bits;
