@@ -98,6 +98,8 @@ class CDumper {
   readonly n: number;
   readonly ptrSz: number;
   readonly out: string[] = [];
+  /** Decoded types by id (filled once; a miss asks the Btf, which checks the id). */
+  readonly types: Type[] = [];
   /** Topological sort state: NOT_DONE, IN_PROGRESS (ORDERING) or DONE (ORDERED). */
   readonly order: Uint8Array;
   /** Emission state: NOT_DONE, IN_PROGRESS (EMITTING) or DONE (EMITTED). */
@@ -131,7 +133,7 @@ class CDumper {
   }
 
   t(id: number): Type {
-    return this.btf.type(id);
+    return this.types[id] ?? this.btf.type(id);
   }
 
   describe(id: number): string {
@@ -154,7 +156,7 @@ class CDumper {
     const ref = this.referenced;
     const n = this.n;
     for (let id = 1; id < n; id++) {
-      const t = this.t(id);
+      const t = this.types[id] = this.btf.type(id);
       switch (t.kind) {
         case Kind.PTR:
         case Kind.TYPEDEF:
