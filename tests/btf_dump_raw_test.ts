@@ -87,6 +87,8 @@ function oddBlob(littleEndian = true): Uint8Array {
   b.raw([b.str("odd_sec"), info(Kind.DATASEC, 2), 8, 0, 0, 4, 99999, 4, 4]);
   b.raw([0, info(Kind.STRUCT, 1), 4, 0, ids.int, 0]);
   b.raw([0, info(Kind.UNION, 2, 1), 4, b.str("x"), ids.uint, (31 << 24) | 1, 0, ids.int, 0]);
+  // Names beyond ASCII are copied as bytes.
+  b.struct("größe_π", 4, [{ name: "ключ", type: ids.int, bitOffset: 0 }]);
   b.raw([
     b.str("UNSIGNED_NEG"),
     info(Kind.ENUM, 2),
@@ -206,6 +208,7 @@ Deno.test("raw dump of built blobs (signed and 64-bit enums, odd encodings, both
         "type_id=99999 offset=4 size=4\n",
         "'A' val=4294967294",
         "bitfield_size=31",
+        "STRUCT 'größe_π' size=4 vlen=1\n\t'ключ' type_id=",
       ]
     ) assert.ok(got.includes(needle), `dump should contain ${JSON.stringify(needle)}`);
   }
@@ -222,7 +225,10 @@ Deno.test("split BTF: own types only, base ids on request, names from both strin
     { name: "mod_only", type: base.get("u64").id, bitOffset: 128 },
   ]);
   const v = b.var("mod_var", mod, 1);
-  b.datasec(".data.mod", 24, [{ type: v, offset: 0, size: 24 }]);
+  b.datasec(".data.mod", 28, [
+    { type: v, offset: 0, size: 24 },
+    { type: base.get("global_counter").id, offset: 24, size: 4 }, // a VAR of the base
+  ]);
   const blob = b.build();
   const path = writeTemp("split.btf", blob);
   const split = parseBtf(blob, { base });
@@ -237,6 +243,7 @@ Deno.test("split BTF: own types only, base ids on request, names from both strin
   const baseLine = formatRawType(base, 1);
   assert.equal(dumpRaw(split, { ids: [1, mod] }), `${baseLine}\n${formatRawType(split, mod)}\n`);
   assert.ok(formatRawType(split, mod).includes("\n\t'sink' type_id="));
+  assert.ok(new TextDecoder().decode(want).includes("offset=24 size=4 (VAR 'global_counter')"));
 });
 
 Deno.test("raw dump rejects a name offset past the string table with a BtfError", () => {
