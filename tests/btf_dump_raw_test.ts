@@ -244,6 +244,15 @@ Deno.test("split BTF: own types only, base ids on request, names from both strin
   assert.equal(dumpRaw(split, { ids: [1, mod] }), `${baseLine}\n${formatRawType(split, mod)}\n`);
   assert.ok(formatRawType(split, mod).includes("\n\t'sink' type_id="));
   assert.ok(new TextDecoder().decode(want).includes("offset=24 size=4 (VAR 'global_counter')"));
+  assert.deepEqual(
+    dumpJson(split, { ids: [1, mod] }).map((t) => [t.id, t.kind, t.name, t.members?.[2]?.name]),
+    [[1, "PTR", "(anon)", undefined], [
+      mod,
+      "STRUCT",
+      "mod_state",
+      "mod_only",
+    ]],
+  );
 });
 
 Deno.test("raw dump rejects a name offset past the string table with a BtfError", () => {
