@@ -60,6 +60,8 @@ export interface DumpCOptions {
 const MAX_DEPTH = 512;
 /** Longest chain of pointers, qualifiers and arrays in one declaration. */
 const MAX_CHAIN = 1024;
+/** Largest hole (in bits) filled with padding members: 8 MiB, a million `long: 64;` lines. */
+const MAX_PAD_BITS = 64 * 1024 * 1024;
 /** libbpf's bound on typedef/qualifier/array chains when sizing a member. */
 const MAX_RESOLVE_DEPTH = 32;
 
@@ -316,9 +318,10 @@ class CDumper {
     this.enter(id, "type definitions");
     switch (t.kind) {
       case Kind.INT: {
-        const alias = MISSING_ALIASES[t.name];
-        if (alias !== undefined && Object.hasOwn(MISSING_ALIASES, t.name)) {
-          this.out.push(`typedef ${alias} ${this.typeName(id)};\n\n`);
+        // Like libbpf, this claims the int's name among the tags.
+        const name = this.typeName(id);
+        if (Object.hasOwn(MISSING_ALIASES, name)) {
+          this.out.push(`typedef ${MISSING_ALIASES[name]} ${name};\n\n`);
         }
         this.emit[id] = DONE;
         break;
@@ -547,6 +550,13 @@ class CDumper {
   /** Fills the gap between bit offsets `cur` and `next` with unnamed bitfields. */
   emitBitPadding(cur: number, next: number, nextAlign: number, inBitfield: boolean, lvl: number) {
     if (cur >= next) return;
+    if (next - cur > MAX_PAD_BITS) {
+      throw new BtfError(
+        `expected holes in a struct smaller than ${MAX_PAD_BITS / 8} bytes, found one of ${
+          Math.ceil((next - cur) / 8)
+        } bytes`,
+      );
+    }
     const pads = this.pads;
     let newOff = 0, padBits = 0, padType = "";
     for (const [name, bits] of pads) {
@@ -598,6 +608,13 @@ class CDumper {
     let off = 0, prevBitfield = false;
     for (const m of t.members) {
       const bits = m.bitfieldSize;
+      if (m.bitOffset + bits > t.size * 8) {
+        throw new BtfError(
+          `expected member '${m.name}' of ${
+            this.describe(id)
+          } within its ${t.size} bytes, found it at bit ${m.bitOffset}`,
+        );
+      }
       const mAlign = packed ? 1 : this.alignOf(m.type);
       this.emitBitPadding(off, m.bitOffset, mAlign, prevBitfield && bits !== 0, lvl + 1);
       out.push("\n", pfx(lvl + 1));

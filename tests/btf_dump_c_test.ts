@@ -632,6 +632,14 @@ Deno.test("dumpC: hostile BTF gives BtfError, not a hang or a stack overflow", (
       }
       b.struct("top", 4, [{ name: "x", type: prev, bitOffset: 0 }]);
     }],
+    ["member past the end of its struct", (b) => {
+      const int = b.int("int", 4, { signed: true });
+      b.struct("far", 8, [{ name: "x", type: int, bitOffset: 0xffffff00 }]);
+    }],
+    ["a 4 GiB hole", (b) => {
+      const int = b.int("int", 4, { signed: true });
+      b.struct("huge", 0xfffffff0, [{ name: "x", type: int, bitOffset: 0 }]);
+    }],
     ["member type out of range", (b) => {
       b.struct("bad", 4, [{ name: "x", type: 999, bitOffset: 0 }]);
     }],
