@@ -709,7 +709,7 @@ function compileComposite(
     const off = f.bitOffset >>> 3;
     // The struct member that starts last may grow into the rest of the region (flexible arrays).
     const tail = isStruct && f.bitOffset === maxOff;
-    let r = fieldReader(btf, id, f, size, norm, path, depth, tail);
+    let r = fieldReader(btf, id, f, size, norm, path, depth, tail ? size - off : -1);
     const conv = converterFor(btf, f, path, norm);
     if (conv) r = convert(r, conv, { btf, type: f.type, name: f.name, path });
     const slot = slots++;
@@ -895,7 +895,7 @@ function fieldReader(
   norm: Norm,
   path: string,
   depth: number,
-  tail: boolean,
+  slack: number,
 ): Reader {
   const off = f.bitOffset >>> 3;
   const rid = resolveType(btf, f.type);
@@ -949,7 +949,7 @@ function fieldReader(
       } (${size} bytes at byte ${off}) within the type's ${parentSize} bytes, found it past the end`,
     );
   }
-  return valueReader(btf, rid, norm, path, depth, tail, parent, f.name);
+  return valueReader(btf, rid, norm, path, depth, slack, parent, f.name);
 }
 
 function scalar(body: (A: string) => string): Reader {
@@ -1147,7 +1147,7 @@ function valueReader(
   norm: Norm,
   path: string,
   depth: number,
-  tail: boolean,
+  slack: number,
   parent: number,
   name: string,
 ): Reader {
@@ -1219,7 +1219,7 @@ function valueReader(
       };
     }
     case Kind.ARRAY:
-      return arrayReader(btf, t.type, t.nelems, norm, path, depth, tail, parent, name);
+      return arrayReader(btf, t.type, t.nelems, norm, path, depth, slack, parent, name);
     default:
       throw new BtfError(
         `expected a readable type for ${where(btf, parent, name)}, found ${
@@ -1259,7 +1259,7 @@ function arrayReader(
   norm: Norm,
   path: string,
   depth: number,
-  tail: boolean,
+  slack: number,
   parent: number,
   name: string,
 ): Reader {
@@ -1271,10 +1271,13 @@ function arrayReader(
   }
   const et = btf.type(erid);
   const esize = sizeOf(btf, erid);
-  // Flexible array members (zero-length arrays that end a struct) reach to the region's end.
-  const flex = nelems === 0 && tail;
+  // A flexible array member (a zero-length array that ends a struct) has as
+  // many elements as fit in the region past sizeof(struct): the kernel's
+  // struct_size() convention. `slack` is sizeof(struct) minus its offset.
+  const flex = nelems === 0 && slack >= 0;
   const count = flex
-    ? (a: number, end: number) => esize === 0 ? 0 : Math.max(0, Math.floor((end - a) / esize))
+    ? (a: number, end: number) =>
+      esize === 0 ? 0 : Math.max(0, Math.floor((end - a - slack) / esize))
     : () => nelems;
 
   if (isCharType(et)) {
@@ -1374,7 +1377,7 @@ function arrayViewClass(
         }, found deeper`,
       );
     }
-    const r = valueReader(btf, erid, norm, path, depth + 1, false, erid, "[]");
+    const r = valueReader(btf, erid, norm, path, depth + 1, -1, erid, "[]");
     class AV extends ArrayView {}
     let read: (this: ArrayView, i: number) => unknown;
     if ("gen" in r) {

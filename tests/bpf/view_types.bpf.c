@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Carries the BTF of tests/c/view_types.h for the view tests
+ * (tests/view_test.ts). Compiled with `clang -g -O2 -target bpf -c` and
+ * never loaded.
+ */
+#include "../c/view_types.h"
+
+struct tricky g_tricky __attribute__((used));
+struct point g_point __attribute__((used));

@@ -1,0 +1,321 @@
+// Views checked against C: a host program (tests/c/view_writer.c) fills
+// struct tricky (tests/c/view_types.h) with known values, writes its bytes
+// and prints the JSON a view must give; the BTF comes from the same header
+// compiled by clang for BPF (tests/bpf/view_types.bpf.c).
+import assert from "node:assert/strict";
+import {
+  ArrayView,
+  BtfError,
+  enumName,
+  errnoName,
+  ktimeToDate,
+  ktimeToEpochNs,
+  loadBtf,
+  parseBtf,
+  RESERVED_NAMES,
+  viewClass,
+} from "../mod.ts";
+import { BtfBuilder } from "./btf_builder.ts";
+
+const HERE = new URL(".", import.meta.url).pathname;
+const BUILD = `${HERE}build/view/`;
+Deno.mkdirSync(BUILD, { recursive: true });
+
+function sh(cmd: string, args: string[]): string {
+  const out = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).outputSync();
+  if (!out.success) {
+    throw new Error(`${cmd} ${args.join(" ")} failed:\n${new TextDecoder().decode(out.stderr)}`);
+  }
+  return new TextDecoder().decode(out.stdout);
+}
+
+const OBJ = `${BUILD}view_types_test.bpf.o`;
+const WRITER = `${BUILD}view_writer_test`;
+const RECORDS = `${BUILD}view_records_test.bin`;
+const FLEX = `${BUILD}view_flex_test.bin`;
+sh("clang", ["-g", "-O2", "-target", "bpf", "-c", `${HERE}bpf/view_types.bpf.c`, "-o", OBJ]);
+sh("cc", ["-O1", "-Wall", "-Werror", "-o", WRITER, `${HERE}c/view_writer.c`]);
+const lines = sh(WRITER, [RECORDS, FLEX]).trim().split("\n").map((l) => JSON.parse(l));
+const header = lines[0] as { size: number; n: number; offsets: Record<string, number> };
+const expected = lines.slice(1) as Record<string, unknown>[];
+const btf = loadBtf(OBJ);
+const bytes = Deno.readFileSync(RECORDS);
+
+// clang 14 emits enums without the signedness flag: BTF then calls them unsigned.
+const signIsSigned = (btf.get("sign") as { signed: boolean }).signed;
+function want(i: number): Record<string, unknown> {
+  const w = structuredClone(expected[i]);
+  if (!signIsSigned) w.sign = (w.sign as number) >>> 0;
+  return w;
+}
+
+Deno.test("view: every field of every record matches the C writer's values", () => {
+  const V = btf.view("tricky");
+  assert.equal(V.size, header.size);
+  assert.equal(bytes.length, header.size * header.n);
+  const v = new V(bytes);
+  for (let i = 0; i < header.n; i++) {
+    v.rebind(i * V.size);
+    assert.deepEqual(JSON.parse(JSON.stringify(v)), want(i), `record ${i} (JSON)`);
+    assert.deepEqual(v.toObject(), v.toJSON());
+  }
+});
+
+Deno.test("view: getters give JS types per C type", () => {
+  const V = btf.view("tricky");
+  const v = new V(bytes.buffer, V.size); // record 1, on the ArrayBuffer
+  const w = expected[1];
+  assert.equal(v.u8v, w.u8v);
+  assert.equal(v.s8v, w.s8v);
+  assert.equal(v.u16v, w.u16v);
+  assert.equal(v.s16v, w.s16v);
+  assert.equal(v.u32v, w.u32v);
+  assert.equal(v.s32v, w.s32v);
+  assert.equal(v.u64v, BigInt(w.u64v as string));
+  assert.equal(v.s64v, BigInt(w.s64v as string));
+  assert.equal(v.u64small, BigInt(w.u64small as number), "64-bit ints are bigints by default");
+  assert.equal(v.bf_b, -4, "signed bitfield sign-extended");
+  assert.equal(v.bf_d, -993, "signed bitfield straddling two byte boundaries");
+  assert.equal(v.bf_e, 0xabcdef1235n, "40-bit bitfield of a u64");
+  assert.equal(
+    v.bf_f,
+    -3999999,
+    "23-bit signed bitfield of an s64: bitfields up to 32 bits are numbers",
+  );
+  assert.equal(v.bf_g, true, "_Bool bitfield");
+  assert.equal(v.bf_i, -1);
+  assert.equal(v.f32, 3);
+  assert.equal(v.f64, 3.141592653589793 * 2);
+  assert.equal(v.flag, false);
+  assert.equal(v.c, "B".charCodeAt(0));
+  assert.equal(v.ptr, 0xffff888812345680n);
+  assert.equal(v.color, 5);
+  assert.equal(v.tiny, 1);
+  assert.equal(v.cv, 0xdeadbeee, "typedef/const/volatile chain");
+  assert.equal(v.anon_a, 78, "anonymous struct member reachable as in C");
+  assert.equal(v.anon_f, 1.125, "anonymous union inside it");
+  assert.equal(v.name, "rec1");
+  assert.equal(v.full, "ABCD", "char array without NUL");
+  assert.equal(v.utf8, "h\u00e9\ufffd", "invalid UTF-8 replaced");
+  assert.equal(v.err, -3);
+  assert.equal(v.ts, 2000000123n);
+});
+
+Deno.test("view: int64 'safe' gives numbers when safe, bigints beyond 2^53", () => {
+  const V = btf.view("tricky", { int64: "safe" });
+  assert.notEqual(V, btf.view("tricky"));
+  const v = new V(bytes);
+  assert.equal(v.u64small, 1234567890123);
+  assert.equal(v.ts, 1000000123);
+  assert.equal(v.bf_e, 0xabcdef1234);
+  assert.equal(v.bf_f, -4000000);
+  assert.equal(v.u64v, 0xfedcba9876543210n);
+  assert.equal(v.s64v, -0x7000000000000000n);
+  assert.equal(v.ptr, 0xffff888812345678n);
+  assert.deepEqual(JSON.parse(JSON.stringify(v)), want(0));
+});
+
+Deno.test("view: arrays are zero-copy typed arrays, arrays of structs indexable views", () => {
+  const V = btf.view("tricky");
+  const v = new V(bytes, 2 * V.size);
+  const arr = v.arr as Uint32Array;
+  assert.ok(arr instanceof Uint32Array);
+  assert.equal(arr.buffer, bytes.buffer, "no copy");
+  assert.deepEqual([...arr], [2, 1002, 2002, 3002]);
+  assert.ok(v.arr64 instanceof BigInt64Array);
+  assert.deepEqual([...v.arr64 as BigInt64Array], [-(1n << 60n) + 2n, -(1n << 60n) + 3n]);
+  assert.ok(v.arr16 instanceof Uint16Array);
+  assert.equal(v.arr, arr, "the same array object while the view stays on the record");
+  // Writing through the typed array changes the bytes the view reads.
+  const saved = arr[0];
+  arr[0] = 424242;
+  assert.equal((v.toObject().arr as number[])[0], 424242);
+  arr[0] = saved;
+
+  const pts = v.pts as ArrayView;
+  assert.ok(pts instanceof ArrayView);
+  assert.equal(pts.length, 3);
+  const p1 = pts[1] as { x: number; y: number };
+  assert.equal(p1.x, 12);
+  assert.equal(p1.y, -12);
+  assert.equal((pts.at(-1) as { x: number }).x, 22);
+  assert.equal(pts.at(3), undefined);
+  assert.deepEqual([...pts].map((p) => (p as { y: number }).y), [-2, -12, -22]);
+
+  const m = v.matrix as ArrayView;
+  assert.deepEqual([...(m[1] as Int32Array)], [12, 13, 14]);
+  assert.deepEqual([...v.names as ArrayView], ["alpha", "beta"]);
+  // The packed struct's array is misaligned: read correctly (as a copy).
+  const pk = v.pk as { arr: Uint32Array; a: number; b: bigint };
+  assert.deepEqual([...pk.arr], [0x01020306, 0x05060708]);
+  assert.equal(pk.b, 0x112233445566778an);
+  // A union member reads both ways.
+  const un = v.un as { un_s64: bigint; un_bytes: Uint8Array };
+  assert.equal(un.un_s64, -7n);
+  assert.equal(un.un_bytes[0], 0xf9);
+});
+
+Deno.test("view: nested views are cached children rebound with their parent", () => {
+  const V = btf.view("tricky");
+  const v = new V(bytes);
+  const pt = v.pt as { x: number; y: number };
+  assert.equal(pt.x, 0);
+  v.rebind(3 * V.size);
+  assert.equal(v.pt, pt, "the same child object");
+  assert.equal(pt.x, 3);
+  assert.equal(pt.y, -3);
+});
+
+Deno.test("view: names the API reserves are reached with get(), and rebind still works", () => {
+  const V = btf.view("tricky");
+  const v = new V(bytes);
+  assert.ok(RESERVED_NAMES.has("rebind") && RESERVED_NAMES.has("constructor"));
+  assert.equal(typeof v.rebind, "function");
+  assert.equal(v.get("rebind"), 11);
+  assert.equal(v.get("constructor"), 22);
+  assert.equal(v.constructor, V);
+  assert.equal(v.get("u8v"), 200);
+  assert.throws(() => v.get("nope"), BtfError);
+  const f = V.fields.find((x) => x.name === "rebind")!;
+  assert.equal(f.direct, false);
+  assert.equal(v.toObject().rebind, 11);
+});
+
+Deno.test("view: flexible array members are bounded by the record length", () => {
+  const flex = Deno.readFileSync(FLEX);
+  const V = btf.view("tricky");
+  assert.equal(flex.length, V.size + 12);
+  const v = new V(flex, 0, flex.length);
+  assert.deepEqual([...v.tail as Uint32Array], [7, 8, 0xffffffff]);
+  v.rebind(0); // default length: sizeof, so no elements
+  assert.deepEqual([...v.tail as Uint32Array], []);
+  v.rebind(0, V.size + 7);
+  assert.equal((v.tail as Uint32Array).length, 1);
+});
+
+Deno.test("view: regions shorter than the type are refused with expected/found bytes", () => {
+  const V = btf.view("tricky");
+  assert.throws(
+    () => new V(bytes.subarray(0, 100)),
+    (e: Error) =>
+      e instanceof BtfError && e.message.includes(`expected ${V.size} bytes`) &&
+      e.message.includes("found 100"),
+  );
+  assert.throws(() => new V(bytes, 0, 100), /expected 312 bytes for struct tricky, found 100/);
+  const v = new V(bytes);
+  assert.throws(() => v.rebind(bytes.length - 10), /found 10/);
+  assert.throws(() => v.rebind(-1), BtfError);
+  assert.throws(() => v.rebind(1.5), BtfError);
+  // A view on a DataView region reads only inside it.
+  const region = new DataView(bytes.buffer, V.size, V.size);
+  const r = new V(region);
+  assert.equal(r.u8v, 201);
+  assert.throws(() => r.rebind(1), BtfError);
+});
+
+Deno.test("view: converters per field, per type name, enum names, user-defined", () => {
+  const offset = 1_700_000_000_000_000_000n;
+  const V = btf.view("tricky", {
+    enums: "name",
+    fields: { err: errnoName, ts: ktimeToDate(offset), "pt.x": (x: number) => `x=${x}` },
+    types: { view_ktime_t: ktimeToEpochNs(0) }, // the field converter wins for ts
+  });
+  const v = new V(bytes, V.size);
+  assert.equal(v.err, "-ESRCH");
+  assert.ok(v.ts instanceof Date);
+  assert.equal((v.ts as Date).getTime(), 1_700_000_000_000 + 2000);
+  assert.equal(v.color, "GREEN");
+  assert.equal(v.sign, "NEG");
+  assert.equal(v.tiny, "T_A");
+  assert.equal((v.pt as { x: unknown }).x, "x=1");
+  const o = JSON.parse(JSON.stringify(v));
+  assert.equal(o.err, "-ESRCH");
+  assert.equal(o.ts, new Date(1_700_000_002_000).toISOString());
+  assert.equal(o.pt.x, "x=1");
+
+  const W = btf.view("tricky", { types: { view_ktime_t: ktimeToEpochNs(5n) } });
+  assert.equal(new W(bytes).ts, 1000000128n);
+  const E = btf.view("tricky", { fields: { color: enumName } });
+  assert.equal(new E(bytes, 3 * V.size).color, "BLUE");
+});
+
+Deno.test("view: classes are cached per type and options; type by name, id or Type", () => {
+  const t = btf.get("tricky");
+  const V = btf.view("tricky");
+  assert.equal(btf.view(t.id), V);
+  assert.equal(btf.view(t), V);
+  assert.equal(btf.view("struct tricky"), V);
+  assert.equal(viewClass(btf, "tricky"), V);
+  assert.equal(btf.view("tricky", { int64: "safe" }), btf.view("tricky", { int64: "safe" }));
+  assert.equal(V.typeName, "struct tricky");
+  assert.throws(() => btf.view("color"), /expected a struct, union or data section/);
+  assert.throws(() => btf.view("no_such_type"), BtfError);
+});
+
+Deno.test("view: BTF names never reach generated code", () => {
+  const evil = [
+    'x"];Deno.exit(3)//',
+    "a'+(globalThis.pwned=1)+'",
+    "`${globalThis.pwned=2}`",
+    "__proto__",
+    "constructor",
+    "toString",
+    "\\",
+    "0",
+  ];
+  const b = new BtfBuilder();
+  const u32 = b.int("unsigned int", 4);
+  const inner = b.struct(evil[1], 4, [{ name: evil[2], type: u32, bitOffset: 0 }]);
+  const members = evil.map((name, i) => ({ name, type: i === 1 ? inner : u32, bitOffset: 32 * i }));
+  b.struct("evil", 4 * evil.length, members);
+  const hostile = parseBtf(b.build());
+  const sources: string[] = [];
+  const RealFunction = globalThis.Function;
+  globalThis.Function = new Proxy(RealFunction, {
+    construct(target, args) {
+      sources.push(args.map(String).join("\n"));
+      return Reflect.construct(target, args);
+    },
+  });
+  let V;
+  try {
+    V = hostile.view("evil");
+  } finally {
+    globalThis.Function = RealFunction;
+  }
+  const buf = new Uint32Array(evil.map((_, i) => i + 100));
+  const v = new V(buf);
+  const o = v.toObject();
+  assert.equal(Object.getPrototypeOf(o), Object.prototype, "__proto__ stays an own key");
+  assert.equal((globalThis as { pwned?: number }).pwned, undefined);
+  for (let i = 0; i < evil.length; i++) {
+    if (i === 1) continue;
+    assert.equal(v.get(evil[i]), 100 + i, evil[i]);
+    assert.equal(o[evil[i]], 100 + i, evil[i]);
+  }
+  assert.equal((v as Record<string, unknown>)['x"];Deno.exit(3)//'], 100);
+  assert.deepEqual((v.get(evil[1]) as { toObject(): unknown }).toObject(), { [evil[2]]: 101 });
+  assert.equal(typeof v.toString, "function");
+  // No name from the BTF appears in any generated source.
+  assert.ok(sources.length > 0);
+  for (const src of sources) {
+    for (const name of ["Deno.exit", "pwned", "evil"]) assert.ok(!src.includes(name), src);
+  }
+});
+
+Deno.test("view: every struct and union of the kernel's BTF compiles and serializes", () => {
+  const kernel = loadBtf();
+  const buf = new ArrayBuffer(1 << 16);
+  new Uint8Array(buf).fill(0xa5);
+  let n = 0;
+  for (const name of ["task_struct", "sk_buff", "trace_event_raw_sched_switch", "bpf_prog"]) {
+    const V = kernel.view(name);
+    const o = JSON.parse(JSON.stringify(new V(buf)));
+    assert.ok(Object.keys(o).length > 0);
+    n++;
+  }
+  const S = kernel.view("trace_event_raw_sched_switch");
+  const s = new S(new ArrayBuffer(S.size));
+  assert.equal(s.prev_comm, "");
+  assert.equal(n, 4);
+});
