@@ -15,7 +15,7 @@ import {
   sizeOf,
 } from "../mod.ts";
 import { alignOf } from "../btf/layout.ts";
-import { dumpRaw } from "../btf/dump_raw.ts";
+import { dumpRawBytes } from "../btf/dump_raw.ts";
 import { dumpJson } from "../btf/dump_json.ts";
 import { dumpC } from "../btf/dump_c.ts";
 import { writeOut } from "./output.ts";
@@ -50,7 +50,7 @@ export function runDump(
   const ids = roots.length ? closure(btf, roots).filter((id) => id >= btf.startId) : undefined;
   switch (o.format) {
     case "raw":
-      writeOut(dumpRaw(btf, { ids }));
+      writeOut(dumpRawBytes(btf, { ids }));
       break;
     case "c":
       writeOut(dumpC(btf, { ids: roots.length ? roots : undefined }));

@@ -51,7 +51,10 @@ const dump = command(
     action: constant("dump"),
     file,
     base,
-    format: withDefault(option("--format", choice(["raw", "c", "json"])), "raw" as const),
+    format: withDefault(
+      option("--format", choice(["raw", "c", "json"], { metavar: "FORMAT" })),
+      "raw" as const,
+    ),
     types: multiple(argument(string({ metavar: "TYPE" }))),
   }),
   {
