@@ -39,6 +39,34 @@ export const KERNEL_BTF_PATH = "/sys/kernel/btf/vmlinux";
 const HEADER_LEN = 24;
 const TYPE_HEADER = 12;
 
+// Words after a type's 3-word header, by kind: a fixed part (-1 for kinds that
+// do not exist) plus a part per vlen. Used by the index's fast path only.
+const FIXED_WORDS = new Int8Array(32).fill(-1);
+const VLEN_WORDS = new Int8Array(32);
+for (const k of [Kind.INT, Kind.VAR, Kind.DECL_TAG]) FIXED_WORDS[k] = 1;
+for (
+  const k of [
+    Kind.PTR,
+    Kind.FWD,
+    Kind.TYPEDEF,
+    Kind.VOLATILE,
+    Kind.CONST,
+    Kind.RESTRICT,
+    Kind.FUNC,
+    Kind.FLOAT,
+    Kind.TYPE_TAG,
+  ]
+) FIXED_WORDS[k] = 0;
+FIXED_WORDS[Kind.ARRAY] = 3;
+for (const k of [Kind.STRUCT, Kind.UNION, Kind.DATASEC, Kind.ENUM64]) {
+  FIXED_WORDS[k] = 0;
+  VLEN_WORDS[k] = 3;
+}
+for (const k of [Kind.ENUM, Kind.FUNC_PROTO]) {
+  FIXED_WORDS[k] = 0;
+  VLEN_WORDS[k] = 2;
+}
+
 /**
  * Options for {@link parseBtf} and {@link loadBtf}.
  *
@@ -107,6 +135,12 @@ export function loadBtf(
     throw e;
   }
   return parseBtf(bytes, { base });
+}
+
+/** Whether `b` holds the bytes of `want` and then a NUL at `p`; `want` has no NUL. */
+function bytesAt(b: Uint8Array, p: number, want: Uint8Array): boolean {
+  for (let j = 0; j < want.length; j++) if (b[p + j] !== want[j]) return false;
+  return b[p + want.length] === 0;
 }
 
 /**
@@ -309,6 +343,27 @@ export class Btf {
     const words = le && abs % 4 === 0
       ? new Uint32Array(this.bytes.buffer, abs, this.#typeLen >>> 2)
       : undefined;
+    if (words) {
+      // Table-driven loop for well-formed records; it stops at the first record
+      // it cannot take, and the checked loop below goes on from there (and
+      // reports the problem).
+      const nw = words.length;
+      let w = 0;
+      while (w + 3 <= nw) {
+        const info = words[w + 1];
+        const kind = (info >>> 24) & 0x1f;
+        const fixed = FIXED_WORDS[kind];
+        if (fixed < 0) break;
+        const next = w + 3 + fixed + (info & 0xffff) * VLEN_WORDS[kind];
+        if (next > nw) break;
+        offsets[n] = start + 4 * w;
+        infos[n] = info;
+        nameOffs[n] = words[w];
+        n++;
+        w = next;
+      }
+      p = start + 4 * w;
+    }
     while (p < end) {
       if (p + TYPE_HEADER > end) {
         throw new BtfError(
@@ -665,21 +720,31 @@ export class Btf {
    */
   findIds(name: string, kind?: KindNumber): number[] {
     const out = this.base ? this.base.findIds(name, kind) : [];
-    if (name === "") return out;
+    if (name === "" || name.includes("\0")) return out;
     const n = this.#index();
-    // Split BTF may name its types with the base's strings: look in every table.
-    const offs = this.#stringOffsets(name);
-    for (let b = this.base; b; b = b.base) offs.push(...b.#stringOffsets(name));
-    if (offs.length === 0) return out;
+    const want = new TextEncoder().encode(name);
+    // Compare each candidate's name in place, like libbpf: no string table
+    // scan and no decoding. Split BTF may use its base's strings.
     const names = this.#nameOffs!, infos = this.#infos!;
-    const single = offs.length === 1 ? offs[0] : -1;
+    const b = this.bytes, from = this.#strOff, start = this.startStr, len = this.#strLen;
+    const first = want[0], k = kind ?? -1;
     for (let i = 0; i < n; i++) {
-      const no = names[i];
-      if (single >= 0 ? no !== single : !offs.includes(no)) continue;
-      if (kind !== undefined && ((infos[i] >>> 24) & 0x1f) !== kind) continue;
+      if (k >= 0 && ((infos[i] >>> 24) & 0x1f) !== k) continue;
+      const local = names[i] - start;
+      if (local >= 0) {
+        // The section ends with NUL, so the comparison stops inside it.
+        if (local >= len || b[from + local] !== first || !bytesAt(b, from + local, want)) continue;
+      } else if (!this.base || !this.base.#nameIs(names[i], want)) continue;
       out.push(this.startId + i);
     }
     return out;
+  }
+
+  /** Whether the string at `offset` (in this blob or its base chain) is `want`. */
+  #nameIs(offset: number, want: Uint8Array): boolean {
+    if (offset < this.startStr) return this.base ? this.base.#nameIs(offset, want) : false;
+    const local = offset - this.startStr;
+    return local < this.#strLen && bytesAt(this.bytes, this.#strOff + local, want);
   }
 
   /**
@@ -734,26 +799,5 @@ export class Btf {
     options?: ViewOptions,
   ): ViewClass<T> {
     return viewClass<T>(this, type, options);
-  }
-
-  /** Local string offsets (plus startStr) where `name\0` occurs. */
-  #stringOffsets(name: string): number[] {
-    const out: number[] = [];
-    if (this.#strLen === 0) return out;
-    if (this.#ascii === undefined) this.#ascii = this.#decodeAscii();
-    if (this.#ascii !== null) {
-      const s = this.#ascii, needle = name + "\0";
-      for (let k = s.indexOf(needle); k >= 0; k = s.indexOf(needle, k + 1)) {
-        out.push(this.startStr + k);
-      }
-      return out;
-    }
-    const want = new TextEncoder().encode(name);
-    const b = this.bytes, from = this.#strOff, to = from + this.#strLen - want.length;
-    outer: for (let k = from; k < to; k++) {
-      for (let j = 0; j < want.length; j++) if (b[k + j] !== want[j]) continue outer;
-      if (b[k + want.length] === 0) out.push(this.startStr + k - from);
-    }
-    return out;
   }
 }
