@@ -7,19 +7,24 @@
  *     - libbpf: `bench/c/btf_find.c` (built here with `cc -O2 ... -lbpf`)
  *       loops N times over `btf__parse(path, NULL)` +
  *       `btf__find_by_name_kind(btf, "task_struct", BTF_KIND_STRUCT)` +
- *       `btf__free`, timing each iteration with clock_gettime(CLOCK_MONOTONIC).
+ *       `btf__free`, timing each iteration with clock_gettime(CLOCK_MONOTONIC),
+ *       and prints the median and the first iteration.
  *     - bpfview: this process loops N times over `loadBtf(path)` +
  *       `btf.findIds("task_struct", Kind.STRUCT)`, each on a fresh `Btf`
  *       (the file is read again every time, as libbpf does), timed with
- *       `performance.now()`.
- *     Both sides report the median of the N iterations (warm: code compiled,
- *     allocator primed) and, separately, the first iteration (cold: for
- *     bpfview that includes V8 compiling the parser, for libbpf the first
- *     touch of its pages). Process start-up (Deno ~tens of ms, a C binary
- *     ~1 ms) is excluded on both sides; it is shown by (b) instead. The
- *     bpfview side runs first in this process, before any other parser call,
- *     so its cold number really is cold. An extra line times
- *     `parseBtf(Deno.readFileSync(path))` the same way.
+ *       `performance.now()`; the median of the N is taken.
+ *     The machine may be shared, so the two sides take turns: R rounds of
+ *     (C process with N iterations, then N iterations here), and the line
+ *     reports the median over rounds of each side's median (warm: code
+ *     compiled, allocator primed).
+ *     Cold: the first iteration in a fresh process, for both sides: libbpf's
+ *     first iteration of each round, and for bpfview a fresh
+ *     `deno run bench/btf_compare.ts --cold` per round that times only its
+ *     first loadBtf + findIds (V8 compiles the parser during it). Process
+ *     start-up (tens of ms for Deno, ~1 ms for C) is excluded on both sides;
+ *     (b) measures whole processes instead. Medians over rounds again.
+ *     An extra line times `parseBtf(Deno.readFileSync(path))` + findIds the
+ *     same way as the warm line.
  *
  * (b) raw dump: the whole text of `bpftool btf dump file PATH` (format raw).
  *     - Whole process, stdout to /dev/null, median of R runs after one
@@ -52,17 +57,20 @@ interface Args {
   file: string;
   iters: number;
   runs: number;
+  /** Child mode: time one cold loadBtf + findIds and print it (ms). */
+  cold: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { file: "/sys/kernel/btf/vmlinux", iters: 30, runs: 7 };
+  const a: Args = { file: "/sys/kernel/btf/vmlinux", iters: 30, runs: 7, cold: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i], val = argv[i + 1];
     if (flag === "--file" && val) a.file = val, i++;
     else if (flag === "--iters" && Number(val) >= 1) a.iters = Math.floor(Number(val)), i++;
     else if (flag === "--runs" && Number(val) >= 1) a.runs = Math.floor(Number(val)), i++;
+    else if (flag === "--cold") a.cold = true;
     else {
-      console.error("usage: btf_compare.ts [--file PATH] [--iters N] [--runs N]");
+      console.error("usage: btf_compare.ts [--file PATH] [--iters N] [--runs N] [--cold]");
       Deno.exit(2);
     }
   }
@@ -130,20 +138,46 @@ async function wall(cmd: string, args: string[]): Promise<number> {
 
 // ---------------------------------------------------------------- (a)
 
-function benchBpfviewOpenFind(a: Args): { cold: number; median: number; id: number } {
-  let id = -1;
-  const r = timeLoop(a.iters, () => {
-    const btf = loadBtf(a.file);
-    id = btf.findIds(NAME, Kind.STRUCT)[0] ?? -1;
-  });
-  return { ...r, id };
+/** One loadBtf + findIds on a fresh Btf; returns the id found (or -1). */
+function openFind(file: string): number {
+  const btf = loadBtf(file);
+  return btf.findIds(NAME, Kind.STRUCT)[0] ?? -1;
 }
 
-function benchReadFileOpenFind(a: Args): { cold: number; median: number } {
+function benchBpfviewOpenFind(a: Args): number {
+  return timeLoop(a.iters, () => {
+    if (openFind(a.file) < 0) throw new Error(`${NAME} not found in ${a.file}`);
+  }).median;
+}
+
+function benchReadFileOpenFind(a: Args): number {
   return timeLoop(a.iters, () => {
     const btf = parseBtf(Deno.readFileSync(a.file));
     if (btf.findIds(NAME, Kind.STRUCT).length === 0) throw new Error(`${NAME} not found`);
-  });
+  }).median;
+}
+
+/** `--cold` child: the first loadBtf + findIds of a fresh process. */
+function coldChild(a: Args): void {
+  const t0 = performance.now();
+  const id = openFind(a.file);
+  const t = performance.now() - t0;
+  console.log(`cold_ms=${t} id=${id}`);
+}
+
+/** Runs the `--cold` child once; returns its time in ms and the id it found. */
+async function benchBpfviewCold(a: Args): Promise<{ ms: number; id: number } | string> {
+  const r = await run(Deno.execPath(), [
+    "run",
+    "-A",
+    new URL(import.meta.url).pathname,
+    "--cold",
+    "--file",
+    a.file,
+  ]);
+  const m = /cold_ms=([0-9.e+-]+) id=(-?\d+)/.exec(r.out);
+  if (!r.ok || !m) return `cold child failed: ${firstLine(r.err) || firstLine(r.out)}`;
+  return { ms: Number(m[1]), id: Number(m[2]) };
 }
 
 async function buildC(): Promise<string | undefined> {
@@ -203,12 +237,7 @@ async function benchRawDump(a: Args): Promise<void> {
     console.log(`raw dump: skipped (bpftool failed: ${firstLine(ref.err)})`);
     return;
   }
-  const bpftoolRuns: number[] = [];
-  await wall("bpftool", bpftoolArgs); // warm-up
-  for (let i = 0; i < a.runs; i++) bpftoolRuns.push(await wall("bpftool", bpftoolArgs));
-  const bpftool = median(bpftoolRuns);
-
-  // Whole process: the CLI.
+  // Whole process: bpftool and the CLI take turns, after one warm-up run each.
   const cliArgs = ["run", "-A", `${ROOT}cli/main.ts`, "btf", "dump", "--file", a.file];
   cliArgs.push("--format", "raw");
   let cliSkip: string | undefined;
@@ -223,11 +252,16 @@ async function benchRawDump(a: Args): Promise<void> {
     if (!r.ok) cliSkip = `CLI failed: ${firstLine(r.err) || "no output"}`;
     else cliOut = r.out;
   }
+  await wall("bpftool", bpftoolArgs); // warm-up
+  const bpftoolRuns: number[] = [], cliRuns: number[] = [];
+  for (let i = 0; i < a.runs; i++) {
+    bpftoolRuns.push(await wall("bpftool", bpftoolArgs));
+    if (!cliSkip) cliRuns.push(await wall(Deno.execPath(), cliArgs));
+  }
+  const bpftool = median(bpftoolRuns);
   if (cliSkip) console.log(`raw dump: skipped (${cliSkip})`);
   else {
-    const runs: number[] = [];
-    for (let i = 0; i < a.runs; i++) runs.push(await wall(Deno.execPath(), cliArgs));
-    const ours = median(runs);
+    const ours = median(cliRuns);
     console.log(
       `raw dump: bpfview ${ms(ours)}, bpftool ${ms(bpftool)}, ratio ${ratio(ours, bpftool)}`,
     );
@@ -285,42 +319,59 @@ function report(goal: string, met: boolean): void {
 
 // ---------------------------------------------------------------- main
 
+async function benchOpenFind(a: Args): Promise<void> {
+  const buildErr = await buildC();
+  if (buildErr) {
+    console.log(`open+find: skipped (${buildErr})`);
+    return;
+  }
+  const ours: number[] = [], viaReadFile: number[] = [], oursCold: number[] = [];
+  const lib: number[] = [], libCold: number[] = [];
+  for (let round = 0; round < a.runs; round++) {
+    const c = await benchLibbpf(a);
+    if (typeof c === "string") {
+      console.log(`open+find: skipped (${c})`);
+      return;
+    }
+    const cold = await benchBpfviewCold(a);
+    if (typeof cold === "string") {
+      console.log(`open+find: skipped (${cold})`);
+      return;
+    }
+    if (cold.id !== c.id) {
+      console.log(`open+find: WARNING: libbpf found id ${c.id}, bpfview id ${cold.id}`);
+    }
+    lib.push(c.median);
+    libCold.push(c.cold);
+    oursCold.push(cold.ms);
+    ours.push(benchBpfviewOpenFind(a));
+    viaReadFile.push(benchReadFileOpenFind(a));
+  }
+  const o = median(ours), l = median(lib), oc = median(oursCold), lc = median(libCold);
+  const rf = median(viaReadFile);
+  console.log(`open+find: bpfview ${ms(o)}, libbpf ${ms(l)}, ratio ${ratio(o, l)}`);
+  console.log(
+    `open+find (cold, first iteration in a fresh process): bpfview ${ms(oc)}, libbpf ${
+      ms(lc)
+    }, ratio ${ratio(oc, lc)}`,
+  );
+  console.log(
+    `open+find (parseBtf(Deno.readFileSync)): bpfview ${ms(rf)}, libbpf ${ms(l)}, ratio ${
+      ratio(rf, l)
+    }`,
+  );
+  report("open+find within 1.5x of libbpf", o <= 1.5 * l);
+}
+
 async function main(): Promise<void> {
   const a = parseArgs(Deno.args);
+  if (a.cold) return coldChild(a);
   console.log(
-    `BTF: ${a.file} (${Deno.statSync(a.file).size} bytes), ${a.iters} iterations, ${a.runs} runs`,
+    `BTF: ${a.file} (${
+      Deno.statSync(a.file).size
+    } bytes), ${a.iters} iterations x ${a.runs} rounds`,
   );
-
-  // bpfview first, before anything else has run the parser (see the cold line).
-  const ours = benchBpfviewOpenFind(a);
-  const viaReadFile = benchReadFileOpenFind(a);
-  const buildErr = await buildC();
-  const lib = buildErr ?? await benchLibbpf(a);
-  if (typeof lib === "string") {
-    console.log(`open+find: skipped (${lib})`);
-    console.log(`open+find: bpfview ${ms(ours.median)} (cold ${ms(ours.cold)}), libbpf n/a`);
-  } else {
-    if (lib.id !== ours.id) {
-      console.log(`open+find: WARNING: libbpf found id ${lib.id}, bpfview id ${ours.id}`);
-    }
-    console.log(
-      `open+find: bpfview ${ms(ours.median)}, libbpf ${ms(lib.median)}, ratio ${
-        ratio(ours.median, lib.median)
-      }`,
-    );
-    console.log(
-      `open+find (cold, first iteration): bpfview ${ms(ours.cold)}, libbpf ${ms(lib.cold)}, ratio ${
-        ratio(ours.cold, lib.cold)
-      }`,
-    );
-    console.log(
-      `open+find (parseBtf(Deno.readFileSync)): bpfview ${ms(viaReadFile.median)}, libbpf ${
-        ms(lib.median)
-      }, ratio ${ratio(viaReadFile.median, lib.median)}`,
-    );
-    report("open+find within 1.5x of libbpf", ours.median <= 1.5 * lib.median);
-  }
-
+  await benchOpenFind(a);
   await benchRawDump(a);
   for (const g of goals) console.log(g);
 }
