@@ -24,7 +24,10 @@
  *     start-up (tens of ms for Deno, ~1 ms for C) is excluded on both sides;
  *     (b) measures whole processes instead. Medians over rounds again.
  *     An extra line times `parseBtf(Deno.readFileSync(path))` + findIds the
- *     same way as the warm line.
+ *     same way as the warm line, and a breakdown line splits the warm time
+ *     into reading the file (Deno.readFileSync vs the C program's plain
+ *     fstat + fread into a fresh malloc'd buffer) and parse+find (bpfview on
+ *     bytes already in memory vs libbpf's total minus its read).
  *
  * (b) raw dump: the whole text of `bpftool btf dump file PATH` (format raw).
  *     - Whole process, stdout to /dev/null, median of R runs after one
@@ -157,6 +160,21 @@ function benchReadFileOpenFind(a: Args): number {
   }).median;
 }
 
+function benchReadOnly(a: Args): number {
+  return timeLoop(a.iters, () => {
+    if (Deno.readFileSync(a.file).length === 0) throw new Error(`${a.file} is empty`);
+  }).median;
+}
+
+function benchParseFind(a: Args): number {
+  const bytes = Deno.readFileSync(a.file);
+  return timeLoop(a.iters, () => {
+    if (parseBtf(bytes).findIds(NAME, Kind.STRUCT).length === 0) {
+      throw new Error(`${NAME} not found`);
+    }
+  }).median;
+}
+
 /** `--cold` child: the first loadBtf + findIds of a fresh process. */
 function coldChild(a: Args): void {
   const t0 = performance.now();
@@ -188,14 +206,19 @@ async function buildC(): Promise<string | undefined> {
 
 async function benchLibbpf(
   a: Args,
-): Promise<{ cold: number; median: number; id: number } | string> {
+): Promise<{ cold: number; median: number; read: number; id: number } | string> {
   const r = await run(C_BIN, [a.file, NAME, String(a.iters)]);
   if (!r.ok) return `btf_find failed: ${firstLine(r.err)}`;
   const f = Object.fromEntries(
     r.out.trim().split(/\s+/).map((kv) => kv.split("=")).map(([k, v]) => [k, Number(v)]),
   );
   if (!(f.median_ns > 0)) return `unexpected btf_find output: ${firstLine(r.out)}`;
-  return { cold: f.cold_ns / 1e6, median: f.median_ns / 1e6, id: f.id };
+  return {
+    cold: f.cold_ns / 1e6,
+    median: f.median_ns / 1e6,
+    read: f.read_median_ns / 1e6,
+    id: f.id,
+  };
 }
 
 // ---------------------------------------------------------------- (b)
@@ -326,7 +349,8 @@ async function benchOpenFind(a: Args): Promise<void> {
     return;
   }
   const ours: number[] = [], viaReadFile: number[] = [], oursCold: number[] = [];
-  const lib: number[] = [], libCold: number[] = [];
+  const lib: number[] = [], libCold: number[] = [], libRead: number[] = [];
+  const readOnly: number[] = [], parseFind: number[] = [];
   for (let round = 0; round < a.runs; round++) {
     const c = await benchLibbpf(a);
     if (typeof c === "string") {
@@ -343,9 +367,12 @@ async function benchOpenFind(a: Args): Promise<void> {
     }
     lib.push(c.median);
     libCold.push(c.cold);
+    libRead.push(c.read);
     oursCold.push(cold.ms);
     ours.push(benchBpfviewOpenFind(a));
     viaReadFile.push(benchReadFileOpenFind(a));
+    readOnly.push(benchReadOnly(a));
+    parseFind.push(benchParseFind(a));
   }
   const o = median(ours), l = median(lib), oc = median(oursCold), lc = median(libCold);
   const rf = median(viaReadFile);
@@ -359,6 +386,11 @@ async function benchOpenFind(a: Args): Promise<void> {
     `open+find (parseBtf(Deno.readFileSync)): bpfview ${ms(rf)}, libbpf ${ms(l)}, ratio ${
       ratio(rf, l)
     }`,
+  );
+  const rd = median(readOnly), lrd = median(libRead), pf = median(parseFind);
+  console.log(
+    `open+find breakdown: read bpfview ${ms(rd)}, C ${ms(lrd)}, ratio ${ratio(rd, lrd)}; ` +
+      `parse+find bpfview ${ms(pf)}, libbpf ${ms(l - lrd)}, ratio ${ratio(pf, l - lrd)}`,
   );
   report("open+find within 1.5x of libbpf", o <= 1.5 * l);
 }
