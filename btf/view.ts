@@ -987,7 +987,9 @@ function int64Body(A: string, signed: boolean, le: boolean, mode: Norm["int64"])
   return dv.getBigUint64(${A}, ${b(le)});`;
   }
   return `const hi = dv.getInt32(${hi}, ${b(le)}), lo = dv.getUint32(${lo}, ${b(le)});
-  if (hi < 2097152 && (hi > -2097152 || lo !== 0)) return hi * 4294967296 + lo;
+  if (hi < 2097152 && (hi > -2097152 || (hi === -2097152 && lo !== 0))) {
+    return hi * 4294967296 + lo;
+  }
   return dv.getBigInt64(${A}, ${b(le)});`;
 }
 
