@@ -1,0 +1,120 @@
+// `btf decode` end to end: records written by the C writer
+// (tests/c/view_writer.c), decoded by the CLI with the BTF of a clang-built
+// object, compared with the writer's own JSON.
+import assert from "node:assert/strict";
+
+const HERE = new URL(".", import.meta.url).pathname;
+const ROOT = new URL("..", import.meta.url).pathname;
+const BUILD = `${HERE}build/decode_cli/`;
+Deno.mkdirSync(BUILD, { recursive: true });
+
+function sh(cmd: string, args: string[]): string {
+  const out = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).outputSync();
+  if (!out.success) {
+    throw new Error(`${cmd} ${args.join(" ")} failed:\n${new TextDecoder().decode(out.stderr)}`);
+  }
+  return new TextDecoder().decode(out.stdout);
+}
+
+const OBJ = `${BUILD}view_types.bpf.o`;
+const WRITER = `${BUILD}view_writer`;
+const RECORDS = `${BUILD}records.bin`;
+sh("clang", ["-g", "-O2", "-target", "bpf", "-c", `${HERE}bpf/view_types.bpf.c`, "-o", OBJ]);
+sh("cc", ["-O1", "-Wall", "-o", WRITER, `${HERE}c/view_writer.c`]);
+const lines = sh(WRITER, [RECORDS, `${BUILD}flex.bin`]).trim().split("\n").map((l) =>
+  JSON.parse(l)
+);
+const size = lines[0].size as number;
+const expected = lines.slice(1) as Record<string, unknown>[];
+
+async function cli(args: string[], stdin?: Uint8Array) {
+  const p = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}cli/main.ts`, ...args],
+    stdin: stdin ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Read stdout while writing stdin, or a big input deadlocks on full pipes.
+  const output = p.output();
+  if (stdin) {
+    const w = p.stdin.getWriter();
+    await w.write(stdin);
+    await w.close();
+  }
+  const out = await output;
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+function fixSign(o: Record<string, unknown>, signed: boolean): Record<string, unknown> {
+  // clang 14 emits enums without the signedness flag; BTF then says unsigned.
+  return signed ? o : { ...o, sign: (o.sign as number) >>> 0 };
+}
+
+Deno.test("btf decode --json: one line per record, every field as the C writer says", async () => {
+  const r = await cli(["btf", "decode", "tricky", "--file", OBJ, "--input", RECORDS, "--json"]);
+  assert.equal(r.stderr, "");
+  assert.equal(r.code, 0);
+  const got = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(got.length, expected.length);
+  // The sign enum of record 1 is NEG (-2): tells whether this clang marks enums signed.
+  const signed = got[1].sign === -2;
+  for (let i = 0; i < got.length; i++) assert.deepEqual(got[i], fixSign(expected[i], signed));
+});
+
+Deno.test("btf decode: a trailing partial record prints the records before it, then an error", async () => {
+  const whole = Deno.readFileSync(RECORDS);
+  const cut = whole.subarray(0, 2 * size + 10);
+  const path = `${BUILD}partial.bin`;
+  Deno.writeFileSync(path, cut);
+  const r = await cli(["btf", "decode", "struct tricky", "--file", OBJ, "--input", path, "--json"]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout.trim().split("\n").length, 2);
+  assert.match(r.stderr, new RegExp(`expected ${size} bytes for record 2 .*found 10`));
+  assert.equal(r.stderr.trim().split("\n").length, 1, "one line on stderr");
+});
+
+Deno.test("btf decode: stdin input and the readable tree", async () => {
+  const whole = Deno.readFileSync(RECORDS);
+  const r = await cli(["btf", "decode", "tricky", "--file", OBJ, "--input", "-"], whole);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^struct tricky #0 \{\n {2}u8v = 200\n/);
+  assert.match(r.stdout, /struct tricky #3 \{/);
+  assert.match(r.stdout, / {2}name = "rec3"\n/);
+  assert.match(r.stdout, / {2}pt = \{\n {4}x = 3\n {4}y = -3\n {2}\}/);
+  assert.match(r.stdout, / {2}arr = \[3, 1003, 2003, 3003\]/);
+});
+
+Deno.test("btf decode: unknown type and missing input fail with one line", async () => {
+  const a = await cli(["btf", "decode", "nope", "--file", OBJ, "--input", RECORDS]);
+  assert.equal(a.code, 1);
+  assert.match(a.stderr, /expected a type named "nope"/);
+  const b = await cli(["btf", "decode", "tricky", "--file", OBJ, "--input", `${BUILD}missing.bin`]);
+  assert.equal(b.code, 1);
+  assert.match(b.stderr, /missing\.bin/);
+});
+
+Deno.test("btf decode: inputs larger than one read chunk keep record boundaries", async () => {
+  const whole = Deno.readFileSync(RECORDS);
+  const n = 1000;
+  const big = new Uint8Array(whole.length * n);
+  for (let i = 0; i < n; i++) big.set(whole, i * whole.length);
+  const path = `${BUILD}big.bin`;
+  Deno.writeFileSync(path, big);
+  for (const input of [path, "-"]) {
+    const r = await cli(
+      ["btf", "decode", "tricky", "--file", OBJ, "--input", input, "--json"],
+      input === "-" ? big : undefined,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const got = r.stdout.trim().split("\n");
+    assert.equal(got.length, expected.length * n);
+    for (const k of [0, 1234, got.length - 1]) {
+      assert.equal(JSON.parse(got[k]).name, expected[k % expected.length].name, `record ${k}`);
+      assert.equal(JSON.parse(got[k]).u64v, expected[k % expected.length].u64v, `record ${k}`);
+    }
+  }
+});
