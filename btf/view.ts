@@ -2,15 +2,62 @@
  * Views: lazily evaluated, zero-copy field getters for BTF structs, unions
  * and data sections.
  *
- * A view class is compiled once per type (and options) and cached. Its
- * prototype has one getter per member; a getter reads the member from a
- * `DataView` at `base + offset` only when it is called. An instance is bound
- * to a region of a buffer, and {@link View.rebind} moves it to another
- * region, so reading a stream of records allocates nothing per record.
+ * ```ts
+ * import { loadBtf } from "@bpfview/bpfview";
+ * const V = loadBtf().view("trace_event_raw_sched_switch");
+ * const buf = new ArrayBuffer(V.size * 100);
+ * const v = new V(buf);
+ * for (let off = 0; off + V.size <= buf.byteLength; off += V.size) {
+ *   v.rebind(off); // no allocation per record
+ *   console.log(v.prev_pid, v.next_comm);
+ * }
+ * ```
+ *
+ * A view class is compiled once per type (and options) and cached per
+ * {@link Btf}. Its prototype has one getter per member; a getter reads the
+ * member from a `DataView` at `base + offset` only when called. An instance
+ * is bound to a region of a buffer, and `rebind` moves it to another region.
+ *
+ * What the getters give:
+ * - 8, 16 and 32-bit integers, enums and chars: numbers. 64-bit integers,
+ *   pointers and 128-bit integers: bigints, or with `int64: "safe"` numbers
+ *   when they are safe integers. Bools: booleans. Floats: numbers (16, 32,
+ *   64-bit; other widths: a copy of the raw bytes).
+ * - Bitfields (kind_flag widths, or old-style INT encodings): numbers up
+ *   to 32 bits, signed ones sign-extended; wider ones follow the 64-bit
+ *   rule. Any bit offset works, including fields straddling bytes.
+ * - Typedefs, const, volatile, restrict and type tags are resolved;
+ *   members of anonymous structs and unions are reached as in C
+ *   (`v.inner_field`).
+ * - Nested structs and unions: a child view on the same bytes, cached by
+ *   the parent and rebound on each read (so a child is a cursor: read it
+ *   again after moving the parent).
+ * - Arrays of plain numbers (ints, enums, pointers, floats, bools): typed
+ *   arrays over the same memory when the element is aligned and in the
+ *   host's byte order, else a copy. Arrays of `char`: a string cut at the
+ *   first NUL, decoded as UTF-8 with U+FFFD for invalid bytes (`signed
+ *   char` / `unsigned char` arrays are byte arrays). Anything else (arrays
+ *   of structs, of strings, of arrays): an {@link ArrayView}, indexable and
+ *   iterable.
+ * - A flexible array member (a zero-length array that ends a struct) has as
+ *   many elements as fit in the bound region past `sizeof(struct)`: the
+ *   kernel's `struct_size()` convention. Pass `byteLength` to give it room.
+ *
+ * `toObject()` / `toJSON()` follow the JSON rules of the design (integers
+ * beyond 2^53 as decimal strings, char arrays as strings, enums as values).
+ *
+ * Member names never clash with the view's own API: names in
+ * {@link RESERVED_NAMES} (`rebind`, `get`, `toObject`, `toJSON`,
+ * `constructor`, `__proto__` and the other `Object.prototype` names) get no
+ * getter and are read with `view.get(name)`; instance state lives under
+ * symbols.
  *
  * Names from BTF never appear in generated source: getters are generated
  * with only numbers (offsets, widths, masks) in them and installed under
- * their member names with `Object.defineProperty`.
+ * their member names with `Object.defineProperty`. Offsets are checked
+ * against the type's size when the class is compiled, and a region shorter
+ * than the type is refused when binding, so a view never reads outside its
+ * region.
  *
  * @module
  */
@@ -173,6 +220,7 @@ export type View<T = Record<string, unknown>> = ViewApi & T;
  * ```
  */
 export interface ViewClass<T = Record<string, unknown>> {
+  /** Binds a new view to `[byteOffset, byteOffset + byteLength)` of `buffer` (default length: {@link ViewClass.size}). */
   new (
     buffer: ArrayBufferLike | ArrayBufferView,
     byteOffset?: number,
@@ -345,12 +393,19 @@ class ViewBase {
  * ```
  */
 export class ArrayView {
+  /** @internal The DataView read from. */
   [DV]: DataView = EMPTY_DV;
+  /** @internal Byte offset of element 0 in the DataView. */
   [BASE] = 0;
+  /** @internal Number of elements. */
   [LEN] = 0;
+  /** @internal Cached child views per element. */
   [KIDS]: unknown[] | undefined = undefined;
+  /** @internal Reads element `i` (no range check). */
   declare [READ]: (this: ArrayView, i: number) => unknown;
+  /** @internal The element's JSON conversion. */
   declare [META]: { json: (v: unknown, depth: number) => unknown };
+  /** Element `i`, for fixed-length arrays of up to 1024 elements. */
   readonly [index: number]: unknown;
 
   /** @internal Created by views only. */
@@ -360,6 +415,7 @@ export class ArrayView {
     this[LEN] = length;
   }
 
+  /** @internal Moves the array view (by its parent view). */
   [REBIND](base: number, length: number): this {
     this[BASE] = base;
     this[LEN] = length;
@@ -384,6 +440,7 @@ export class ArrayView {
     for (let i = 0; i < this[LEN]; i++) yield this[READ](i);
   }
 
+  /** @internal toObject with a nesting depth guard. */
   [TO_OBJECT](depth: number): unknown[] {
     if (depth > MAX_DEPTH) {
       throw new BtfError(`expected arrays nested less than ${MAX_DEPTH} deep, found deeper`);
@@ -403,6 +460,7 @@ export class ArrayView {
     return this[TO_OBJECT](0);
   }
 
+  /** Shows the elements in `console.log`. */
   [Symbol.for("Deno.customInspect")](
     inspect: (v: unknown, o: unknown) => string,
     options: unknown,

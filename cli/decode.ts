@@ -9,7 +9,15 @@ import { BtfError } from "../btf/error.ts";
 import { loadBtf } from "../btf/parse.ts";
 import { warn, writeOut } from "./output.ts";
 
-/** Options of {@link runDecode}. */
+/**
+ * Options of {@link runDecode}.
+ *
+ * @example
+ * ```ts
+ * import type { DecodeOptions } from "./decode.ts";
+ * const o: DecodeOptions = { type: "event", input: "-", json: true };
+ * ```
+ */
 export interface DecodeOptions {
   /** The record type: a struct, union or typedef name (`"event"`, `"struct event"`). */
   type: string;

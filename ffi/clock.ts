@@ -8,7 +8,15 @@
  * @module
  */
 
-/** The clocks a kernel timestamp can come from. */
+/**
+ * The clocks a kernel timestamp can come from.
+ *
+ * @example
+ * ```ts
+ * import type { KernelClock } from "@bpfview/bpfview";
+ * const clock: KernelClock = "boottime"; // bpf_ktime_get_boot_ns
+ * ```
+ */
 export type KernelClock = "monotonic" | "boottime";
 
 const CLOCK_REALTIME = 0;
@@ -50,6 +58,12 @@ export function clockNs(clockId: number): bigint {
 
 /**
  * The result of {@link measureRealtimeOffset}.
+ *
+ * @example
+ * ```ts
+ * import type { ClockOffset } from "@bpfview/bpfview";
+ * const show = (o: ClockOffset) => `${o.offsetNs} ± ${o.errorNs} ns`;
+ * ```
  */
 export interface ClockOffset {
   /** CLOCK_REALTIME minus the kernel clock, in nanoseconds. */
