@@ -319,3 +319,30 @@ Deno.test("view: every struct and union of the kernel's BTF compiles and seriali
   assert.equal(s.prev_comm, "");
   assert.equal(n, 4);
 });
+
+Deno.test("view: hostile layouts give BtfError, never a hang or a raw error", () => {
+  const b = new BtfBuilder();
+  const u32 = b.int("unsigned int", 4);
+  const selfId = b.nextId;
+  b.struct("self", 8, [
+    { name: "s", type: selfId, bitOffset: 0 },
+    { name: "x", type: u32, bitOffset: 32 },
+  ]);
+  b.struct("past", 4, [{ name: "x", type: u32, bitOffset: 32 }]);
+  b.struct("bigarr", 4, [{ name: "a", type: b.array(u32, u32, 0x7fffffff), bitOffset: 0 }]);
+  const td = b.nextId;
+  b.typedef("loop", td);
+  b.struct("tdloop", 4, [{ name: "l", type: td, bitOffset: 0 }]);
+  b.struct("bf", 4, [{ name: "z", type: u32, bitOffset: 0, bitfieldSize: 200 }]);
+  b.struct("bfpast", 4, [{ name: "z", type: u32, bitOffset: 30, bitfieldSize: 3 }]);
+  b.struct("odd", 8, [{ name: "o", type: u32, bitOffset: 3 }]);
+  const hostile = parseBtf(b.build());
+  const buf = new ArrayBuffer(64);
+  // A struct containing itself compiles lazily; serializing it stops at the depth limit.
+  const Self = hostile.view("self");
+  assert.equal(new Self(buf).x, 0);
+  assert.throws(() => JSON.stringify(new Self(buf)), BtfError);
+  for (const name of ["past", "bigarr", "tdloop", "bf", "bfpast", "odd"]) {
+    assert.throws(() => new (hostile.view(name))(buf).toObject(), BtfError, name);
+  }
+});
