@@ -153,10 +153,29 @@ export function sizeOf(btf: Btf, id: number): number {
  * ```
  */
 export function alignOf(btf: Btf, id: number): number {
-  return align(btf, id, 0, id);
+  return align(btf, id, 0, id, new Map());
 }
 
-function align(btf: Btf, id: number, depth: number, start: number): number {
+/** Memoized per call: a type reached along many paths is computed once. */
+function align(
+  btf: Btf,
+  id: number,
+  depth: number,
+  start: number,
+  memo: Map<number, number>,
+): number {
+  let a = memo.get(id);
+  if (a === undefined) memo.set(id, a = alignOnce(btf, id, depth, start, memo));
+  return a;
+}
+
+function alignOnce(
+  btf: Btf,
+  id: number,
+  depth: number,
+  start: number,
+  memo: Map<number, number>,
+): number {
   if (depth > MAX_DEPTH) throw tooDeep(btf, start, "nested type");
   const t = id === 0 ? undefined : btf.type(id);
   switch (t?.kind) {
@@ -174,12 +193,12 @@ function align(btf: Btf, id: number, depth: number, start: number): number {
     case Kind.RESTRICT:
     case Kind.TYPE_TAG:
     case Kind.ARRAY:
-      return align(btf, t.type, depth + 1, start);
+      return align(btf, t.type, depth + 1, start, memo);
     case Kind.STRUCT:
     case Kind.UNION: {
       let max = 1;
       for (const m of t.members) {
-        const a = align(btf, m.type, depth + 1, start);
+        const a = align(btf, m.type, depth + 1, start, memo);
         if (a > max) max = a;
         // A member off its natural alignment means the struct is packed.
         if (m.bitfieldSize === 0 && m.bitOffset % (8 * a) !== 0) return 1;
@@ -241,8 +260,17 @@ export function fieldsOf(btf: Btf, id: number): Field[] {
     );
   }
   const out: Field[] = [];
-  collect(btf, t.members, 0, 0, out, id);
+  collect(btf, t.members, 0, 0, out, { start: id, expanded: new Set(), barren: new Set() });
   return out;
+}
+
+interface Flattening {
+  /** The type being flattened, for messages. */
+  start: number;
+  /** Anonymous member types that gave fields: a second use would repeat them. */
+  expanded: Set<number>;
+  /** Anonymous member types that gave no fields (padding only): skipped. */
+  barren: Set<number>;
 }
 
 function collect(
@@ -251,15 +279,28 @@ function collect(
   base: number,
   depth: number,
   out: Field[],
-  start: number,
+  st: Flattening,
 ): void {
-  if (depth > MAX_DEPTH) throw tooDeep(btf, start, "anonymous member");
+  if (depth > MAX_DEPTH) throw tooDeep(btf, st.start, "anonymous member");
   for (const m of members) {
     const bitOffset = base + m.bitOffset;
     if (m.name === "") {
-      const r = btf.type(resolveType(btf, m.type));
+      const rid = resolveType(btf, m.type);
+      const r = btf.type(rid);
       if (r.kind === Kind.STRUCT || r.kind === Kind.UNION) {
-        collect(btf, r.members, bitOffset, depth + 1, out, start);
+        // C cannot hold one anonymous type's fields twice (their names would
+        // clash); hostile BTF can, doubling the fields at every level.
+        if (st.barren.has(rid)) continue;
+        if (st.expanded.has(rid)) {
+          throw new BtfError(
+            `expected each anonymous member type once in ${
+              describe(btf, st.start)
+            }, found type ${rid} again (its fields would repeat)`,
+          );
+        }
+        const before = out.length;
+        collect(btf, r.members, bitOffset, depth + 1, out, st);
+        (out.length === before ? st.barren : st.expanded).add(rid);
         continue;
       }
       // An unnamed bitfield is padding: skip it.
@@ -320,10 +361,33 @@ export function memberOffset(
  * ```
  */
 export function declaration(btf: Btf, id: number, name = ""): string {
+  return declare(btf, id, name, { start: id, steps: 0, nest: 0 });
+}
+
+/** How many types one declaration may visit in all (parameters included). */
+const MAX_DECL_STEPS = 4096;
+
+function declare(
+  btf: Btf,
+  id: number,
+  name: string,
+  st: { start: number; steps: number; nest: number },
+): string {
   let decl = name;
   let depth = 0;
+  const nested = (id: number, name: string) => {
+    if (++st.nest > MAX_DEPTH) throw tooDeep(btf, st.start, "nested declarator");
+    const s = declare(btf, id, name, st);
+    st.nest--;
+    return s;
+  };
   for (;;) {
     if (++depth > MAX_DEPTH) throw tooDeep(btf, id, "declarator");
+    if (++st.steps > MAX_DECL_STEPS) {
+      throw new BtfError(
+        `expected the declaration of type ${st.start} to take at most ${MAX_DECL_STEPS} types, found more`,
+      );
+    }
     if (id === 0) return join("void", decl);
     const t: Type = btf.type(id);
     switch (t.kind) {
@@ -342,7 +406,7 @@ export function declaration(btf: Btf, id: number, name = ""): string {
         // Qualifier on a pointer binds after the star; on a base type it leads.
         const inner = btf.kindOf(t.type);
         if (inner === Kind.PTR) decl = q + (decl ? " " + decl : "");
-        else return q + " " + declaration(btf, t.type, decl);
+        else return q + " " + nested(t.type, decl);
         id = t.type;
         continue;
       }
@@ -357,7 +421,7 @@ export function declaration(btf: Btf, id: number, name = ""): string {
       case Kind.FUNC_PROTO: {
         if (decl.startsWith("*")) decl = `(${decl})`;
         const params = t.params.map((p) =>
-          p.type === 0 && p.name === "" ? "..." : declaration(btf, p.type, "")
+          p.type === 0 && p.name === "" ? "..." : nested(p.type, "")
         );
         decl = `${decl}(${params.length ? params.join(", ") : "void"})`;
         id = t.type;

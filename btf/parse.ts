@@ -492,7 +492,16 @@ export class Btf {
    * ```
    */
   nameOf(id: number): string {
-    return this.str(this.nameOffOf(id));
+    const off = this.nameOffOf(id);
+    if (id >= this.startId && off >= this.startStr + this.#strLen) {
+      throw new BtfError(
+        `expected the name offset of type ${id} below ${
+          this.startStr + this.#strLen
+        }, found ${off}`,
+        this.fileOffset + this.#offsets![id - this.startId],
+      );
+    }
+    return this.str(off);
   }
 
   /**
@@ -568,7 +577,30 @@ export class Btf {
     const vlen = info & 0xffff;
     const kindFlag = (info >>> 31) === 1;
     const sizeOrType = dv.getUint32(p + 8, le);
-    const base = { id, name: this.str(nameOff), nameOff, kindFlag };
+    // Names and referenced ids are checked here, where the byte is known.
+    const strEnd = this.startStr + this.#strLen, count = this.count, at = this.fileOffset;
+    const name = (off: number, pos: number, what: string) => {
+      if (off >= strEnd) {
+        throw new BtfError(
+          `expected the ${what} name offset of type ${id} below ${strEnd}, found ${off}`,
+          at + pos,
+        );
+      }
+      return this.str(off);
+    };
+    const ref = (pos: number, what: string) => {
+      const t = dv.getUint32(pos, le);
+      if (t >= count) {
+        throw new BtfError(
+          `expected the ${what} of type ${id} (${
+            KIND_NAMES[kind]
+          }) to be a type id below ${count}, found ${t}`,
+          at + pos,
+        );
+      }
+      return t;
+    };
+    const base = { id, name: name(nameOff, p, "type"), nameOff, kindFlag };
     const q = p + TYPE_HEADER;
     switch (kind) {
       case Kind.INT: {
@@ -592,13 +624,13 @@ export class Btf {
       case Kind.CONST:
       case Kind.RESTRICT:
       case Kind.TYPE_TAG:
-        return { ...base, kind, type: sizeOrType } satisfies RefType;
+        return { ...base, kind, type: ref(p + 8, "target") } satisfies RefType;
       case Kind.ARRAY:
         return {
           ...base,
           kind,
-          type: dv.getUint32(q, le),
-          indexType: dv.getUint32(q + 4, le),
+          type: ref(q, "element type"),
+          indexType: ref(q + 4, "index type"),
           nelems: dv.getUint32(q + 8, le),
         } satisfies ArrayType;
       case Kind.STRUCT:
@@ -609,9 +641,9 @@ export class Btf {
           const mNameOff = dv.getUint32(m, le);
           const off = dv.getUint32(m + 8, le);
           members[k] = {
-            name: this.str(mNameOff),
+            name: name(mNameOff, m, `member ${k}`),
             nameOff: mNameOff,
-            type: dv.getUint32(m + 4, le),
+            type: ref(m + 4, `member ${k}`),
             bitOffset: kindFlag ? off & 0xffffff : off,
             bitfieldSize: kindFlag ? off >>> 24 : 0,
           };
@@ -624,7 +656,7 @@ export class Btf {
           const m = q + k * 8;
           const eNameOff = dv.getUint32(m, le);
           values[k] = {
-            name: this.str(eNameOff),
+            name: name(eNameOff, m, `enumerator ${k}`),
             nameOff: eNameOff,
             value: kindFlag ? dv.getInt32(m + 4, le) : dv.getUint32(m + 4, le),
           };
@@ -639,7 +671,7 @@ export class Btf {
           const lo = dv.getUint32(m + 4, le), hi = dv.getUint32(m + 8, le);
           const u = (BigInt(hi) << 32n) | BigInt(lo);
           values[k] = {
-            name: this.str(eNameOff),
+            name: name(eNameOff, m, `enumerator ${k}`),
             nameOff: eNameOff,
             value: kindFlag ? BigInt.asIntN(64, u) : u,
           };
@@ -649,28 +681,33 @@ export class Btf {
       case Kind.FWD:
         return { ...base, kind, union: kindFlag } satisfies FwdType;
       case Kind.FUNC:
-        return { ...base, kind, type: sizeOrType, linkage: vlen } satisfies FuncType;
+        return { ...base, kind, type: ref(p + 8, "prototype"), linkage: vlen } satisfies FuncType;
       case Kind.FUNC_PROTO: {
         const params: Param[] = new Array(vlen);
         for (let k = 0; k < vlen; k++) {
           const m = q + k * 8;
           const pNameOff = dv.getUint32(m, le);
           params[k] = {
-            name: this.str(pNameOff),
+            name: name(pNameOff, m, `parameter ${k}`),
             nameOff: pNameOff,
-            type: dv.getUint32(m + 4, le),
+            type: ref(m + 4, `parameter ${k}`),
           };
         }
-        return { ...base, kind, type: sizeOrType, params } satisfies FuncProtoType;
+        return { ...base, kind, type: ref(p + 8, "return type"), params } satisfies FuncProtoType;
       }
       case Kind.VAR:
-        return { ...base, kind, type: sizeOrType, linkage: dv.getUint32(q, le) } satisfies VarType;
+        return {
+          ...base,
+          kind,
+          type: ref(p + 8, "type"),
+          linkage: dv.getUint32(q, le),
+        } satisfies VarType;
       case Kind.DATASEC: {
         const vars: VarSecinfo[] = new Array(vlen);
         for (let k = 0; k < vlen; k++) {
           const m = q + k * 12;
           vars[k] = {
-            type: dv.getUint32(m, le),
+            type: ref(m, `variable ${k}`),
             offset: dv.getUint32(m + 4, le),
             size: dv.getUint32(m + 8, le),
           };
@@ -683,7 +720,7 @@ export class Btf {
         return {
           ...base,
           kind,
-          type: sizeOrType,
+          type: ref(p + 8, "tagged type"),
           componentIdx: dv.getInt32(q, le),
         } satisfies DeclTagType;
       default:
