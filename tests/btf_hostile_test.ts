@@ -15,7 +15,7 @@ import { BtfError } from "../btf/error.ts";
 import { Kind } from "../btf/kinds.ts";
 import { declaration, fieldsOf, resolveType, sizeOf } from "../btf/layout.ts";
 
-const WORKERS = 4;
+const WORKERS = Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2));
 /** A blob that takes longer than this is a hang. */
 const STALL_MS = 5_000;
 /** Time a worker may take to start and build the corpus. */
