@@ -830,6 +830,9 @@ export function exercise(blob: Blob, mods: Optional, problems: Problem[]): "pars
     guard(`findIds(${name}, STRUCT)`, () => btf.findIds(name, Kind.STRUCT));
     guard(`find(${name})`, () => btf.find(name));
     guard(`get(${name})`, () => btf.get(name));
+    // deno-lint-ignore no-explicit-any
+    const view = (btf as any).view;
+    if (typeof view === "function") guard(`btf.view(${name})`, () => view.call(btf, name));
   }
   const all: number[] = [];
   // Every id of a small blob; an even sample of a big one (the per-id calls
