@@ -120,7 +120,7 @@ export function loadBtf(
   const base = typeof options.base === "string" ? loadBtf(options.base) : options.base;
   let bytes: Uint8Array;
   try {
-    bytes = Deno.readFileSync(path);
+    bytes = readWhole(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
       throw new BtfError(
@@ -129,12 +129,42 @@ export function loadBtf(
           : `expected a BTF file at ${path}, found no such file`,
       );
     }
-    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+    if (e instanceof Deno.errors.NotCapable) {
       throw new BtfError(`cannot read ${path}: run with --allow-read`);
+    }
+    if (e instanceof Deno.errors.PermissionDenied) {
+      throw new BtfError(`cannot read ${path}: permission denied (run as a user who can read it)`);
     }
     throw e;
   }
   return parseBtf(bytes, { base });
+}
+
+/**
+ * Reads a whole file into one buffer sized from fstat (one allocation, one
+ * read for sysfs BTF files); files whose size fstat does not know (procfs)
+ * fall back to Deno.readFileSync.
+ */
+function readWhole(path: string): Uint8Array {
+  using file = Deno.openSync(path);
+  const size = file.statSync().size;
+  if (size === 0) return Deno.readFileSync(path);
+  let buf = new Uint8Array(size);
+  let n = 0;
+  for (;;) {
+    if (n === buf.length) {
+      // The file grew (or fstat was short): keep reading into a bigger buffer.
+      const probe = new Uint8Array(1);
+      if (file.readSync(probe) === null) return buf;
+      const bigger = new Uint8Array(buf.length * 2);
+      bigger.set(buf);
+      bigger[n++] = probe[0];
+      buf = bigger;
+    }
+    const r = file.readSync(buf.subarray(n));
+    if (r === null) return buf.subarray(0, n);
+    n += r;
+  }
 }
 
 /** Whether `b` holds the bytes of `want` and then a NUL at `p`; `want` has no NUL. */
