@@ -25,6 +25,8 @@ export class BtfError extends Error {
   readonly offset: number;
 
   /**
+   * Makes an error; the byte offset, if any, is appended to the message.
+   *
    * @param message What was expected and what was found.
    * @param offset Byte offset in the input, or -1.
    */

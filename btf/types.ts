@@ -37,6 +37,7 @@ export interface TypeBase {
  * ```
  */
 export interface IntType extends TypeBase {
+  /** The kind tag; switch on it to narrow {@link Type}. */
   readonly kind: typeof Kind.INT;
   /** Size in bytes. */
   readonly size: number;
@@ -65,6 +66,7 @@ export interface IntType extends TypeBase {
  * ```
  */
 export interface RefType extends TypeBase {
+  /** The kind tag; switch on it to narrow {@link Type}. */
   readonly kind:
     | typeof Kind.PTR
     | typeof Kind.TYPEDEF
@@ -86,6 +88,7 @@ export interface RefType extends TypeBase {
  * ```
  */
 export interface ArrayType extends TypeBase {
+  /** The kind tag; switch on it to narrow {@link Type}. */
   readonly kind: typeof Kind.ARRAY;
   /** Element type. */
   readonly type: number;
@@ -127,6 +130,7 @@ export interface Member {
  * ```
  */
 export interface CompositeType extends TypeBase {
+  /** The kind tag; switch on it to narrow {@link Type}. */
   readonly kind: typeof Kind.STRUCT | typeof Kind.UNION;
   /** Size in bytes. */
   readonly size: number;
@@ -164,6 +168,7 @@ export interface Enumerator {
  * ```
  */
 export interface EnumType extends TypeBase {
+  /** The kind tag; switch on it to narrow {@link Type}. */
   readonly kind: typeof Kind.ENUM | typeof Kind.ENUM64;
   /** Size in bytes. */
   readonly size: number;
@@ -183,6 +188,7 @@ export interface EnumType extends TypeBase {
  * ```
  */
 export interface FwdType extends TypeBase {
+  /** The kind tag; switch on it to narrow {@link Type}. */
   readonly kind: typeof Kind.FWD;
   /** True for a union forward declaration, false for a struct. */
   readonly union: boolean;
@@ -198,6 +204,7 @@ export interface FwdType extends TypeBase {
  * ```
  */
 export interface FuncType extends TypeBase {
+  /** The kind tag; switch on it to narrow {@link Type}. */
   readonly kind: typeof Kind.FUNC;
   /** The FUNC_PROTO type. */
   readonly type: number;
@@ -234,6 +241,7 @@ export interface Param {
  * ```
  */
 export interface FuncProtoType extends TypeBase {
+  /** The kind tag; switch on it to narrow {@link Type}. */
   readonly kind: typeof Kind.FUNC_PROTO;
   /** Return type id (0 for void). */
   readonly type: number;
@@ -251,6 +259,7 @@ export interface FuncProtoType extends TypeBase {
  * ```
  */
 export interface VarType extends TypeBase {
+  /** The kind tag; switch on it to narrow {@link Type}. */
   readonly kind: typeof Kind.VAR;
   /** Type of the variable. */
   readonly type: number;
@@ -286,6 +295,7 @@ export interface VarSecinfo {
  * ```
  */
 export interface DatasecType extends TypeBase {
+  /** The kind tag; switch on it to narrow {@link Type}. */
   readonly kind: typeof Kind.DATASEC;
   /** Section size in bytes. */
   readonly size: number;
@@ -303,6 +313,7 @@ export interface DatasecType extends TypeBase {
  * ```
  */
 export interface FloatType extends TypeBase {
+  /** The kind tag; switch on it to narrow {@link Type}. */
   readonly kind: typeof Kind.FLOAT;
   /** Size in bytes. */
   readonly size: number;
@@ -319,6 +330,7 @@ export interface FloatType extends TypeBase {
  * ```
  */
 export interface DeclTagType extends TypeBase {
+  /** The kind tag; switch on it to narrow {@link Type}. */
   readonly kind: typeof Kind.DECL_TAG;
   /** The tagged type. */
   readonly type: number;
