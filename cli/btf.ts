@@ -71,7 +71,7 @@ export function runLayout(o: BtfSource & { type: string; json: boolean }): numbe
   const rid = resolveType(btf, id);
   const kind = btf.kindOf(rid);
   if (kind !== Kind.STRUCT && kind !== Kind.UNION) {
-    throw new BtfError(`expected "${o.type}" to be a struct or union, found kind ${kind}`);
+    throw new BtfError(`expected "${o.type}" to be a struct or union, found ${KIND_NAMES[kind]}`);
   }
   const rows = layoutOf(btf, rid);
   const size = sizeOf(btf, rid), align = alignOf(btf, rid);

@@ -1,0 +1,154 @@
+// The `btf dump` and `btf layout` commands, run as a user would run them,
+// against bpftool's output for the same files.
+import assert from "node:assert/strict";
+import { BtfBuilder } from "./btf_builder.ts";
+import { loadBtf } from "../mod.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const BUILD = `${ROOT}tests/build/cli/`;
+Deno.mkdirSync(BUILD, { recursive: true });
+const dec = new TextDecoder();
+
+function run(cmd: string, args: string[]) {
+  const r = new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped" })
+    .outputSync();
+  return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
+}
+const cli = (...args: string[]) =>
+  run(Deno.execPath(), ["run", "-A", `${ROOT}cli/main.ts`, ...args]);
+
+function bpfObject(): string {
+  const obj = `${BUILD}btf_kinds.o`;
+  const r = run("clang", [
+    "-g",
+    "-O2",
+    "-target",
+    "bpf",
+    "-c",
+    `${ROOT}tests/bpf/btf_kinds.bpf.c`,
+    "-o",
+    obj,
+  ]);
+  assert.equal(r.code, 0, r.err);
+  return obj;
+}
+
+Deno.test("cli: btf dump (raw, default file) is bpftool's text", () => {
+  const ours = cli("btf", "dump");
+  assert.equal(ours.code, 0, ours.err);
+  const ref = run("bpftool", ["btf", "dump", "file", "/sys/kernel/btf/vmlinux"]);
+  assert.ok(ours.out === ref.out, "raw dump differs from bpftool");
+});
+
+Deno.test("cli: btf dump --file OBJ (raw and json) follows bpftool", () => {
+  const obj = bpfObject();
+  const raw = cli("btf", "dump", "--file", obj, "--format", "raw");
+  assert.equal(raw.code, 0, raw.err);
+  assert.equal(raw.out, run("bpftool", ["btf", "dump", "file", obj]).out);
+  const json = cli("btf", "dump", "--file", obj, "--format", "json");
+  assert.equal(json.code, 0, json.err);
+  const lines = json.out.trimEnd().split("\n").map((l) => JSON.parse(l));
+  const ref = JSON.parse(run("bpftool", ["-j", "btf", "dump", "file", obj]).out).types;
+  assert.equal(lines.length, ref.length);
+  assert.deepEqual(
+    lines.map((t) => [t.id, t.kind, t.name]),
+    ref.map((t: { id: number; kind: string; name: string }) => [t.id, t.kind, t.name]),
+  );
+});
+
+Deno.test("cli: btf dump TYPE gives that type and what it needs, in C that compiles", () => {
+  const c = cli("btf", "dump", "--format", "c", "trace_event_raw_sched_switch");
+  assert.equal(c.code, 0, c.err);
+  assert.match(c.out, /struct trace_event_raw_sched_switch \{/);
+  assert.match(c.out, /struct trace_entry \{/);
+  assert.ok(c.out.length < 10_000, "only the named type's closure");
+  const h = `${BUILD}sched_switch.h`;
+  Deno.writeTextFileSync(h, c.out);
+  const src = `${BUILD}use_sched_switch.c`;
+  Deno.writeTextFileSync(
+    src,
+    `#include "sched_switch.h"\n_Static_assert(__builtin_offsetof(struct trace_event_raw_sched_switch, next_pid) == 56, "next_pid");\n`,
+  );
+  const r = run("clang", ["-target", "bpf", "-fsyntax-only", "-I", BUILD, src]);
+  assert.equal(r.code, 0, r.err);
+  const raw = cli("btf", "dump", "pid_t");
+  assert.equal(raw.code, 0, raw.err);
+  assert.deepEqual(
+    raw.out.trimEnd().split("\n").map((l) => l.split(" ").slice(1, 3).join(" ")),
+    ["INT 'int'", "TYPEDEF '__kernel_pid_t'", "TYPEDEF 'pid_t'"],
+  );
+});
+
+Deno.test("cli: btf layout prints offsets bpftool agrees with; --json too", () => {
+  const table = cli("btf", "layout", "trace_event_raw_sched_switch");
+  assert.equal(table.code, 0, table.err);
+  assert.match(table.out, /^trace_event_raw_sched_switch: size 64, align 8\n/);
+  assert.match(table.out, /\nnext_pid +56 +4 +pid_t\n/);
+  const json = cli("btf", "layout", "trace_event_raw_sched_switch", "--json");
+  const lay = JSON.parse(json.out);
+  const ref = JSON.parse(
+    run("bpftool", ["-j", "btf", "dump", "file", "/sys/kernel/btf/vmlinux"]).out,
+  )
+    .types.find((t: { name: string; kind: string }) =>
+      t.name === "trace_event_raw_sched_switch" && t.kind === "STRUCT"
+    );
+  assert.equal(lay.size, ref.size);
+  assert.deepEqual(
+    lay.members.map((m: { member: string; offset: number }) => [m.member, m.offset * 8]),
+    ref.members.map((m: { name: string; bits_offset: number }) => [m.name, m.bits_offset]),
+  );
+  // Bitfields show their bit position and width.
+  const obj = bpfObject();
+  const bits = JSON.parse(cli("btf", "layout", "--file", obj, "bits", "--json").out);
+  assert.ok(bits.members.some((m: { bits: number }) => m.bits > 0));
+});
+
+Deno.test("cli: split BTF with --base", () => {
+  const vmlinux = loadBtf();
+  const b = new BtfBuilder({ base: vmlinux });
+  const task = vmlinux.get("task_struct").id;
+  const ptr = b.ptr(task);
+  b.struct("cli_mod_state", 16, [
+    { name: "t", type: ptr, bitOffset: 0 },
+    { name: "x", type: vmlinux.get("u64").id, bitOffset: 64 },
+  ]);
+  const file = `${BUILD}cli_split.btf`;
+  Deno.writeFileSync(file, b.build());
+  const ours = cli("btf", "dump", "--file", file, "--base", "/sys/kernel/btf/vmlinux");
+  assert.equal(ours.code, 0, ours.err);
+  const ref = run("bpftool", ["-B", "/sys/kernel/btf/vmlinux", "btf", "dump", "file", file]);
+  assert.equal(ours.out, ref.out);
+  const lay = cli(
+    "btf",
+    "layout",
+    "cli_mod_state",
+    "--file",
+    file,
+    "--base",
+    "/sys/kernel/btf/vmlinux",
+  );
+  assert.match(lay.out, /\nx +8 +8 +u64\n/);
+});
+
+Deno.test("cli: bad input prints one line and exits 1", () => {
+  const junk = `${BUILD}junk.btf`;
+  Deno.writeFileSync(
+    junk,
+    new Uint8Array([0x9f, 0xeb, 1, 0, 24, 0, 0, 0, 0, 0, 0, 0, 99, 0, 0, 0]),
+  );
+  for (
+    const args of [
+      ["btf", "dump", "--file", junk],
+      ["btf", "dump", "--file", "/nonexistent.btf"],
+      ["btf", "layout", "no_such_type_anywhere"],
+      ["btf", "layout", "pid_t"],
+      ["btf", "dump", "--format", "c", "no_such_type_anywhere"],
+    ]
+  ) {
+    const r = cli(...args);
+    assert.equal(r.code, 1, `${args.join(" ")}: exit ${r.code}`);
+    assert.equal(r.out, "");
+    assert.equal(r.err.trimEnd().split("\n").length, 1, r.err);
+    assert.match(r.err, /^bpfview: expected /);
+  }
+});
