@@ -5,19 +5,20 @@
  */
 
 import {
+  alignOf,
   type Btf,
   BtfError,
   closure,
+  dumpC,
+  dumpJson,
+  dumpRawBytes,
   Kind,
+  KIND_NAMES,
   layoutOf,
   loadBtf,
   resolveType,
   sizeOf,
 } from "../mod.ts";
-import { alignOf } from "../btf/layout.ts";
-import { dumpRawBytes } from "../btf/dump_raw.ts";
-import { dumpJson } from "../btf/dump_json.ts";
-import { dumpC } from "../btf/dump_c.ts";
 import { writeOut } from "./output.ts";
 
 /** Where to read BTF from: a file (raw or ELF) and an optional base for split BTF. */
