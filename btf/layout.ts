@@ -35,21 +35,7 @@ function tooDeep(btf: Btf, start: number, what: string): BtfError {
  * ```
  */
 export function resolveType(btf: Btf, id: number): number {
-  const start = id;
-  for (let depth = 0; depth <= MAX_DEPTH; depth++) {
-    switch (btf.kindOf(id)) {
-      case Kind.TYPEDEF:
-      case Kind.CONST:
-      case Kind.VOLATILE:
-      case Kind.RESTRICT:
-      case Kind.TYPE_TAG:
-        id = (btf.type(id) as { type: number }).type;
-        break;
-      default:
-        return id;
-    }
-  }
-  throw tooDeep(btf, start, "typedef/qualifier");
+  return follow(btf, id, true);
 }
 
 /**
@@ -63,9 +49,17 @@ export function resolveType(btf: Btf, id: number): number {
  * ```
  */
 export function skipQualifiers(btf: Btf, id: number): number {
+  return follow(btf, id, false);
+}
+
+/** Follows qualifiers and type tags, and typedefs too if asked, within {@link MAX_DEPTH} steps. */
+function follow(btf: Btf, id: number, typedefs: boolean): number {
   const start = id;
   for (let depth = 0; depth <= MAX_DEPTH; depth++) {
     switch (btf.kindOf(id)) {
+      case Kind.TYPEDEF:
+        if (!typedefs) return id;
+        // falls through
       case Kind.CONST:
       case Kind.VOLATILE:
       case Kind.RESTRICT:
@@ -76,7 +70,7 @@ export function skipQualifiers(btf: Btf, id: number): number {
         return id;
     }
   }
-  throw tooDeep(btf, start, "qualifier");
+  throw tooDeep(btf, start, typedefs ? "typedef/qualifier" : "qualifier");
 }
 
 /**
