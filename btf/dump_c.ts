@@ -64,6 +64,17 @@ const MAX_CHAIN = 1024;
 const MAX_PAD_BITS = 64 * 1024 * 1024;
 /** libbpf's bound on typedef/qualifier/array chains when sizing a member. */
 const MAX_RESOLVE_DEPTH = 32;
+/**
+ * Work allowed per type of the input, on top of {@link WORK_BASE}: one unit
+ * per type visited while ordering or emitting, per declaration and per output
+ * line. Anonymous types and function prototypes are written out at every use,
+ * so BTF that nests them and uses each twice doubles the output per level; a
+ * budget proportional to the input stops it. The kernel's vmlinux needs about
+ * 2.2 units per type.
+ */
+const WORK_PER_TYPE = 16;
+/** Work allowed whatever the size of the input. */
+const WORK_BASE = 1_000_000;
 
 const NOT_DONE = 0;
 const IN_PROGRESS = 1;
@@ -116,6 +127,9 @@ class CDumper {
   readonly aligns: Int32Array;
   queue: number[] = [];
   depth = 0;
+  /** Work done so far (see {@link WORK_PER_TYPE}) and the most allowed. */
+  work = 0;
+  readonly maxWork: number;
   /** Padding types, widest first, with their widths in bits. */
   readonly pads: readonly (readonly [string, number])[];
 
@@ -129,6 +143,7 @@ class CDumper {
     this.referenced = new Uint8Array(this.n);
     this.aligns = new Int32Array(this.n);
     this.pads = [["long", this.ptrSz * 8], ["int", 32], ["short", 16], ["char", 8]];
+    this.maxWork = WORK_PER_TYPE * this.n + WORK_BASE;
     this.order[0] = DONE;
     this.emit[0] = DONE;
     this.markReferenced();
@@ -144,6 +159,7 @@ class CDumper {
   }
 
   enter(id: number, what: string): void {
+    if (++this.work > this.maxWork) this.tooMuch(id);
     if (++this.depth > MAX_DEPTH) {
       throw new BtfError(
         `expected ${what} to nest fewer than ${MAX_DEPTH} levels deep, found deeper nesting or a cycle at ${
@@ -151,6 +167,19 @@ class CDumper {
         }`,
       );
     }
+  }
+
+  /** Counts `units` lines of output against the work budget. */
+  spend(units: number, id: number): void {
+    if ((this.work += units) > this.maxWork) this.tooMuch(id);
+  }
+
+  tooMuch(id: number): never {
+    throw new BtfError(
+      `expected C output within ${this.maxWork} lines, found more: anonymous types or function prototypes nested and reused too deeply, at ${
+        this.describe(id)
+      }`,
+    );
   }
 
   /** Marks every type referenced by another, so unreferenced anonymous enums stand alone. */
@@ -548,7 +577,14 @@ class CDumper {
   }
 
   /** Fills the gap between bit offsets `cur` and `next` with unnamed bitfields. */
-  emitBitPadding(cur: number, next: number, nextAlign: number, inBitfield: boolean, lvl: number) {
+  emitBitPadding(
+    id: number,
+    cur: number,
+    next: number,
+    nextAlign: number,
+    inBitfield: boolean,
+    lvl: number,
+  ) {
     if (cur >= next) return;
     if (next - cur > MAX_PAD_BITS) {
       throw new BtfError(
@@ -580,6 +616,8 @@ class CDumper {
       }
       cur = newOff;
     }
+    // One line per piece: at most this many.
+    this.spend(Math.ceil((next - cur) / padBits) + 1, id);
     while (cur !== next) {
       const bits = Math.min(next - cur, padBits);
       if (bits === padBits) {
@@ -616,7 +654,7 @@ class CDumper {
         );
       }
       const mAlign = packed ? 1 : this.alignOf(m.type);
-      this.emitBitPadding(off, m.bitOffset, mAlign, prevBitfield && bits !== 0, lvl + 1);
+      this.emitBitPadding(id, off, m.bitOffset, mAlign, prevBitfield && bits !== 0, lvl + 1);
       out.push("\n", pfx(lvl + 1));
       this.emitTypeDecl(m.type, m.name, lvl + 1);
       if (bits) {
@@ -629,7 +667,7 @@ class CDumper {
       }
       out.push(";");
     }
-    if (isStruct) this.emitBitPadding(off, t.size * 8, align, false, lvl + 1);
+    if (isStruct) this.emitBitPadding(id, off, t.size * 8, align, false, lvl + 1);
     if (t.members.length || t.size) out.push("\n", pfx(lvl), "}");
     else out.push("}");
     if (packed) out.push(" __attribute__((packed))");
@@ -640,6 +678,7 @@ class CDumper {
     out.push("enum", t.name ? " " : "", this.typeName(id));
     const vals = t.values;
     if (!vals.length) return;
+    this.spend(vals.length, id);
     out.push(" {");
     const ind = pfx(lvl + 1);
     const is64 = t.kind === Kind.ENUM64;

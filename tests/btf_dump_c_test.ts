@@ -661,3 +661,47 @@ Deno.test("dumpC: hostile BTF gives BtfError, not a hang or a stack overflow", (
     assert.throws(() => dumpC(btf), BtfError, what);
   }
 });
+
+Deno.test("dumpC: reused anonymous types are written at every use, within a work budget", () => {
+  // Each level holds two members of the anonymous union below it (BTF dedup
+  // merges identical anonymous types, so reuse is legitimate): 2^levels copies.
+  const doubling = (levels: number, proto = false) => {
+    const b = new BtfBuilder();
+    let t = b.int("int", 4, { signed: true });
+    if (proto) {
+      for (let i = 0; i < levels; i++) {
+        t = b.ptr(b.funcProto(t, [{ name: "a", type: t }, { name: "b", type: t }]));
+      }
+      b.struct("holder", 8, [{ name: "f", type: b.typedef("fp", t), bitOffset: 0 }]);
+    } else {
+      t = b.struct("", 4, [{ name: "x", type: t, bitOffset: 0 }]);
+      for (let i = 0; i < levels; i++) {
+        t = b.union("", 4, [{ name: `a${i}`, type: t, bitOffset: 0 }, {
+          name: `b${i}`,
+          type: t,
+          bitOffset: 0,
+        }]);
+      }
+      b.struct("wide", 4, [{ name: "w", type: t, bitOffset: 0 }]);
+    }
+    return parseBtf(b.build());
+  };
+  const small = dumpC(doubling(4));
+  assert.equal(small.match(/\bint x;/g)?.length, 16);
+  clangCheck("anon_reuse", small + "struct wide w;\n");
+  const fp = dumpC(doubling(3, true));
+  assert.match(fp, /^typedef int \(\* \(\* \(\*fp\)\(int .*\);$/m);
+  clangCheck("proto_reuse", fp + "struct holder h;\n");
+  for (const proto of [false, true]) {
+    const t0 = performance.now();
+    assert.throws(
+      () => dumpC(doubling(60, proto)),
+      (e: unknown) =>
+        e instanceof BtfError &&
+        /^expected C output within \d+ lines, found more: .* too deeply, at type \[\d+\]/.test(
+          e.message,
+        ),
+    );
+    assert.ok(performance.now() - t0 < 2000, "the budget stops the walk early");
+  }
+});
