@@ -283,6 +283,42 @@ const REBIND = Symbol("rebind");
 const TO_OBJECT = Symbol("toObject");
 
 const EMPTY_DV = new DataView(new ArrayBuffer(0));
+
+/**
+ * `toObject()` builds at most this many values (objects, arrays and their
+ * entries), plus {@link NODES_PER_BYTE} per byte viewed. A struct or union
+ * used by two members of the type above it, level after level, would
+ * otherwise expand into 2^levels objects from a few bytes.
+ */
+const NODES_BASE = 100_000;
+/**
+ * Values `toObject()` may build per byte viewed. The kernel's structs and
+ * unions need at most 12 per byte (a 48-byte union of ~250 hook pointers)
+ * and 44k in all (`struct pglist_data`).
+ */
+const NODES_PER_BYTE = 64;
+/** Values built so far by the running `toObject()`, and the most it may build. */
+let nodes = 0;
+let maxNodes = 0;
+
+/** Runs one `toObject()` with its own value budget (restored after, so calls may nest). */
+function toObjectOf<T>(v: { [TO_OBJECT](depth: number): T }, bytes: number): T {
+  const savedNodes = nodes, savedMax = maxNodes;
+  nodes = 0;
+  maxNodes = NODES_BASE + NODES_PER_BYTE * bytes;
+  try {
+    return v[TO_OBJECT](0);
+  } finally {
+    nodes = savedNodes;
+    maxNodes = savedMax;
+  }
+}
+
+function tooManyNodes(name: string): never {
+  throw new BtfError(
+    `expected toObject() to build at most ${maxNodes} values (${NODES_BASE} + ${NODES_PER_BYTE} per byte viewed), found more at ${name}: nested structs, unions or arrays reused at every level`,
+  );
+}
 const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function toDataView(buffer: ArrayBufferLike | ArrayBufferView): DataView {
@@ -346,8 +382,9 @@ class ViewBase {
         `expected ${meta.name} nested less than ${MAX_DEPTH} deep, found deeper (a cycle?)`,
       );
     }
-    const out: Record<string, unknown> = {};
     const { fields, json } = meta;
+    if ((nodes += fields.length + 1) > maxNodes) tooManyNodes(meta.name);
+    const out: Record<string, unknown> = {};
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i];
       const v = json[i](f.read(this as unknown as View), depth + 1);
@@ -364,18 +401,18 @@ class ViewBase {
   }
 
   toObject(): Record<string, unknown> {
-    return this[TO_OBJECT](0);
+    return toObjectOf(this, this[END] - this[BASE]);
   }
 
   toJSON(): Record<string, unknown> {
-    return this[TO_OBJECT](0);
+    return toObjectOf(this, this[END] - this[BASE]);
   }
 
   [Symbol.for("Deno.customInspect")](
     inspect: (v: unknown, o: unknown) => string,
     options: unknown,
   ): string {
-    return `${this[META].name} ${inspect(this[TO_OBJECT](0), options)}`;
+    return `${this[META].name} ${inspect(this.toObject(), options)}`;
   }
 }
 
@@ -404,7 +441,7 @@ export class ArrayView {
   /** @internal Reads element `i` (no range check). */
   declare [READ]: (this: ArrayView, i: number) => unknown;
   /** @internal The element's JSON conversion. */
-  declare [META]: { json: (v: unknown, depth: number) => unknown };
+  declare [META]: { json: (v: unknown, depth: number) => unknown; esize: number };
   /** Element `i`, for fixed-length arrays of up to 1024 elements. */
   readonly [index: number]: unknown;
 
@@ -445,19 +482,21 @@ export class ArrayView {
     if (depth > MAX_DEPTH) {
       throw new BtfError(`expected arrays nested less than ${MAX_DEPTH} deep, found deeper`);
     }
-    const n = this[LEN], out = new Array(n), json = this[META].json;
+    const n = this[LEN];
+    if ((nodes += n + 1) > maxNodes) tooManyNodes(`an array of ${n} elements`);
+    const out = new Array(n), json = this[META].json;
     for (let i = 0; i < n; i++) out[i] = json(this[READ](i), depth + 1);
     return out;
   }
 
   /** The elements as a plain array following the JSON rules. */
   toObject(): unknown[] {
-    return this[TO_OBJECT](0);
+    return toObjectOf(this, this[LEN] * this[META].esize);
   }
 
   /** The same as {@link ArrayView.toObject}. */
   toJSON(): unknown[] {
-    return this[TO_OBJECT](0);
+    return this.toObject();
   }
 
   /** Shows the elements in `console.log`. */
@@ -465,7 +504,7 @@ export class ArrayView {
     inspect: (v: unknown, o: unknown) => string,
     options: unknown,
   ): string {
-    return inspect(this[TO_OBJECT](0), options);
+    return inspect(this.toObject(), options);
   }
 }
 
@@ -1460,7 +1499,7 @@ function arrayViewClass(
     }
     const proto = AV.prototype;
     Object.defineProperty(proto, READ, { value: read });
-    Object.defineProperty(proto, META, { value: { json: r.json } });
+    Object.defineProperty(proto, META, { value: { json: r.json, esize } });
     for (let i = 0; i < Math.min(nelems, INDEX_GETTERS); i++) {
       Object.defineProperty(proto, i, {
         get(this: ArrayView) {

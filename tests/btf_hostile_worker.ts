@@ -749,14 +749,7 @@ export interface Problem {
  * owners: the call is skipped (it would hang the worker) and listed as
  * known. Remove an entry once its module is fixed.
  */
-export const KNOWN: { blob: RegExp; call: RegExp; why: string }[] = [
-  {
-    blob: /named members doubling/,
-    call: /^view\(\d+\)(\.toObject| JSON)/,
-    why: "btf/view.ts toObject() expands nested unions at every use: " +
-      "2^N objects for a 4-byte union nested N deep",
-  },
-];
+export const KNOWN: { blob: RegExp; call: RegExp; why: string }[] = [];
 
 const MAX_IDS = 4000;
 /** Calls whose errors come from reading bytes, so they must say at which byte. */

@@ -6,8 +6,10 @@ import assert from "node:assert/strict";
 import {
   ArrayView,
   BtfError,
+  describe,
   enumName,
   errnoName,
+  Kind,
   ktimeToDate,
   ktimeToEpochNs,
   loadBtf,
@@ -305,19 +307,45 @@ Deno.test("view: BTF names never reach generated code", () => {
 
 Deno.test("view: every struct and union of the kernel's BTF compiles and serializes", () => {
   const kernel = loadBtf();
+  // A few big ones over non-zero bytes.
   const buf = new ArrayBuffer(1 << 16);
   new Uint8Array(buf).fill(0xa5);
-  let n = 0;
   for (const name of ["task_struct", "sk_buff", "trace_event_raw_sched_switch", "bpf_prog"]) {
     const V = kernel.view(name);
     const o = JSON.parse(JSON.stringify(new V(buf)));
     assert.ok(Object.keys(o).length > 0);
-    n++;
   }
   const S = kernel.view("trace_event_raw_sched_switch");
   const s = new S(new ArrayBuffer(S.size));
   assert.equal(s.prev_comm, "");
-  assert.equal(n, 4);
+  // Then every struct and union, over at least 4 KiB of zeros (so flexible
+  // arrays get elements): all compile, and toObject() stays within its
+  // value budget (nested unions reused at every level are hostile, not kernel).
+  let largest = 0;
+  const ids: number[] = [];
+  for (let id = 1; id < kernel.count; id++) {
+    const k = kernel.kindOf(id);
+    if (k !== Kind.STRUCT && k !== Kind.UNION) continue;
+    ids.push(id);
+    largest = Math.max(largest, (kernel.type(id) as { size: number }).size);
+  }
+  const zeros = new ArrayBuffer(Math.max(4096, largest));
+  const t0 = performance.now();
+  let n = 0;
+  for (const id of ids) {
+    const V = kernel.view(id);
+    const v = new V(zeros, 0, Math.max(4096, V.size));
+    const o = v.toObject();
+    assert.equal(typeof o, "object", describe(kernel, id));
+    JSON.stringify(v);
+    n++;
+  }
+  assert.ok(n > 1000, `expected the kernel to have many structs and unions, found ${n}`);
+  console.log(
+    `  ${n} kernel structs and unions viewed, serialized twice: ${
+      (performance.now() - t0).toFixed(0)
+    } ms`,
+  );
 });
 
 Deno.test("view: hostile layouts give BtfError, never a hang or a raw error", () => {
@@ -345,4 +373,41 @@ Deno.test("view: hostile layouts give BtfError, never a hang or a raw error", ()
   for (const name of ["past", "bigarr", "tdloop", "bf", "bfpast", "odd"]) {
     assert.throws(() => new (hostile.view(name))(buf).toObject(), BtfError, name);
   }
+});
+
+Deno.test("view: nested unions reused at every level serialize within a value budget", () => {
+  // A 4-byte union whose every level has two members of the level below:
+  // toObject() would build 2^levels objects.
+  const b = new BtfBuilder();
+  let t = b.int("int", 4, { signed: true });
+  const levels: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    t = b.union(`d${i}`, 4, [{ name: "a", type: t, bitOffset: 0 }, {
+      name: "b",
+      type: t,
+      bitOffset: 0,
+    }]);
+    levels.push(t);
+  }
+  const btf = parseBtf(b.build());
+  const buf = new Int32Array([7]).buffer;
+  const small = new (btf.view(levels[7]))(buf).toObject();
+  assert.equal(JSON.stringify(small).match(/7/g)?.length, 256);
+  const V = btf.view(levels[39]);
+  const v = new V(buf);
+  // Getters are not affected: 40 levels down is the int.
+  // deno-lint-ignore no-explicit-any
+  let x: any = v;
+  for (let i = 0; i < 40; i++) x = i % 3 ? x.a : x.b;
+  assert.equal(x, 7);
+  const t0 = performance.now();
+  const budget = (e: unknown) =>
+    e instanceof BtfError && /^expected toObject\(\) to build at most \d+ values/.test(e.message) &&
+    /found more at union d\d+/.test(e.message);
+  assert.throws(() => v.toObject(), budget);
+  assert.throws(() => JSON.stringify(v), budget);
+  assert.throws(() => JSON.stringify({ nested: [v] }), budget);
+  assert.ok(performance.now() - t0 < 2000, "the budget stops the walk early");
+  // A failed toObject() leaves nothing behind: the next call has its own budget.
+  assert.equal(JSON.stringify(small), JSON.stringify(new (btf.view(levels[7]))(buf)));
 });
