@@ -87,14 +87,26 @@ function pfx(lvl: number): string {
   return lvl >= 13 ? TABS : TABS.slice(0, lvl);
 }
 
+/** A new line indented for level 0..13: one piece of output instead of two. */
+const NEWLINES = Array.from({ length: 14 }, (_, i) => "\n" + TABS.slice(0, i));
+
+/** A new line, then the indentation for nesting level `lvl`. */
+function nl(lvl: number): string {
+  return NEWLINES[lvl >= 13 ? 13 : lvl];
+}
+
 /** Rounds `x` up to a multiple of `y`. */
 function roundUp(x: number, y: number): number {
   return Math.ceil(x / y) * y;
 }
 
-/** A declaration chain (outermost type first) with a cursor at its innermost end. */
+/**
+ * A declaration chain: `chain[lo..]` (outermost type first) in the dumper's
+ * shared chain stack, with a cursor `cnt` just past the innermost type not
+ * yet written.
+ */
 interface DeclStack {
-  ids: number[];
+  lo: number;
   cnt: number;
 }
 
@@ -125,7 +137,13 @@ class CDumper {
   readonly identNames = new Map<string, number>();
   /** Memoized alignments: 0 not computed, -1 in progress, else align + 1. */
   readonly aligns: Int32Array;
-  queue: number[] = [];
+  readonly queue: number[] = [];
+  /** Declaration chains being written, innermost declaration on top (see {@link DeclStack}). */
+  readonly chain: number[] = [];
+  /** First free slot of {@link chain}. */
+  top = 0;
+  /** Kinds by id, for the hot paths. */
+  readonly kinds: Uint8Array;
   depth = 0;
   /** Work done so far (see {@link WORK_PER_TYPE}) and the most allowed. */
   work = 0;
@@ -141,6 +159,7 @@ class CDumper {
     this.emit = new Uint8Array(this.n);
     this.fwdEmitted = new Uint8Array(this.n);
     this.referenced = new Uint8Array(this.n);
+    this.kinds = new Uint8Array(this.n);
     this.aligns = new Int32Array(this.n);
     this.pads = [["long", this.ptrSz * 8], ["int", 32], ["short", 16], ["char", 8]];
     this.maxWork = WORK_PER_TYPE * this.n + WORK_BASE;
@@ -186,8 +205,12 @@ class CDumper {
   markReferenced(): void {
     const ref = this.referenced;
     const n = this.n;
+    const btf = this.btf, kinds = this.kinds;
     for (let id = 1; id < n; id++) {
-      const t = this.types[id] = this.btf.type(id);
+      // Functions only reference prototypes, and a C dump writes neither:
+      // leaving them undecoded spares half of a kernel's types.
+      if ((kinds[id] = btf.kindOf(id)) === Kind.FUNC) continue;
+      const t = this.types[id] = btf.type(id);
       switch (t.kind) {
         case Kind.PTR:
         case Kind.TYPEDEF:
@@ -195,7 +218,6 @@ class CDumper {
         case Kind.CONST:
         case Kind.RESTRICT:
         case Kind.TYPE_TAG:
-        case Kind.FUNC:
         case Kind.VAR:
         case Kind.DECL_TAG:
           ref[t.type] = 1;
@@ -219,12 +241,19 @@ class CDumper {
   }
 
   dumpType(id: number): void {
-    this.queue = [];
+    if (this.kinds[id] === Kind.FUNC) {
+      // What orderType would do, without decoding the function.
+      this.order[id] = DONE;
+      return;
+    }
+    const queue = this.queue;
+    queue.length = 0;
     this.depth = 0;
     this.orderType(id, false);
-    for (const q of this.queue) {
+    // emitType never orders, so the queue stays as it is while we go through it.
+    for (let i = 0; i < queue.length; i++) {
       this.depth = 0;
-      this.emitType(q, 0);
+      this.emitType(queue[i], 0);
     }
   }
 
@@ -655,7 +684,7 @@ class CDumper {
       }
       const mAlign = packed ? 1 : this.alignOf(m.type);
       this.emitBitPadding(id, off, m.bitOffset, mAlign, prevBitfield && bits !== 0, lvl + 1);
-      out.push("\n", pfx(lvl + 1));
+      out.push(nl(lvl + 1));
       this.emitTypeDecl(m.type, m.name, lvl + 1);
       if (bits) {
         out.push(`: ${bits}`);
@@ -668,7 +697,7 @@ class CDumper {
       out.push(";");
     }
     if (isStruct) this.emitBitPadding(id, off, t.size * 8, align, false, lvl + 1);
-    if (t.members.length || t.size) out.push("\n", pfx(lvl), "}");
+    if (t.members.length || t.size) out.push(nl(lvl), "}");
     else out.push("}");
     if (packed) out.push(" __attribute__((packed))");
   }
@@ -694,7 +723,7 @@ class CDumper {
         : `${v.value}${suffix}`;
       out.push(`\n${ind}${name} = ${val},`);
     }
-    out.push("\n", pfx(lvl), "}");
+    out.push(nl(lvl), "}");
     if (t.size === 1) {
       out.push(" __attribute__((mode(byte)))");
     } else if (t.size === 8 && this.ptrSz === 8) {
@@ -728,16 +757,17 @@ class CDumper {
 
   /** Writes a declaration of `fname` with type `id` (libbpf's btf_dump_emit_type_decl). */
   emitTypeDecl(id: number, fname: string, lvl: number): void {
-    const ids: number[] = [];
+    const chain = this.chain, lo = this.top;
+    let top = lo;
     for (;;) {
-      if (ids.length >= MAX_CHAIN) {
+      if (top - lo >= MAX_CHAIN) {
         throw new BtfError(
           `expected a declaration chain of fewer than ${MAX_CHAIN} pointers, qualifiers and arrays, found a longer one or a cycle at ${
             this.describe(id)
           }`,
         );
       }
-      ids.push(id);
+      chain[top++] = id;
       if (id === 0) break;
       const t = this.t(id);
       let done = false;
@@ -768,15 +798,19 @@ class CDumper {
       }
       if (done) break;
     }
-    this.enter(ids[0], "declarations");
-    this.emitTypeChain({ ids, cnt: ids.length }, fname, lvl);
+    this.enter(chain[lo], "declarations");
+    // Declarations nested in this one (members of an anonymous struct,
+    // parameters of a prototype) go above it.
+    this.top = top;
+    this.emitTypeChain({ lo, cnt: top }, fname, lvl);
+    this.top = lo;
     this.depth--;
   }
 
   /** Writes leading `const `/`volatile `/`restrict ` for the qualifiers just outside the cursor. */
   emitMods(decls: DeclStack): void {
-    while (decls.cnt) {
-      const k = this.btf.kindOf(decls.ids[decls.cnt - 1]);
+    while (decls.cnt > decls.lo) {
+      const k = this.kinds[this.chain[decls.cnt - 1]];
       if (k === Kind.VOLATILE) this.out.push("volatile ");
       else if (k === Kind.CONST) this.out.push("const ");
       else if (k === Kind.RESTRICT) this.out.push("restrict ");
@@ -787,8 +821,8 @@ class CDumper {
 
   /** Drops qualifiers and type tags on arrays and function prototypes (C has no place for them). */
   dropMods(decls: DeclStack): void {
-    while (decls.cnt) {
-      const k = this.btf.kindOf(decls.ids[decls.cnt - 1]);
+    while (decls.cnt > decls.lo) {
+      const k = this.kinds[this.chain[decls.cnt - 1]];
       if (
         k !== Kind.VOLATILE && k !== Kind.CONST && k !== Kind.RESTRICT && k !== Kind.TYPE_TAG
       ) return;
@@ -805,8 +839,8 @@ class CDumper {
   emitTypeChain(decls: DeclStack, fname: string, lvl: number): void {
     const out = this.out;
     let lastWasPtr = true;
-    while (decls.cnt) {
-      const id = decls.ids[--decls.cnt];
+    while (decls.cnt > decls.lo) {
+      const id = this.chain[--decls.cnt];
       if (id === 0) {
         this.emitMods(decls);
         out.push("void");
@@ -863,12 +897,12 @@ class CDumper {
         case Kind.ARRAY: {
           this.dropMods(decls);
           const a = t as ArrayType;
-          if (decls.cnt === 0) {
+          if (decls.cnt === decls.lo) {
             this.emitName(fname, lastWasPtr);
             out.push(`[${a.nelems}]`);
             return;
           }
-          const multidim = this.btf.kindOf(decls.ids[decls.cnt - 1]) === Kind.ARRAY;
+          const multidim = this.kinds[this.chain[decls.cnt - 1]] === Kind.ARRAY;
           if (fname !== "" && !lastWasPtr) out.push(" ");
           if (!multidim) out.push("(");
           this.emitTypeChain(decls, fname, lvl);
@@ -879,7 +913,7 @@ class CDumper {
         case Kind.FUNC_PROTO: {
           this.dropMods(decls);
           const fp = t as FuncProtoType;
-          if (decls.cnt) {
+          if (decls.cnt > decls.lo) {
             out.push(" (");
             this.emitTypeChain(decls, fname, lvl);
             out.push(")");
