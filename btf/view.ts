@@ -45,6 +45,11 @@
  *
  * `toObject()` / `toJSON()` follow the JSON rules of the design (integers
  * beyond 2^53 as decimal strings, char arrays as strings, enums as values).
+ * Nested structs are expanded at every use, so one call builds at most
+ * 100000 values plus 64 per byte viewed (the kernel's structs need at most
+ * 12 per byte) and throws {@link BtfError} beyond: a union holding two
+ * members of the union below it, level after level, would otherwise double
+ * per level.
  *
  * Member names never clash with the view's own API: names in
  * {@link RESERVED_NAMES} (`rebind`, `get`, `toObject`, `toJSON`,
