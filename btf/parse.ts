@@ -607,37 +607,19 @@ export class Btf {
     const vlen = info & 0xffff;
     const kindFlag = (info >>> 31) === 1;
     const sizeOrType = dv.getUint32(p + 8, le);
-    // Names and referenced ids are checked here, where the byte is known.
-    const strEnd = this.startStr + this.#strLen, count = this.count, at = this.fileOffset;
-    const name = (off: number, pos: number, what: string) => {
-      if (off >= strEnd) {
-        throw new BtfError(
-          `expected the ${what} name offset of type ${id} below ${strEnd}, found ${off}`,
-          at + pos,
-        );
-      }
-      return this.str(off);
-    };
-    const ref = (pos: number, what: string) => {
-      const t = dv.getUint32(pos, le);
-      if (t >= count) {
-        throw new BtfError(
-          `expected the ${what} of type ${id} (${
-            KIND_NAMES[kind]
-          }) to be a type id below ${count}, found ${t}`,
-          at + pos,
-        );
-      }
-      return t;
-    };
-    const base = { id, name: name(nameOff, p, "type"), nameOff, kindFlag };
+    // Names and referenced ids are checked here, where the byte is known;
+    // error messages are built only when a check fails.
+    const name = this.#name(id, nameOff, p, "type", -1);
     const q = p + TYPE_HEADER;
     switch (kind) {
       case Kind.INT: {
         const v = dv.getUint32(q, le);
         const encoding = (v >>> 24) & 0x0f;
         return {
-          ...base,
+          id,
+          name,
+          nameOff,
+          kindFlag,
           kind,
           size: sizeOrType,
           encoding,
@@ -654,13 +636,23 @@ export class Btf {
       case Kind.CONST:
       case Kind.RESTRICT:
       case Kind.TYPE_TAG:
-        return { ...base, kind, type: ref(p + 8, "target") } satisfies RefType;
+        return {
+          id,
+          name,
+          nameOff,
+          kindFlag,
+          kind,
+          type: this.#ref(id, kind, p + 8, "target", -1),
+        } satisfies RefType;
       case Kind.ARRAY:
         return {
-          ...base,
+          id,
+          name,
+          nameOff,
+          kindFlag,
           kind,
-          type: ref(q, "element type"),
-          indexType: ref(q + 4, "index type"),
+          type: this.#ref(id, kind, q, "element type", -1),
+          indexType: this.#ref(id, kind, q + 4, "index type", -1),
           nelems: dv.getUint32(q + 8, le),
         } satisfies ArrayType;
       case Kind.STRUCT:
@@ -671,65 +663,95 @@ export class Btf {
           const mNameOff = dv.getUint32(m, le);
           const off = dv.getUint32(m + 8, le);
           members[k] = {
-            name: name(mNameOff, m, `member ${k}`),
+            name: this.#name(id, mNameOff, m, "member", k),
             nameOff: mNameOff,
-            type: ref(m + 4, `member ${k}`),
+            type: this.#ref(id, kind, m + 4, "member", k),
             bitOffset: kindFlag ? off & 0xffffff : off,
             bitfieldSize: kindFlag ? off >>> 24 : 0,
           };
         }
-        return { ...base, kind, size: sizeOrType, members } satisfies CompositeType;
+        return {
+          id,
+          name,
+          nameOff,
+          kindFlag,
+          kind,
+          size: sizeOrType,
+          members,
+        } satisfies CompositeType;
       }
-      case Kind.ENUM: {
-        const values: Enumerator[] = new Array(vlen);
-        for (let k = 0; k < vlen; k++) {
-          const m = q + k * 8;
-          const eNameOff = dv.getUint32(m, le);
-          values[k] = {
-            name: name(eNameOff, m, `enumerator ${k}`),
-            nameOff: eNameOff,
-            value: kindFlag ? dv.getInt32(m + 4, le) : dv.getUint32(m + 4, le),
-          };
-        }
-        return { ...base, kind, size: sizeOrType, signed: kindFlag, values } satisfies EnumType;
-      }
+      case Kind.ENUM:
       case Kind.ENUM64: {
         const values: Enumerator[] = new Array(vlen);
+        const step = kind === Kind.ENUM ? 8 : 12;
         for (let k = 0; k < vlen; k++) {
-          const m = q + k * 12;
+          const m = q + k * step;
           const eNameOff = dv.getUint32(m, le);
-          const lo = dv.getUint32(m + 4, le), hi = dv.getUint32(m + 8, le);
-          const u = (BigInt(hi) << 32n) | BigInt(lo);
+          let value: number | bigint;
+          if (kind === Kind.ENUM) {
+            value = kindFlag ? dv.getInt32(m + 4, le) : dv.getUint32(m + 4, le);
+          } else {
+            const u = (BigInt(dv.getUint32(m + 8, le)) << 32n) | BigInt(dv.getUint32(m + 4, le));
+            value = kindFlag ? BigInt.asIntN(64, u) : u;
+          }
           values[k] = {
-            name: name(eNameOff, m, `enumerator ${k}`),
+            name: this.#name(id, eNameOff, m, "enumerator", k),
             nameOff: eNameOff,
-            value: kindFlag ? BigInt.asIntN(64, u) : u,
+            value,
           };
         }
-        return { ...base, kind, size: sizeOrType, signed: kindFlag, values } satisfies EnumType;
+        return {
+          id,
+          name,
+          nameOff,
+          kindFlag,
+          kind,
+          size: sizeOrType,
+          signed: kindFlag,
+          values,
+        } satisfies EnumType;
       }
       case Kind.FWD:
-        return { ...base, kind, union: kindFlag } satisfies FwdType;
+        return { id, name, nameOff, kindFlag, kind, union: kindFlag } satisfies FwdType;
       case Kind.FUNC:
-        return { ...base, kind, type: ref(p + 8, "prototype"), linkage: vlen } satisfies FuncType;
+        return {
+          id,
+          name,
+          nameOff,
+          kindFlag,
+          kind,
+          type: this.#ref(id, kind, p + 8, "prototype", -1),
+          linkage: vlen,
+        } satisfies FuncType;
       case Kind.FUNC_PROTO: {
         const params: Param[] = new Array(vlen);
         for (let k = 0; k < vlen; k++) {
           const m = q + k * 8;
           const pNameOff = dv.getUint32(m, le);
           params[k] = {
-            name: name(pNameOff, m, `parameter ${k}`),
+            name: this.#name(id, pNameOff, m, "parameter", k),
             nameOff: pNameOff,
-            type: ref(m + 4, `parameter ${k}`),
+            type: this.#ref(id, kind, m + 4, "parameter", k),
           };
         }
-        return { ...base, kind, type: ref(p + 8, "return type"), params } satisfies FuncProtoType;
+        return {
+          id,
+          name,
+          nameOff,
+          kindFlag,
+          kind,
+          type: this.#ref(id, kind, p + 8, "return type", -1),
+          params,
+        } satisfies FuncProtoType;
       }
       case Kind.VAR:
         return {
-          ...base,
+          id,
+          name,
+          nameOff,
+          kindFlag,
           kind,
-          type: ref(p + 8, "type"),
+          type: this.#ref(id, kind, p + 8, "type", -1),
           linkage: dv.getUint32(q, le),
         } satisfies VarType;
       case Kind.DATASEC: {
@@ -737,20 +759,23 @@ export class Btf {
         for (let k = 0; k < vlen; k++) {
           const m = q + k * 12;
           vars[k] = {
-            type: ref(m, `variable ${k}`),
+            type: this.#ref(id, kind, m, "variable", k),
             offset: dv.getUint32(m + 4, le),
             size: dv.getUint32(m + 8, le),
           };
         }
-        return { ...base, kind, size: sizeOrType, vars } satisfies DatasecType;
+        return { id, name, nameOff, kindFlag, kind, size: sizeOrType, vars } satisfies DatasecType;
       }
       case Kind.FLOAT:
-        return { ...base, kind, size: sizeOrType } satisfies FloatType;
+        return { id, name, nameOff, kindFlag, kind, size: sizeOrType } satisfies FloatType;
       case Kind.DECL_TAG:
         return {
-          ...base,
+          id,
+          name,
+          nameOff,
+          kindFlag,
           kind,
-          type: ref(p + 8, "tagged type"),
+          type: this.#ref(id, kind, p + 8, "tagged type", -1),
           componentIdx: dv.getInt32(q, le),
         } satisfies DeclTagType;
       default:
@@ -759,6 +784,35 @@ export class Btf {
           this.fileOffset + p + 4,
         );
     }
+  }
+
+  /** The string at `off` for a name stored at byte `pos` of type `id` (`k`: item index or -1). */
+  #name(id: number, off: number, pos: number, what: string, k: number): string {
+    const strEnd = this.startStr + this.#strLen;
+    if (off >= strEnd) {
+      throw new BtfError(
+        `expected the ${what}${
+          k >= 0 ? ` ${k}` : ""
+        } name offset of type ${id} below ${strEnd}, found ${off}`,
+        this.fileOffset + pos,
+      );
+    }
+    return this.str(off);
+  }
+
+  /** The type id stored at byte `pos` of type `id`, checked against the id range. */
+  #ref(id: number, kind: number, pos: number, what: string, k: number): number {
+    const t = this.#dv.getUint32(pos, this.littleEndian);
+    const count = this.startId + this.#n;
+    if (t >= count) {
+      throw new BtfError(
+        `expected the ${what}${k >= 0 ? ` ${k}` : ""} of type ${id} (${
+          KIND_NAMES[kind]
+        }) to be a type id below ${count}, found ${t}`,
+        this.fileOffset + pos,
+      );
+    }
+    return t;
   }
 
   /**
