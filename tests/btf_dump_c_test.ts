@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { BtfError, dumpC, Kind, loadBtf, parseBtf } from "../mod.ts";
 import type { Btf, Member } from "../mod.ts";
 import { BtfBuilder } from "./btf_builder.ts";
+import { sh } from "./tools.ts";
 
 const BPF = new URL("./bpf/", import.meta.url).pathname;
 const VMLINUX = "/sys/kernel/btf/vmlinux";
@@ -21,13 +22,7 @@ globalThis.addEventListener("unload", () => {
 
 const dec = new TextDecoder();
 
-function run(cmd: string, args: string[]): string {
-  const out = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).outputSync();
-  if (!out.success) {
-    throw new Error(`${cmd} ${args.join(" ")} failed:\n${dec.decode(out.stderr).slice(0, 4000)}`);
-  }
-  return dec.decode(out.stdout);
-}
+const run = sh;
 
 async function runAsync(cmd: string, args: string[]): Promise<void> {
   const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();

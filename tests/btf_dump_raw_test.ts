@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { BtfBuilder, everyKind } from "./btf_builder.ts";
+import { sh, shBytes } from "./tools.ts";
 import { type Btf, KERNEL_BTF_PATH, loadBtf, parseBtf } from "../btf/parse.ts";
 import { BtfError } from "../btf/error.ts";
 import { Kind } from "../btf/kinds.ts";
@@ -24,13 +25,7 @@ const hasKernelBtf = (() => {
 })();
 
 /** stdout of `bpftool <args>`, as bytes. */
-function bpftool(args: string[]): Uint8Array {
-  const out = new Deno.Command("bpftool", { args, stdout: "piped", stderr: "piped" }).outputSync();
-  if (!out.success) {
-    throw new Error(`bpftool ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return out.stdout;
-}
+const bpftool = (args: string[]): Uint8Array => shBytes("bpftool", args);
 
 /** `bpftool [-B base] btf dump file F` as bytes. */
 function bpftoolRaw(path: string, base?: string): Uint8Array {
@@ -63,12 +58,7 @@ let objPath: string | undefined;
 function testObject(): string {
   if (objPath) return objPath;
   const out = `${BUILD}btf_dump_raw_kinds.o`;
-  const r = new Deno.Command("clang", {
-    args: ["-g", "-O2", "-target", "bpf", "-c", SRC, "-o", out],
-    stdout: "piped",
-    stderr: "piped",
-  }).outputSync();
-  if (!r.success) throw new Error(`clang failed: ${new TextDecoder().decode(r.stderr)}`);
+  sh("clang", ["-g", "-O2", "-target", "bpf", "-c", SRC, "-o", out]);
   return objPath = out;
 }
 

@@ -17,15 +17,9 @@ import {
   sizeOf,
 } from "../mod.ts";
 
-const BUILD = new URL("./build/layout/", import.meta.url).pathname;
-Deno.mkdirSync(BUILD, { recursive: true });
+import { buildDir, sh } from "./tools.ts";
 
-function sh(cmd: string, args: string[]): string {
-  const out = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).outputSync();
-  const err = new TextDecoder().decode(out.stderr);
-  if (!out.success) throw new Error(`${cmd} ${args.join(" ")} failed:\n${err.slice(0, 4000)}`);
-  return new TextDecoder().decode(out.stdout);
-}
+const BUILD = buildDir("layout");
 
 const STRUCTS = [
   "task_struct",

@@ -2,19 +2,11 @@
 // (tests/c/view_writer.c), decoded by the CLI with the BTF of a clang-built
 // object, compared with the writer's own JSON.
 import assert from "node:assert/strict";
+import { buildDir, sh } from "./tools.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
-const BUILD = `${HERE}build/decode_cli/`;
-Deno.mkdirSync(BUILD, { recursive: true });
-
-function sh(cmd: string, args: string[]): string {
-  const out = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).outputSync();
-  if (!out.success) {
-    throw new Error(`${cmd} ${args.join(" ")} failed:\n${new TextDecoder().decode(out.stderr)}`);
-  }
-  return new TextDecoder().decode(out.stdout);
-}
+const BUILD = buildDir("decode_cli");
 
 const OBJ = `${BUILD}view_types.bpf.o`;
 const WRITER = `${BUILD}view_writer`;

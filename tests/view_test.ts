@@ -18,18 +18,10 @@ import {
   viewClass,
 } from "../mod.ts";
 import { BtfBuilder } from "./btf_builder.ts";
+import { buildDir, sh } from "./tools.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
-const BUILD = `${HERE}build/view/`;
-Deno.mkdirSync(BUILD, { recursive: true });
-
-function sh(cmd: string, args: string[]): string {
-  const out = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).outputSync();
-  if (!out.success) {
-    throw new Error(`${cmd} ${args.join(" ")} failed:\n${new TextDecoder().decode(out.stderr)}`);
-  }
-  return new TextDecoder().decode(out.stdout);
-}
+const BUILD = buildDir("view");
 
 const OBJ = `${BUILD}view_types_test.bpf.o`;
 const WRITER = `${BUILD}view_writer_test`;
