@@ -206,9 +206,10 @@ export class Btf {
   readonly #typeLen: number;
   readonly #strOff: number;
   readonly #strLen: number;
-  #offsets: Uint32Array | undefined;
-  #infos: Uint32Array | undefined;
-  #nameOffs: Uint32Array | undefined;
+  /** The type section as host-order words (set with the index). */
+  #words: Uint32Array | undefined;
+  /** Word index in #words of each of this blob's types. */
+  #at: Uint32Array | undefined;
   #n = -1;
   #cache: (Type | undefined)[] = [];
   #ascii: string | null | undefined;
@@ -361,109 +362,60 @@ export class Btf {
   /** Builds the type index if needed; returns the number of types in this blob. */
   #index(): number {
     if (this.#n >= 0) return this.#n;
-    const dv = this.#dv, le = this.littleEndian;
-    const start = this.#typeOff, end = start + this.#typeLen;
-    const max = Math.floor(this.#typeLen / TYPE_HEADER) + 1;
-    const offsets = new Uint32Array(max);
-    const infos = new Uint32Array(max);
-    const nameOffs = new Uint32Array(max);
-    let n = 0, p = start;
-    // Fast path: a little-endian blob whose type section is 4-aligned in memory.
-    const abs = this.bytes.byteOffset + start;
-    const words = le && abs % 4 === 0
-      ? new Uint32Array(this.bytes.buffer, abs, this.#typeLen >>> 2)
-      : undefined;
-    if (words) {
-      // Table-driven loop for well-formed records; it stops at the first record
-      // it cannot take, and the checked loop below goes on from there (and
-      // reports the problem).
-      const nw = words.length;
-      let w = 0;
-      while (w + 3 <= nw) {
-        const info = words[w + 1];
-        const kind = (info >>> 24) & 0x1f;
-        const fixed = FIXED_WORDS[kind];
-        if (fixed < 0) break;
-        const next = w + 3 + fixed + (info & 0xffff) * VLEN_WORDS[kind];
-        if (next > nw) break;
-        offsets[n] = start + 4 * w;
-        infos[n] = info;
-        nameOffs[n] = words[w];
-        n++;
-        w = next;
-      }
-      p = start + 4 * w;
-    }
-    while (p < end) {
-      if (p + TYPE_HEADER > end) {
-        throw new BtfError(
-          `expected a ${TYPE_HEADER}-byte type header for type ${this.startId + n}, found ${
-            end - p
-          } bytes left in the type section`,
-          this.fileOffset + p,
-        );
-      }
-      const w = (p - start) >>> 2;
-      const nameOff = words ? words[w] : dv.getUint32(p, le);
-      const info = words ? words[w + 1] : dv.getUint32(p + 4, le);
+    const words = this.#hostWords();
+    const nw = words.length;
+    // One entry per type: the word index of its record in the type section.
+    const at = new Uint32Array(Math.floor(this.#typeLen / TYPE_HEADER) + 1);
+    let n = 0, w = 0;
+    while (w + 3 <= nw) {
+      const info = words[w + 1];
       const kind = (info >>> 24) & 0x1f;
-      const vlen = info & 0xffff;
-      let extra: number;
-      switch (kind) {
-        case Kind.INT:
-        case Kind.VAR:
-        case Kind.DECL_TAG:
-          extra = 4;
-          break;
-        case Kind.PTR:
-        case Kind.FWD:
-        case Kind.TYPEDEF:
-        case Kind.VOLATILE:
-        case Kind.CONST:
-        case Kind.RESTRICT:
-        case Kind.FUNC:
-        case Kind.FLOAT:
-        case Kind.TYPE_TAG:
-          extra = 0;
-          break;
-        case Kind.ARRAY:
-          extra = 12;
-          break;
-        case Kind.STRUCT:
-        case Kind.UNION:
-        case Kind.DATASEC:
-        case Kind.ENUM64:
-          extra = vlen * 12;
-          break;
-        case Kind.ENUM:
-        case Kind.FUNC_PROTO:
-          extra = vlen * 8;
-          break;
-        default:
-          throw new BtfError(
-            `expected a type kind between 1 and 19 for type ${this.startId + n}, found ${kind}`,
-            this.fileOffset + p + 4,
-          );
-      }
-      if (p + TYPE_HEADER + extra > end) {
-        throw new BtfError(
-          `expected ${TYPE_HEADER + extra} bytes for type ${this.startId + n} (${
-            KIND_NAMES[kind]
-          }, vlen ${vlen}), found ${end - p} bytes left in the type section`,
-          this.fileOffset + p,
-        );
-      }
-      offsets[n] = p;
-      infos[n] = info;
-      nameOffs[n] = nameOff;
-      n++;
-      p += TYPE_HEADER + extra;
+      const fixed = FIXED_WORDS[kind];
+      if (fixed < 0) break;
+      const next = w + 3 + fixed + (info & 0xffff) * VLEN_WORDS[kind];
+      if (next > nw) break;
+      at[n++] = w;
+      w = next;
     }
-    this.#offsets = offsets;
-    this.#infos = infos;
-    this.#nameOffs = nameOffs;
+    if (4 * w !== this.#typeLen) this.#indexError(words, w, n);
+    this.#at = at;
+    this.#words = words;
     this.#n = n;
     return n;
+  }
+
+  /** The type section as u32 words in host order: a view when possible, else a swapped copy. */
+  #hostWords(): Uint32Array {
+    const nw = this.#typeLen >>> 2, abs = this.bytes.byteOffset + this.#typeOff;
+    if (this.littleEndian && abs % 4 === 0) return new Uint32Array(this.bytes.buffer, abs, nw);
+    const words = new Uint32Array(nw), dv = this.#dv, le = this.littleEndian;
+    for (let i = 0; i < nw; i++) words[i] = dv.getUint32(this.#typeOff + 4 * i, le);
+    return words;
+  }
+
+  /** Throws the error for the record at word `w`, where indexing stopped short. */
+  #indexError(words: Uint32Array, w: number, n: number): never {
+    const p = this.#typeOff + 4 * w, left = this.#typeLen - 4 * w, id = this.startId + n;
+    if (left < TYPE_HEADER) {
+      throw new BtfError(
+        `expected a ${TYPE_HEADER}-byte type header for type ${id}, found ${left} bytes left in the type section`,
+        this.fileOffset + p,
+      );
+    }
+    const info = words[w + 1], kind = (info >>> 24) & 0x1f, vlen = info & 0xffff;
+    if (FIXED_WORDS[kind] < 0) {
+      throw new BtfError(
+        `expected a type kind between 1 and 19 for type ${id}, found ${kind}`,
+        this.fileOffset + p + 4,
+      );
+    }
+    const need = 4 * (3 + FIXED_WORDS[kind] + vlen * VLEN_WORDS[kind]);
+    throw new BtfError(
+      `expected ${need} bytes for type ${id} (${
+        KIND_NAMES[kind]
+      }, vlen ${vlen}), found ${left} bytes left in the type section`,
+      this.fileOffset + p,
+    );
   }
 
   #check(id: number): void {
@@ -474,7 +426,7 @@ export class Btf {
 
   /** Reads u32 number `k` after type `id`'s record start (own types only). */
   #word(id: number, k: number): number {
-    return this.#dv.getUint32(this.#offsets![id - this.startId] + 4 * k, this.littleEndian);
+    return this.#words![this.#at![id - this.startId] + k];
   }
 
   /**
@@ -495,21 +447,21 @@ export class Btf {
     }
     const i = id - this.startId;
     if (i >= this.#index() || !Number.isInteger(i)) this.#check(id);
-    return ((this.#infos![i] >>> 24) & 0x1f) as KindNumber;
+    return ((this.#words![this.#at![i] + 1] >>> 24) & 0x1f) as KindNumber;
   }
 
   /** The vlen field of type `id`'s info word. */
   vlenOf(id: number): number {
     if (id < this.startId && this.base) return this.base.vlenOf(id);
     this.#check(id);
-    return id === 0 ? 0 : this.#infos![id - this.startId] & 0xffff;
+    return id === 0 ? 0 : this.#words![this.#at![id - this.startId] + 1] & 0xffff;
   }
 
   /** The name offset of type `id`. */
   nameOffOf(id: number): number {
     if (id < this.startId && this.base) return this.base.nameOffOf(id);
     this.#check(id);
-    return id === 0 ? 0 : this.#nameOffs![id - this.startId];
+    return id === 0 ? 0 : this.#words![this.#at![id - this.startId]];
   }
 
   /**
@@ -528,7 +480,7 @@ export class Btf {
         `expected the name offset of type ${id} below ${
           this.startStr + this.#strLen
         }, found ${off}`,
-        this.fileOffset + this.#offsets![id - this.startId],
+        this.fileOffset + this.#typeOff + 4 * this.#at![id - this.startId],
       );
     }
     return this.str(off);
@@ -600,9 +552,10 @@ export class Btf {
 
   #decode(id: number, i: number): Type {
     const dv = this.#dv, le = this.littleEndian;
-    const p = this.#offsets![i];
-    const info = this.#infos![i];
-    const nameOff = this.#nameOffs![i];
+    const w = this.#at![i], words = this.#words!;
+    const p = this.#typeOff + 4 * w;
+    const nameOff = words[w];
+    const info = words[w + 1];
     const kind = ((info >>> 24) & 0x1f) as KindNumber;
     const vlen = info & 0xffff;
     const kindFlag = (info >>> 31) === 1;
@@ -846,16 +799,17 @@ export class Btf {
     const want = new TextEncoder().encode(name);
     // Compare each candidate's name in place, like libbpf: no string table
     // scan and no decoding. Split BTF may use its base's strings.
-    const names = this.#nameOffs!, infos = this.#infos!;
+    const words = this.#words!, at = this.#at!;
     const b = this.bytes, from = this.#strOff, start = this.startStr, len = this.#strLen;
     const first = want[0], k = kind ?? -1;
     for (let i = 0; i < n; i++) {
-      if (k >= 0 && ((infos[i] >>> 24) & 0x1f) !== k) continue;
-      const local = names[i] - start;
+      const w = at[i];
+      if (k >= 0 && ((words[w + 1] >>> 24) & 0x1f) !== k) continue;
+      const nameOff = words[w], local = nameOff - start;
       if (local >= 0) {
         // The section ends with NUL, so the comparison stops inside it.
         if (local >= len || b[from + local] !== first || !bytesAt(b, from + local, want)) continue;
-      } else if (!this.base || !this.base.#nameIs(names[i], want)) continue;
+      } else if (!this.base || !this.base.#nameIs(nameOff, want)) continue;
       out.push(this.startId + i);
     }
     return out;
