@@ -183,6 +183,12 @@ function put(o: Uint8Array, pos: number, a: Uint8Array): number {
 }
 
 const digits = new Uint8Array(24);
+/** "00" to "99" as ASCII pairs: two digits per division. */
+const PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  PAIRS[2 * i] = 48 + Math.floor(i / 10);
+  PAIRS[2 * i + 1] = 48 + (i % 10);
+}
 
 /** Writes a non-negative integer below 2^53 in decimal. */
 function num(o: Uint8Array, pos: number, v: number): number {
@@ -190,6 +196,42 @@ function num(o: Uint8Array, pos: number, v: number): number {
     o[pos] = 48 + v;
     return pos + 1;
   }
+  if (v > 0x7fffffff) return bigNum(o, pos, v);
+  const end = pos +
+    (v < 100
+      ? 2
+      : v < 1000
+      ? 3
+      : v < 10000
+      ? 4
+      : v < 100000
+      ? 5
+      : v < 1000000
+      ? 6
+      : v < 10000000
+      ? 7
+      : v < 100000000
+      ? 8
+      : v < 1000000000
+      ? 9
+      : 10);
+  let p = end;
+  while (v >= 100) {
+    const q = (v / 100) | 0;
+    const r = (v - q * 100) << 1;
+    o[--p] = PAIRS[r + 1];
+    o[--p] = PAIRS[r];
+    v = q;
+  }
+  if (v >= 10) {
+    o[--p] = PAIRS[(v << 1) + 1];
+    o[--p] = PAIRS[v << 1];
+  } else o[--p] = 48 + v;
+  return end;
+}
+
+/** {@link num} for values past int32. */
+function bigNum(o: Uint8Array, pos: number, v: number): number {
   let k = 0;
   while (v >= 10) {
     const q = Math.floor(v / 10);
