@@ -65,3 +65,6 @@ export type { ViewClass, ViewField, ViewOptions } from "./btf/view.ts";
 export { eachElement, ERRNO_NAMES, errnoName, ktimeToDate, ktimeToEpochNs } from "./btf/convert.ts";
 export { clockNs, type ClockOffset, type KernelClock } from "./ffi/clock.ts";
 export { measureRealtimeOffset, realtimeOffset } from "./ffi/clock.ts";
+export { FfiError } from "./ffi/error.ts";
+export { mapFile, MappedFile } from "./ffi/mmap.ts";
+export { mapBtf, type MappedBtf } from "./ffi/btf.ts";

@@ -9,25 +9,28 @@
  *       `btf__find_by_name_kind(btf, "task_struct", BTF_KIND_STRUCT)` +
  *       `btf__free`, timing each iteration with clock_gettime(CLOCK_MONOTONIC),
  *       and prints the median and the first iteration.
- *     - bpfview: this process loops N times over `loadBtf(path)` +
- *       `btf.findIds("task_struct", Kind.STRUCT)`, each on a fresh `Btf`
- *       (the file is read again every time, as libbpf does), timed with
- *       `performance.now()`; the median of the N is taken.
- *     The machine may be shared, so the two sides take turns: R rounds of
- *     (C process with N iterations, then N iterations here), and the line
+ *     - bpfview: this process loops N times over open + `findIds("task_struct",
+ *       Kind.STRUCT)` on a fresh `Btf`, timed with `performance.now()`, two
+ *       ways of opening: `mapBtf(path)` (the file mapped in place through
+ *       ffi/, unmapped after each iteration: the goal line) and `loadBtf(path)`
+ *       (the file read, as libbpf 1.1 does).
+ *     The machine may be shared, so the sides take turns: R rounds of
+ *     (C process with N iterations, then N iterations here), and each line
  *     reports the median over rounds of each side's median (warm: code
  *     compiled, allocator primed).
  *     Cold: the first iteration in a fresh process, for both sides: libbpf's
  *     first iteration of each round, and for bpfview a fresh
- *     `deno run bench/btf_compare.ts --cold` per round that times only its
- *     first loadBtf + findIds (V8 compiles the parser during it). Process
- *     start-up (tens of ms for Deno, ~1 ms for C) is excluded on both sides;
- *     (b) measures whole processes instead. Medians over rounds again.
- *     An extra line times `parseBtf(Deno.readFileSync(path))` + findIds the
- *     same way as the warm line, and a breakdown line splits the warm time
- *     into reading the file (Deno.readFileSync vs the C program's plain
- *     fstat + fread into a fresh malloc'd buffer) and parse+find (bpfview on
- *     bytes already in memory vs libbpf's total minus its read).
+ *     `deno run bench/btf_compare.ts --cold [--read]` per round that times
+ *     only its first open + findIds (V8 compiles the parser during it).
+ *     Process start-up (tens of ms for Deno, ~1 ms for C) is excluded on both
+ *     sides; (b) measures whole processes instead. Medians over rounds again.
+ *     Extra lines time `parseBtf(Deno.readFileSync(path))` + findIds, and a
+ *     breakdown splits the read path's warm time into reading the file
+ *     (Deno.readFileSync vs the C program's fstat + fread into a fresh
+ *     malloc'd buffer) and parse+find (bpfview on bytes already in memory vs
+ *     libbpf's total minus its read). Reading /sys/kernel/btf/vmlinux costs
+ *     one read(2) per 4 KiB page (kernfs), and Deno's per-call overhead is
+ *     most of the read path's gap.
  *
  * (b) raw dump: the whole text of `bpftool btf dump file PATH` (format raw).
  *     - Whole process, stdout to /dev/null, median of R runs after one
@@ -48,7 +51,7 @@
  * @module
  */
 
-import { dumpRaw, Kind, loadBtf, parseBtf } from "../mod.ts";
+import { dumpRaw, Kind, loadBtf, mapBtf, parseBtf } from "../mod.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const C_SRC = `${ROOT}bench/c/btf_find.c`;
@@ -60,18 +63,27 @@ interface Args {
   file: string;
   iters: number;
   runs: number;
-  /** Child mode: time one cold loadBtf + findIds and print it (ms). */
+  /** Child mode: time one cold open + findIds and print it (ms). */
   cold: boolean;
+  /** With cold: open with loadBtf (read) rather than mapBtf (mmap). */
+  read: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { file: "/sys/kernel/btf/vmlinux", iters: 30, runs: 7, cold: false };
+  const a: Args = {
+    file: "/sys/kernel/btf/vmlinux",
+    iters: 30,
+    runs: 7,
+    cold: false,
+    read: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i], val = argv[i + 1];
     if (flag === "--file" && val) a.file = val, i++;
     else if (flag === "--iters" && Number(val) >= 1) a.iters = Math.floor(Number(val)), i++;
     else if (flag === "--runs" && Number(val) >= 1) a.runs = Math.floor(Number(val)), i++;
     else if (flag === "--cold") a.cold = true;
+    else if (flag === "--read") a.read = true;
     else {
       console.error("usage: btf_compare.ts [--file PATH] [--iters N] [--runs N] [--cold]");
       Deno.exit(2);
@@ -141,15 +153,19 @@ async function wall(cmd: string, args: string[]): Promise<number> {
 
 // ---------------------------------------------------------------- (a)
 
-/** One loadBtf + findIds on a fresh Btf; returns the id found (or -1). */
-function openFind(file: string): number {
-  const btf = loadBtf(file);
-  return btf.findIds(NAME, Kind.STRUCT)[0] ?? -1;
+/**
+ * One open + findIds on a fresh Btf; returns the id found (or -1). `read`:
+ * loadBtf (the file is read); else mapBtf (mapped, and unmapped after).
+ */
+function openFind(file: string, read: boolean): number {
+  if (read) return loadBtf(file).findIds(NAME, Kind.STRUCT)[0] ?? -1;
+  using mapped = mapBtf(file);
+  return mapped.btf.findIds(NAME, Kind.STRUCT)[0] ?? -1;
 }
 
-function benchBpfviewOpenFind(a: Args): number {
+function benchBpfviewOpenFind(a: Args, read: boolean): number {
   return timeLoop(a.iters, () => {
-    if (openFind(a.file) < 0) throw new Error(`${NAME} not found in ${a.file}`);
+    if (openFind(a.file, read) < 0) throw new Error(`${NAME} not found in ${a.file}`);
   }).median;
 }
 
@@ -175,21 +191,25 @@ function benchParseFind(a: Args): number {
   }).median;
 }
 
-/** `--cold` child: the first loadBtf + findIds of a fresh process. */
+/** `--cold` child: the first open + findIds of a fresh process. */
 function coldChild(a: Args): void {
   const t0 = performance.now();
-  const id = openFind(a.file);
+  const id = openFind(a.file, a.read);
   const t = performance.now() - t0;
   console.log(`cold_ms=${t} id=${id}`);
 }
 
 /** Runs the `--cold` child once; returns its time in ms and the id it found. */
-async function benchBpfviewCold(a: Args): Promise<{ ms: number; id: number } | string> {
+async function benchBpfviewCold(
+  a: Args,
+  read: boolean,
+): Promise<{ ms: number; id: number } | string> {
   const r = await run(Deno.execPath(), [
     "run",
     "-A",
     new URL(import.meta.url).pathname,
     "--cold",
+    ...(read ? ["--read"] : []),
     "--file",
     a.file,
   ]);
@@ -320,6 +340,7 @@ async function benchOpenFind(a: Args): Promise<void> {
     return;
   }
   const ours: number[] = [], viaReadFile: number[] = [], oursCold: number[] = [];
+  const viaRead: number[] = [], viaReadCold: number[] = [];
   const lib: number[] = [], libCold: number[] = [], libRead: number[] = [];
   const readOnly: number[] = [], parseFind: number[] = [];
   for (let round = 0; round < a.runs; round++) {
@@ -328,9 +349,10 @@ async function benchOpenFind(a: Args): Promise<void> {
       console.log(`open+find: skipped (${c})`);
       return;
     }
-    const cold = await benchBpfviewCold(a);
-    if (typeof cold === "string") {
-      console.log(`open+find: skipped (${cold})`);
+    const cold = await benchBpfviewCold(a, false);
+    const readCold = await benchBpfviewCold(a, true);
+    if (typeof cold === "string" || typeof readCold === "string") {
+      console.log(`open+find: skipped (${typeof cold === "string" ? cold : readCold})`);
       return;
     }
     if (cold.id !== c.id) {
@@ -340,18 +362,24 @@ async function benchOpenFind(a: Args): Promise<void> {
     libCold.push(c.cold);
     libRead.push(c.read);
     oursCold.push(cold.ms);
-    ours.push(benchBpfviewOpenFind(a));
+    viaReadCold.push(readCold.ms);
+    ours.push(benchBpfviewOpenFind(a, false));
+    viaRead.push(benchBpfviewOpenFind(a, true));
     viaReadFile.push(benchReadFileOpenFind(a));
     readOnly.push(benchReadOnly(a));
     parseFind.push(benchParseFind(a));
   }
   const o = median(ours), l = median(lib), oc = median(oursCold), lc = median(libCold);
-  const rf = median(viaReadFile);
+  const rf = median(viaReadFile), r = median(viaRead), rc = median(viaReadCold);
   console.log(`open+find: bpfview ${ms(o)}, libbpf ${ms(l)}, ratio ${ratio(o, l)}`);
   console.log(
     `open+find (cold, first iteration in a fresh process): bpfview ${ms(oc)}, libbpf ${
       ms(lc)
     }, ratio ${ratio(oc, lc)}`,
+  );
+  console.log(`open+find (loadBtf, read): bpfview ${ms(r)}, libbpf ${ms(l)}, ratio ${ratio(r, l)}`);
+  console.log(
+    `open+find (loadBtf, read, cold): bpfview ${ms(rc)}, libbpf ${ms(lc)}, ratio ${ratio(rc, lc)}`,
   );
   console.log(
     `open+find (parseBtf(Deno.readFileSync)): bpfview ${ms(rf)}, libbpf ${ms(l)}, ratio ${
@@ -363,7 +391,11 @@ async function benchOpenFind(a: Args): Promise<void> {
     `open+find breakdown: read bpfview ${ms(rd)}, C ${ms(lrd)}, ratio ${ratio(rd, lrd)}; ` +
       `parse+find bpfview ${ms(pf)}, libbpf ${ms(l - lrd)}, ratio ${ratio(pf, l - lrd)}`,
   );
-  report("open+find within 1.5x of libbpf", o <= 1.5 * l);
+  report("open+find within 1.5x of libbpf (mapBtf, warm and cold)", o <= 1.5 * l && oc <= 1.5 * lc);
+  report(
+    "open+find within 1.5x of libbpf (loadBtf, warm and cold)",
+    r <= 1.5 * l && rc <= 1.5 * lc,
+  );
 }
 
 async function main(): Promise<void> {

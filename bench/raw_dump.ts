@@ -1,11 +1,12 @@
 /**
  * The library's full raw dump as a process of its own, for the whole-process
- * comparison with bpftool in `btf_compare.ts`: open the BTF, dump it, write
- * it to stdout. Usage: `deno run -A bench/raw_dump.ts [PATH]`.
+ * comparison with bpftool in `btf_compare.ts`: open (map) the BTF, dump it,
+ * write it to stdout. Usage: `deno run -A bench/raw_dump.ts [PATH]`.
  *
  * @module
  */
 
-import { dumpRawBytes, loadBtf, writeAllSync } from "../mod.ts";
+import { dumpRawBytes, mapBtf, writeAllSync } from "../mod.ts";
 
-writeAllSync(Deno.stdout, dumpRawBytes(loadBtf(Deno.args[0])));
+using btf = mapBtf(Deno.args[0]);
+writeAllSync(Deno.stdout, dumpRawBytes(btf.btf));

@@ -130,7 +130,13 @@ export function loadBtf(
       );
     }
     if (e instanceof Deno.errors.NotCapable) {
-      throw new BtfError(`cannot read ${path}: run with --allow-read`);
+      // Deno asks for every permission before it opens anything under /sys,
+      // /proc or /dev (denoland/deno#27564), --allow-read is not enough there.
+      throw new BtfError(
+        /Requires all access/.test(e.message)
+          ? `expected to read ${path}, found it refused: Deno reads files under /sys only with --allow-all (-A)`
+          : `expected to read ${path}, found it refused: run with --allow-read`,
+      );
     }
     if (e instanceof Deno.errors.PermissionDenied) {
       throw new BtfError(`cannot read ${path}: permission denied (run as a user who can read it)`);

@@ -15,7 +15,7 @@ import {
   Kind,
   KIND_NAMES,
   layoutOf,
-  loadBtf,
+  mapBtf,
   resolveType,
   sizeOf,
 } from "../mod.ts";
@@ -29,9 +29,14 @@ export interface BtfSource {
   base?: string;
 }
 
-/** Opens the BTF the options name. */
+/**
+ * Opens the BTF the options name, mapped in place where the file allows it
+ * (read otherwise). The mappings live as long as the process: the CLI exits
+ * when the command is done.
+ */
 export function openBtf(o: BtfSource): Btf {
-  return loadBtf(o.file, o.base ? { base: o.base } : {});
+  const base = o.base ? mapBtf(o.base).btf : undefined;
+  return mapBtf(o.file, { base }).btf;
 }
 
 /** All ids of types named `name`, complete types first; throws if none. */

@@ -6,7 +6,7 @@
  */
 
 import { BtfError } from "../btf/error.ts";
-import { loadBtf } from "../btf/parse.ts";
+import { openBtf } from "./btf.ts";
 import { warn, writeOut } from "./output.ts";
 
 /**
@@ -49,7 +49,7 @@ const FLUSH = 1 << 16;
 export async function runDecode(o: DecodeOptions): Promise<number> {
   let input: Deno.FsFile | undefined;
   try {
-    const btf = loadBtf(o.file, o.base ? { base: o.base } : {});
+    const btf = openBtf(o);
     const V = btf.view(o.type);
     const size = V.size;
     if (size === 0) {

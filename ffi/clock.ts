@@ -19,26 +19,11 @@
  */
 export type KernelClock = "monotonic" | "boottime";
 
+import { FfiError } from "./error.ts";
+import { errno, errnoText, libc } from "./libc.ts";
+
 const CLOCK_REALTIME = 0;
 const CLOCK_IDS: Record<KernelClock, number> = { monotonic: 1, boottime: 7 };
-
-let libc:
-  | Deno.DynamicLibrary<{
-    clock_gettime: { parameters: ["i32", "buffer"]; result: "i32" };
-  }>
-  | undefined;
-
-function open() {
-  if (!libc) {
-    libc = Deno.dlopen(
-      "libc.so.6",
-      {
-        clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
-      } as const,
-    );
-  }
-  return libc;
-}
 
 /**
  * Reads a clock with `clock_gettime`, in nanoseconds.
@@ -51,8 +36,10 @@ function open() {
  */
 export function clockNs(clockId: number): bigint {
   const ts = new BigInt64Array(2);
-  const rc = open().symbols.clock_gettime(clockId, ts);
-  if (rc !== 0) throw new Error(`clock_gettime(${clockId}) failed with ${rc}`);
+  if (libc().clock_gettime(clockId, ts) !== 0) {
+    const e = errno();
+    throw new FfiError(`expected clock_gettime(${clockId}) to succeed, found ${errnoText(e)}`, e);
+  }
   return ts[0] * 1_000_000_000n + ts[1];
 }
 
@@ -86,13 +73,14 @@ export interface ClockOffset {
  */
 export function measureRealtimeOffset(clock: KernelClock = "monotonic", samples = 16): ClockOffset {
   const id = CLOCK_IDS[clock];
-  if (id === undefined) throw new Error(`expected "monotonic" or "boottime", found ${clock}`);
-  const f = open().symbols.clock_gettime;
+  if (id === undefined) throw new FfiError(`expected "monotonic" or "boottime", found ${clock}`);
+  const f = libc().clock_gettime;
   const a = new BigInt64Array(2), m = new BigInt64Array(2), z = new BigInt64Array(2);
   let best = -1n, offset = 0n;
   for (let i = 0; i < Math.max(1, samples); i++) {
     if (f(CLOCK_REALTIME, a) !== 0 || f(id, m) !== 0 || f(CLOCK_REALTIME, z) !== 0) {
-      throw new Error("clock_gettime failed");
+      const e = errno();
+      throw new FfiError(`expected clock_gettime to succeed, found ${errnoText(e)}`, e);
     }
     const r1 = a[0] * 1_000_000_000n + a[1];
     const k = m[0] * 1_000_000_000n + m[1];

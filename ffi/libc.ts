@@ -1,0 +1,48 @@
+/**
+ * The private FFI table for libc: the one place that opens it. Opened on
+ * first use, so importing needs no permission; calling needs `--allow-ffi`.
+ *
+ * @module
+ */
+
+import { FfiError } from "./error.ts";
+import { ERRNO_NAMES } from "../btf/convert.ts";
+
+const SYMBOLS = {
+  clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+  open: { parameters: ["buffer", "i32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
+  mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
+  munmap: { parameters: ["pointer", "usize"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+
+/** The libc symbols, opening libc on first call. */
+export function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
+  if (lib) return lib.symbols;
+  try {
+    lib = Deno.dlopen("libc.so.6", SYMBOLS);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      throw new FfiError("expected permission to call libc, found none: run with --allow-ffi");
+    }
+    throw new FfiError(
+      `expected to open libc.so.6, found an error: ${e instanceof Error ? e.message : e}`,
+    );
+  }
+  return lib.symbols;
+}
+
+/** The calling thread's errno. */
+export function errno(): number {
+  return new Deno.UnsafePointerView(libc().__errno_location()!).getInt32();
+}
+
+/** `ENOENT (2)` style text for an errno value. */
+export function errnoText(e: number): string {
+  const name = ERRNO_NAMES[e];
+  return name ? `${name} (${e})` : `errno ${e}`;
+}
