@@ -8,3 +8,7 @@
 
 struct tricky g_tricky __attribute__((used));
 struct point g_point __attribute__((used));
+struct zero_mid g_zero_mid __attribute__((used));
+struct flex_pts g_flex_pts __attribute__((used));
+struct floats g_floats __attribute__((used));
+struct flex_union g_flex_union __attribute__((used));

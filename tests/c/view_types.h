@@ -95,4 +95,41 @@ struct tricky {
   u32 tail[]; /* flexible array member */
 };
 
+/* A GNU zero-length array followed by a member: not a flexible array. */
+struct zero_mid {
+  u32 a;
+  s32 z[0];
+  u32 b;
+};
+
+/* A flexible array of structs. */
+struct flex_pts {
+  u32 n;
+  struct point items[];
+};
+
+/* Flexible arrays in a union, as the kernel's DECLARE_FLEX_ARRAY writes them. */
+struct flex_union {
+  u32 n;
+  union {
+    struct {
+      struct {
+      } __empty_a;
+      u8 a[];
+    };
+    struct {
+      struct {
+      } __empty_b;
+      u16 b[];
+    };
+  };
+};
+
+/* Floats that JSON has no numbers for (NaN, infinities). */
+struct floats {
+  float f;
+  double d;
+  float fa[3];
+};
+
 #endif
