@@ -45,6 +45,13 @@
  *
  * `toObject()` / `toJSON()` follow the JSON rules of the design (integers
  * beyond 2^53 as decimal strings, char arrays as strings, enums as values).
+ * Beyond the design: pointers are 64-bit integers there too (kernel
+ * addresses become decimal strings); float NaN and infinities, which
+ * `JSON.stringify` would turn into `null`, become the strings `"NaN"`,
+ * `"Infinity"` and `"-Infinity"`; bools are booleans; a union shows every
+ * member (each reading the same bytes); `signed char` / `unsigned char`
+ * arrays are arrays of numbers; a zero-length array that is not the last
+ * member is an empty array.
  * Nested structs are expanded at every use, so one call builds at most
  * 100000 values plus 64 per byte viewed (the kernel's structs need at most
  * 12 per byte) and throws {@link BtfError} beyond: a union holding two
@@ -520,9 +527,16 @@ function jsonBigint(v: bigint): number | string {
   return v <= 9007199254740991n && v >= -9007199254740991n ? Number(v) : v.toString();
 }
 
+/** NaN and the infinities as strings (`"NaN"`, `"Infinity"`, `"-Infinity"`): JSON has no such numbers. */
+function jsonNumber(v: number): number | string {
+  return v - v === 0 ? v : String(v);
+}
+
 /** The JSON form of any value a getter (or converter) returns. */
 function jsonValue(v: unknown, depth: number): unknown {
   switch (typeof v) {
+    case "number":
+      return jsonNumber(v);
     case "bigint":
       return jsonBigint(v);
     case "object":
@@ -533,7 +547,7 @@ function jsonValue(v: unknown, depth: number): unknown {
         const out = new Array(a.length);
         for (let i = 0; i < a.length; i++) {
           const x = a[i];
-          out[i] = typeof x === "bigint" ? jsonBigint(x) : x;
+          out[i] = typeof x === "bigint" ? jsonBigint(x) : jsonNumber(x);
         }
         return out;
       }

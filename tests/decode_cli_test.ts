@@ -110,3 +110,16 @@ Deno.test("btf decode: inputs larger than one read chunk keep record boundaries"
     }
   }
 });
+
+Deno.test("btf decode --json: float NaN and infinities print as strings, not null", async () => {
+  const path = `${BUILD}floats.bin`;
+  const buf = new Uint8Array(32); // sizeof(struct floats)
+  const dv = new DataView(buf.buffer);
+  dv.setFloat32(0, NaN, true);
+  dv.setFloat64(8, Infinity, true);
+  dv.setFloat32(16, -Infinity, true);
+  Deno.writeFileSync(path, buf);
+  const r = await cli(["btf", "decode", "floats", "--file", OBJ, "--input", path, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { f: "NaN", d: "Infinity", fa: ["-Infinity", 0, 0] });
+});

@@ -403,3 +403,20 @@ Deno.test("view: nested unions reused at every level serialize within a value bu
   // A failed toObject() leaves nothing behind: the next call has its own budget.
   assert.equal(JSON.stringify(small), JSON.stringify(new (btf.view(levels[7]))(buf)));
 });
+
+Deno.test("view: NaN and infinities are strings in toObject()/JSON, numbers from getters", () => {
+  const V = btf.view("floats");
+  const buf = new Uint8Array(V.size + 1); // bound at byte 1: float arrays are copies
+  const dv = new DataView(buf.buffer, 1);
+  dv.setFloat32(0, NaN, true);
+  dv.setFloat64(8, -Infinity, true);
+  dv.setFloat32(16, Infinity, true);
+  dv.setFloat32(20, 1.5, true);
+  dv.setFloat32(24, -0, true);
+  const v = new V(buf, 1);
+  assert.ok(Number.isNaN(v.f));
+  assert.equal(v.d, -Infinity);
+  const want = { f: "NaN", d: "-Infinity", fa: ["Infinity", 1.5, -0] };
+  assert.deepEqual(v.toObject(), want);
+  assert.deepEqual(JSON.parse(JSON.stringify(v)), { ...want, fa: ["Infinity", 1.5, 0] });
+});
