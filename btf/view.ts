@@ -818,13 +818,27 @@ function compileComposite(
   const seen = new Set<string>();
   let slots = 0;
 
+  // Members that may grow into the rest of the region: those starting last with no
+  // member of nonzero size declared after them at the same offset.
+  const growable = new Array<boolean>(specs.length).fill(false);
+  if (isStruct) {
+    for (let i = specs.length - 1; i >= 0; i--) {
+      if (specs[i].bitOffset !== maxOff) continue;
+      growable[i] = true;
+      if (specs[i].bitfieldSize !== 0 || !zeroSized(btf, specs[i].type)) break;
+    }
+  }
+  let specIndex = -1;
   for (const f of specs) {
+    specIndex++;
     if (seen.has(f.name)) continue; // duplicate names (hostile BTF): the first wins
     seen.add(f.name);
     const path = prefix ? `${prefix}.${f.name}` : f.name;
     const off = f.bitOffset >>> 3;
-    // The struct member that starts last may grow into the rest of the region (flexible arrays).
-    const tail = isStruct && f.bitOffset === maxOff;
+    // A struct's last member may grow into the rest of the region (flexible arrays,
+    // also several in a union as DECLARE_FLEX_ARRAY makes them). A zero-length array
+    // followed by a member of nonzero size (GNU `int z[0]; u32 b;`) stays empty.
+    const tail = growable[specIndex];
     let r = fieldReader(btf, id, f, size, norm, path, depth, tail ? size - off : -1);
     const conv = converterFor(btf, f, path, norm);
     if (conv) r = convert(r, conv, { btf, type: f.type, name: f.name, path });
@@ -909,6 +923,16 @@ function compileComposite(
   Object.defineProperty(V, "typeName", { value: typeName });
   Object.defineProperty(V, "fields", { value: Object.freeze(viewFields) });
   return V;
+}
+
+/** Whether a member type has size 0 (zero-length arrays, empty structs); errors count as sized. */
+function zeroSized(btf: Btf, type: number): boolean {
+  try {
+    const r = resolveType(btf, type);
+    return r !== 0 && sizeOf(btf, r) === 0;
+  } catch {
+    return false;
+  }
 }
 
 // ---------------------------------------------------------------------------

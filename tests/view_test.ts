@@ -420,3 +420,14 @@ Deno.test("view: NaN and infinities are strings in toObject()/JSON, numbers from
   assert.deepEqual(v.toObject(), want);
   assert.deepEqual(JSON.parse(JSON.stringify(v)), { ...want, fa: ["Infinity", 1.5, 0] });
 });
+
+Deno.test("view: a zero-length array followed by a member is not flexible", () => {
+  const V = btf.view("zero_mid");
+  assert.equal(V.size, 8);
+  const buf = new Uint8Array(16).fill(0xff);
+  new DataView(buf.buffer).setUint32(4, 42, true);
+  const v = new V(buf, 0, 16); // room past sizeof: still not z's
+  assert.equal((v.z as Int32Array).length, 0);
+  assert.equal(v.b, 42);
+  assert.deepEqual(JSON.parse(JSON.stringify(v)), { a: 0xffffffff, z: [], b: 42 });
+});
