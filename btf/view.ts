@@ -432,7 +432,7 @@ class ViewBase {
  * A zero-copy view of an array whose elements are not plain numbers
  * (structs, strings, nested arrays, 128-bit integers...), or of a plain
  * number array whose bytes are misaligned or in the other byte order.
- * Index it with `a[i]` (for fixed-length arrays of up to 1024 elements) or
+ * Index it with `a[i]` (for `i` below 1024; `undefined` past the end) or
  * `a.at(i)`; it is iterable.
  *
  * @example
@@ -454,7 +454,7 @@ export class ArrayView {
   declare [READ]: (this: ArrayView, i: number) => unknown;
   /** @internal The element's JSON conversion. */
   declare [META]: { json: (v: unknown, depth: number) => unknown; esize: number };
-  /** Element `i`, for fixed-length arrays of up to 1024 elements. */
+  /** Element `i`, for `i` below 1024 (`undefined` past the end of a flexible array). */
   readonly [index: number]: unknown;
 
   /** @internal Created by views only. */
@@ -1550,6 +1550,16 @@ function arrayViewClass(
         },
         enumerable: true,
       });
+    }
+    if (nelems < 0) {
+      // Flexible arrays: the length comes from the region, so index getters check it.
+      for (let i = 0; i < INDEX_GETTERS; i++) {
+        Object.defineProperty(proto, i, {
+          get(this: ArrayView) {
+            return i < this[LEN] ? this[READ](i) : undefined;
+          },
+        });
+      }
     }
     return AV;
   });

@@ -431,3 +431,28 @@ Deno.test("view: a zero-length array followed by a member is not flexible", () =
   assert.equal(v.b, 42);
   assert.deepEqual(JSON.parse(JSON.stringify(v)), { a: 0xffffffff, z: [], b: 42 });
 });
+
+Deno.test("view: flexible arrays of structs and in unions (DECLARE_FLEX_ARRAY) grow", () => {
+  const F = btf.view("flex_pts");
+  const buf = new Uint8Array(4 + 3 * 8 + 5); // 3 whole elements and a partial one
+  const dv = new DataView(buf.buffer);
+  for (let i = 0; i < 3; i++) {
+    dv.setInt32(4 + 8 * i, i, true);
+    dv.setInt32(8 + 8 * i, -i, true);
+  }
+  const v = new F(buf, 0, buf.length);
+  const items = v.items as ArrayView;
+  assert.equal(items.length, 3);
+  assert.deepEqual(JSON.parse(JSON.stringify(items[2])), { x: 2, y: -2 }, "indexable");
+  assert.equal(items[3], undefined, "past the end");
+  assert.equal(items.at(-1) !== undefined, true);
+  assert.deepEqual(v.toObject().items, [{ x: 0, y: 0 }, { x: 1, y: -1 }, { x: 2, y: -2 }]);
+  v.rebind(0); // a child is a cursor: read it again after moving the parent
+  assert.equal((v.items as ArrayView).length, 0);
+  assert.equal((v.items as ArrayView)[0], undefined);
+
+  const U = btf.view("flex_union");
+  const u = new U(new Uint8Array(U.size + 6), 0, U.size + 6);
+  assert.equal((u.a as Uint8Array).length, 6);
+  assert.equal((u.b as Uint16Array).length, 3);
+});
