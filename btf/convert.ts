@@ -21,6 +21,8 @@
  * @module
  */
 
+import { BtfError } from "./error.ts";
+
 /**
  * Linux errno names by number (the generic table of
  * `<asm-generic/errno-base.h>` and `<asm-generic/errno.h>`, as on x86-64 and
@@ -206,7 +208,9 @@ export const errnoName = (raw: number | bigint): string | number | bigint => {
 
 function toBigint(x: number | bigint, what: string): bigint {
   if (typeof x === "bigint") return x;
-  if (!Number.isFinite(x)) throw new RangeError(`expected a finite ${what}, found ${x}`);
+  if (typeof x !== "number" || !Number.isFinite(x)) {
+    throw new BtfError(`expected a finite ${what} (a number or bigint), found ${String(x)}`);
+  }
   return BigInt(Math.round(x));
 }
 

@@ -456,3 +456,8 @@ Deno.test("view: flexible arrays of structs and in unions (DECLARE_FLEX_ARRAY) g
   assert.equal((u.a as Uint8Array).length, 6);
   assert.equal((u.b as Uint16Array).length, 3);
 });
+
+Deno.test("view: clock offsets that are not numbers give BtfError", () => {
+  assert.throws(() => ktimeToDate(NaN), BtfError);
+  assert.throws(() => ktimeToEpochNs(Infinity), BtfError);
+});
