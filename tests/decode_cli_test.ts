@@ -111,6 +111,29 @@ Deno.test("btf decode: inputs larger than one read chunk keep record boundaries"
   }
 });
 
+Deno.test("btf decode: empty input is zero records and success, in both formats", async () => {
+  const path = `${BUILD}empty.bin`;
+  Deno.writeFileSync(path, new Uint8Array(0));
+  for (const json of [[], ["--json"]]) {
+    const a = await cli(["btf", "decode", "tricky", "--file", OBJ, "--input", path, ...json]);
+    assert.deepEqual([a.code, a.stdout, a.stderr], [0, "", ""]);
+    const b = await cli(
+      ["btf", "decode", "tricky", "--file", OBJ, "--input", "-", ...json],
+      new Uint8Array(0),
+    );
+    assert.deepEqual([b.code, b.stdout, b.stderr], [0, "", ""]);
+  }
+});
+
+Deno.test("btf decode: a scalar TYPE fails with one line naming what it found", async () => {
+  // Decision: records are structs, unions or data sections; scalars are refused.
+  const r = await cli(["btf", "decode", "u32", "--file", OBJ, "--input", RECORDS, "--json"]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /expected a struct, union or data section to view, found INT/);
+  assert.equal(r.stderr.trim().split("\n").length, 1);
+});
+
 Deno.test("btf decode --json: float NaN and infinities print as strings, not null", async () => {
   const path = `${BUILD}floats.bin`;
   const buf = new Uint8Array(32); // sizeof(struct floats)

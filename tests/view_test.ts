@@ -404,23 +404,6 @@ Deno.test("view: nested unions reused at every level serialize within a value bu
   assert.equal(JSON.stringify(small), JSON.stringify(new (btf.view(levels[7]))(buf)));
 });
 
-Deno.test("view: NaN and infinities are strings in toObject()/JSON, numbers from getters", () => {
-  const V = btf.view("floats");
-  const buf = new Uint8Array(V.size + 1); // bound at byte 1: float arrays are copies
-  const dv = new DataView(buf.buffer, 1);
-  dv.setFloat32(0, NaN, true);
-  dv.setFloat64(8, -Infinity, true);
-  dv.setFloat32(16, Infinity, true);
-  dv.setFloat32(20, 1.5, true);
-  dv.setFloat32(24, -0, true);
-  const v = new V(buf, 1);
-  assert.ok(Number.isNaN(v.f));
-  assert.equal(v.d, -Infinity);
-  const want = { f: "NaN", d: "-Infinity", fa: ["Infinity", 1.5, -0] };
-  assert.deepEqual(v.toObject(), want);
-  assert.deepEqual(JSON.parse(JSON.stringify(v)), { ...want, fa: ["Infinity", 1.5, 0] });
-});
-
 Deno.test("view: a zero-length array followed by a member is not flexible", () => {
   const V = btf.view("zero_mid");
   assert.equal(V.size, 8);
@@ -455,6 +438,51 @@ Deno.test("view: flexible arrays of structs and in unions (DECLARE_FLEX_ARRAY) g
   const u = new U(new Uint8Array(U.size + 6), 0, U.size + 6);
   assert.equal((u.a as Uint8Array).length, 6);
   assert.equal((u.b as Uint16Array).length, 3);
+});
+
+Deno.test("view: NaN and infinities are strings in toObject()/JSON, numbers from getters", () => {
+  const V = btf.view("floats");
+  const buf = new Uint8Array(V.size + 1); // bound at byte 1: float arrays are copies
+  const dv = new DataView(buf.buffer, 1);
+  dv.setFloat32(0, NaN, true);
+  dv.setFloat64(8, -Infinity, true);
+  dv.setFloat32(16, Infinity, true);
+  dv.setFloat32(20, 1.5, true);
+  dv.setFloat32(24, -0, true);
+  const v = new V(buf, 1);
+  assert.ok(Number.isNaN(v.f));
+  assert.equal(v.d, -Infinity);
+  const want = { f: "NaN", d: "-Infinity", fa: ["Infinity", 1.5, -0] };
+  assert.deepEqual(v.toObject(), want);
+  assert.deepEqual(JSON.parse(JSON.stringify(v)), { ...want, fa: ["Infinity", 1.5, 0] });
+});
+
+Deno.test("view: views at unaligned offsets read the same values", () => {
+  const V = btf.view("tricky");
+  for (const shift of [1, 2, 3, 5]) {
+    const moved = new Uint8Array(V.size + shift);
+    moved.set(bytes.subarray(V.size, 2 * V.size), shift);
+    const v = new V(moved, shift);
+    assert.deepEqual(JSON.parse(JSON.stringify(v)), want(1), `shift ${shift}`);
+  }
+});
+
+Deno.test("view: a bitfield whose storage unit runs past the record reads only the record", () => {
+  const b = new BtfBuilder();
+  const u8 = b.int("unsigned char", 1);
+  const u64 = b.int("unsigned long long", 8);
+  const s32 = b.int("int", 4, { signed: true });
+  b.struct("edge", 2, [
+    { name: "a", type: u8, bitOffset: 0, bitfieldSize: 8 },
+    { name: "x", type: u64, bitOffset: 8, bitfieldSize: 4 },
+    { name: "s", type: s32, bitOffset: 15, bitfieldSize: 1 },
+  ]);
+  const V = parseBtf(b.build()).view("edge");
+  const buf = new Uint8Array([0, 0, 0xff, 0xfa]);
+  const v = new V(new DataView(buf.buffer, 2, 2)); // the record ends the buffer
+  assert.equal(v.a, 0xff);
+  assert.equal(v.x, 0xa);
+  assert.equal(v.s, -1, "1-bit signed bitfield");
 });
 
 Deno.test("view: clock offsets that are not numbers give BtfError", () => {
