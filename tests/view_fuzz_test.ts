@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { parseBtf } from "../mod.ts";
 import type { Btf } from "../btf/parse.ts";
+import type { Member } from "../btf/types.ts";
 import { Kind } from "../btf/kinds.ts";
 import { BtfBuilder } from "./btf_builder.ts";
 
@@ -293,16 +294,13 @@ function slowObject(
   bitBase: number,
   regionEnd: number,
   out: Record<string, unknown> = {},
-  outer?: { size: number; maxOff: number; base: number },
+  outer?: { size: number; maxOff: number; base: number; tails: Set<string> },
 ): Record<string, unknown> {
   const t = btf.type(id);
   if (t.kind !== Kind.STRUCT && t.kind !== Kind.UNION) throw new Error("not composite");
   // Offsets of the flattened fields decide which member is last (the tail).
-  const top = outer ?? {
-    size: t.size,
-    maxOff: t.kind === Kind.STRUCT ? maxFieldOffset(btf, id, 0) : -1,
-    base: bitBase,
-  };
+  const maxOff = t.kind === Kind.STRUCT ? maxFieldOffset(btf, id, 0) : -1;
+  const top = outer ?? { size: t.size, maxOff, base: bitBase, tails: tailFields(btf, id, maxOff) };
   for (const m of t.members) {
     const at = bitBase + m.bitOffset;
     if (m.name === "") {
@@ -313,12 +311,41 @@ function slowObject(
       continue;
     }
     if (m.name in out) continue;
-    const tail = at - top.base === top.maxOff;
+    const tail = top.tails.has(`${m.name}@${at - top.base}`);
     const slack = tail ? top.size - (at - top.base) / 8 : -1;
     const end = tail ? regionEnd : (at >> 3) + (m.bitfieldSize ? 0 : sizeOfSlow(btf, m.type));
     out[m.name] = slowValue(btf, bytes, m.type, at, m.bitfieldSize, end, slack);
   }
   return out;
+}
+
+/**
+ * The members (`name@bitOffset`) that may grow into the region: those at the
+ * last offset with no member of nonzero size declared after them there (a
+ * GNU `int z[0]; u32 b;` leaves z empty).
+ */
+function tailFields(btf: Btf, id: number, maxOff: number): Set<string> {
+  const flat: { key: string; sized: boolean }[] = [];
+  const walk = (tid: number, base: number) => {
+    for (const m of (btf.type(tid) as unknown as { members: readonly Member[] }).members) {
+      const at = base + m.bitOffset;
+      if (m.name === "") {
+        const r = btf.type(resolve(btf, m.type));
+        if (r.kind === Kind.STRUCT || r.kind === Kind.UNION) walk(r.id, at);
+        continue;
+      }
+      if (at !== maxOff) continue;
+      flat.push({ key: `${m.name}@${at}`, sized: !!m.bitfieldSize || sizeOfSlow(btf, m.type) > 0 });
+    }
+  };
+  const tails = new Set<string>();
+  if (maxOff < 0) return tails;
+  walk(id, 0);
+  for (let i = flat.length - 1; i >= 0; i--) {
+    tails.add(flat[i].key);
+    if (flat[i].sized) break;
+  }
+  return tails;
 }
 
 function maxFieldOffset(btf: Btf, id: number, base: number): number {
