@@ -189,6 +189,84 @@ struct a_s {
 	struct a_s *next;
 };
 
+/* Arrays of structs holding nested anonymous unions. */
+struct anon_arr {
+	struct {
+		union {
+			int i;
+			struct {
+				short lo;
+				union {
+					char c;
+					u8 b[3];
+				};
+			};
+		};
+		char tag;
+	} slots[3];
+	union {
+		struct {
+			u32 x : 5;
+			u32 y : 27;
+		};
+		u32 raw;
+	} regs[2][2];
+};
+
+/* Packed and aligned together: size 8 align 4 with a member off alignment. */
+struct pk_al {
+	char c;
+	int i;
+	short s;
+} __attribute__((packed, aligned(4)));
+
+struct holds_pk_al {
+	char c;
+	struct pk_al p;
+	char d;
+	struct pk_al arr[2];
+};
+
+/* Bitfields after a packed char. */
+struct pk_bits {
+	char c;
+	unsigned int a : 3;
+	unsigned int b : 20;
+	unsigned long long d : 33;
+	char e;
+} __attribute__((packed));
+
+struct bool_bits {
+	_Bool a : 1;
+	_Bool b : 1;
+	char c;
+	_Bool d : 1;
+	int e : 4;
+	_Bool f;
+	_Bool g : 1;
+};
+
+/* Duplicate enumerator values. */
+enum dupvals { DV_A = 1, DV_B = 1, DV_C = 0, DV_D = 1, DV_E = -1 };
+
+/* Function pointer returning a function pointer returning a function pointer. */
+typedef void (*(*(*fp3)(int))(char))(long);
+
+struct fn_arrays {
+	int (*grid[2][3])(void *, int);
+	void (**pp_arr[4])(int);
+	int (*(*arr_fp_ret_fp[2])(int))(long);
+	volatile const int vc;
+	const volatile int *const volatile cvp_cv;
+	volatile const char *const *volatile pp;
+	const char *const ccp;
+	char (*p)[16];
+	char (*const pc)[16];
+	const char (*arr_of_ptr_to_arr[2])[16];
+	fp3 f3;
+	void (*(*fparr)[4])(int);
+};
+
 /* Keep every type in the object's BTF. */
 struct bits g_bits;
 struct bits_gap g_bits_gap;
@@ -206,5 +284,11 @@ struct fnptrs g_fnptrs;
 struct later g_later;
 struct a_s g_a;
 enum small g_small;
+struct anon_arr g_anon_arr;
+struct holds_pk_al g_holds_pk_al;
+struct pk_bits g_pk_bits;
+struct bool_bits g_bool_bits;
+enum dupvals g_dupvals;
+struct fn_arrays g_fn_arrays;
 
 char LICENSE[] SEC("license") = "GPL";
