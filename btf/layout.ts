@@ -392,16 +392,24 @@ function declare(
       case Kind.CONST:
       case Kind.VOLATILE:
       case Kind.RESTRICT: {
-        const q = t.kind === Kind.CONST
-          ? "const"
-          : t.kind === Kind.VOLATILE
-          ? "volatile"
-          : "restrict";
-        // Qualifier on a pointer binds after the star; on a base type it leads.
-        const inner = btf.kindOf(t.type);
-        if (inner === Kind.PTR) decl = q + (decl ? " " + decl : "");
-        else return q + " " + nested(t.type, decl);
-        id = t.type;
+        // A run of qualifiers (type tags in it print nothing) qualifies the
+        // first other type below it: after the star for a pointer
+        // (`int *const volatile p`), leading for anything else.
+        const quals: string[] = [];
+        let below = id;
+        for (;;) {
+          const k = btf.kindOf(below);
+          if (k === Kind.CONST) quals.push("const");
+          else if (k === Kind.VOLATILE) quals.push("volatile");
+          else if (k === Kind.RESTRICT) quals.push("restrict");
+          else if (k !== Kind.TYPE_TAG) break;
+          if (++depth > MAX_DEPTH) throw tooDeep(btf, id, "declarator");
+          below = (btf.type(below) as { type: number }).type;
+        }
+        const q = quals.join(" ");
+        if (btf.kindOf(below) !== Kind.PTR) return q + " " + nested(below, decl);
+        decl = q + (decl ? " " + decl : "");
+        id = below;
         continue;
       }
       case Kind.TYPE_TAG:
