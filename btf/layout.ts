@@ -177,7 +177,10 @@ function alignOnce(
     case Kind.ENUM:
     case Kind.ENUM64:
     case Kind.FLOAT:
-      // As libbpf: natural alignment capped at the pointer size.
+      // Natural alignment capped at the pointer size (as libbpf), except
+      // that 64-bit ABIs (x86-64, arm64, BPF...) align 16-byte integers and
+      // floats (`__int128`, `long double`) to 16, as clang does.
+      if (t.size === 16 && btf.pointerSize === 8) return 16;
       return Math.max(1, Math.min(t.size, btf.pointerSize));
     case Kind.PTR:
       return btf.pointerSize;

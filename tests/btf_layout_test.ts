@@ -132,6 +132,68 @@ function uniqueTags(btf: Btf): Set<string> {
   return new Set([...seen].filter(([n, c]) => n !== "" && c === 1).map(([n]) => n));
 }
 
+Deno.test("layout: sizes, alignments and offsets of every kernel struct agree with clang", () => {
+  // Against our own vmlinux.h (bpftool 7.1's mislays 1-byte enums). Not
+  // struct warn_args: vmlinux.h's va_list is the BPF target's (8 bytes), not
+  // the kernel's (24).
+  const btf = loadBtf();
+  Deno.writeTextFileSync(`${BUILD}vmlinux_all.h`, dumpC(btf));
+  const unique = uniqueTags(btf);
+  const lines = ['#include "vmlinux_all.h"'];
+  let structs = 0;
+  for (let id = 1; id < btf.count; id++) {
+    const k = btf.kindOf(id), name = btf.nameOf(id);
+    if ((k !== Kind.STRUCT && k !== Kind.UNION) || !unique.has(name)) continue;
+    if (name === "warn_args") continue;
+    const t = `${k === Kind.STRUCT ? "struct" : "union"} ${name}`;
+    lines.push(`_Static_assert(_Alignof(${t}) == ${alignOf(btf, id)}, "align ${name}");`);
+    lines.push(`_Static_assert(sizeof(${t}) == ${sizeOf(btf, id)}, "size ${name}");`);
+    for (const f of fieldsOf(btf, id)) {
+      if (f.bitfieldSize) continue;
+      lines.push(
+        `_Static_assert(__builtin_offsetof(${t}, ${f.name}) == ${f.offset}, "${name}.${f.name}");`,
+      );
+    }
+    structs++;
+  }
+  const src = `${BUILD}asserts_all.c`;
+  Deno.writeTextFileSync(src, lines.join("\n") + "\n");
+  sh("clang", ["-target", "bpf", "-fsyntax-only", "-I", BUILD, src]);
+  assert.ok(structs > 1000, `only ${structs} structs`);
+});
+
+Deno.test("layout: 16-byte integers and floats align to 16 on 64-bit BTF, as clang does", () => {
+  const b = new BtfBuilder();
+  const char = b.int("char", 1, { signed: true });
+  const i128 = b.int("__int128", 16, { signed: true });
+  const ld = b.float("long double", 16);
+  const s = b.struct("s", 32, [
+    { name: "c", type: char, bitOffset: 0 },
+    { name: "x", type: i128, bitOffset: 128 },
+  ]);
+  // At byte 8, the same member means a packed struct.
+  const p = b.struct("p", 24, [
+    { name: "c", type: char, bitOffset: 0 },
+    { name: "x", type: i128, bitOffset: 64 },
+  ]);
+  const btf = parseBtf(b.build());
+  assert.equal(alignOf(btf, i128), 16);
+  assert.equal(alignOf(btf, ld), 16);
+  assert.equal(alignOf(btf, s), 16);
+  assert.equal(alignOf(btf, p), 1);
+  const src = `${BUILD}int128.c`;
+  Deno.writeTextFileSync(
+    src,
+    [
+      `_Static_assert(_Alignof(__int128) == ${alignOf(btf, i128)}, "int128");`,
+      `struct s { char c; __int128 x; };`,
+      `_Static_assert(_Alignof(struct s) == ${alignOf(btf, s)}, "s");`,
+      `_Static_assert(sizeof(struct s) == ${sizeOf(btf, s)}, "s size");`,
+    ].join("\n") + "\n",
+  );
+  sh("clang", ["-target", "bpf", "-fsyntax-only", src]);
+});
+
 /** The named, non-bitfield members of struct `name` whose types C can name (no anonymous types, no clashing tags). */
 function nameableMembers(btf: Btf, id: number, unique: Set<string>): Member[] {
   const ok = (tid: number, depth = 0): boolean => {
