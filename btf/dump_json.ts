@@ -2,8 +2,10 @@
  * The JSON BTF dump: plain objects shaped like the entries of
  * `bpftool -j btf dump file F` (`{"types": [...]}`), with the same field
  * names, in the same order, so `JSON.stringify({ types: dumpJson(btf) })`
- * reproduces bpftool's output. The one deliberate difference: a 64-bit
- * enumerator value beyond 2^53 is a decimal string, so it survives JSON.
+ * reproduces bpftool's output. Two deliberate differences: a 64-bit
+ * enumerator value beyond 2^53 is a decimal string, so it survives JSON;
+ * and an unsigned 32-bit ENUM value of 2^31 or more is that value
+ * (bpftool 7.1 sign-extends it: 1 << 31 prints as 18446744071562067968).
  *
  * @module
  */
