@@ -152,3 +152,118 @@ Deno.test("cli: bad input prints one line and exits 1", () => {
     assert.match(r.err, /^bpfview: expected /);
   }
 });
+
+Deno.test("cli: btf dump --format c of clashing, forward-only and typedef names compiles", () => {
+  const b = new BtfBuilder();
+  const int = b.int("int", 4, { signed: true });
+  const char = b.int("char", 1, { signed: true });
+  const foo = b.struct("foo", 8, [
+    { name: "a", type: int, bitOffset: 0 },
+    { name: "b", type: int, bitOffset: 32 },
+  ]);
+  b.typedef("foo", b.ptr(foo)); // typedef struct foo *foo;
+  const bar = b.fwd("bar");
+  b.typedef("cb_t", b.ptr(b.funcProto(int, [{ name: "p", type: b.ptr(bar) }])));
+  b.typedef("handler_t", b.funcProto(0, [{ name: "", type: int }, { name: "", type: 0 }]));
+  b.struct("dup", 4, [{ name: "x", type: int, bitOffset: 0 }]);
+  b.struct("dup", 2, [{ name: "c", type: char, bitOffset: 8 }]);
+  const file = `${BUILD}cli_clash.btf`;
+  Deno.writeFileSync(file, b.build());
+  const names = ["foo", "bar", "cb_t", "handler_t", "dup"];
+  for (const set of [...names.map((n) => [n]), names]) {
+    const c = cli("btf", "dump", "--file", file, "--format", "c", ...set);
+    assert.equal(c.code, 0, c.err);
+    const h = `${BUILD}cli_clash.h`;
+    Deno.writeTextFileSync(h, c.out);
+    const r = run("clang", [
+      "-target",
+      "bpf",
+      "-fsyntax-only",
+      "-Werror",
+      "-Wno-pragma-clang-attribute",
+      "-include",
+      h,
+      "-x",
+      "c",
+      "/dev/null",
+    ]);
+    assert.equal(r.code, 0, `${set.join(" ")}:\n${c.out}\n${r.err}`);
+  }
+  const all = cli("btf", "dump", "--file", file, "--format", "c", ...names).out;
+  assert.match(all, /^typedef struct foo \*foo;$/m);
+  assert.match(all, /^struct bar;$/m);
+  assert.match(all, /^struct dup___2 \{$/m);
+});
+
+Deno.test("cli: btf dump --format json TYPE prints one parseable type per line, as bpftool", () => {
+  const c = cli("btf", "dump", "--format", "json", "trace_event_raw_sched_switch", "pid_t");
+  assert.equal(c.code, 0, c.err);
+  assert.ok(c.out.endsWith("}\n"));
+  const lines = c.out.trimEnd().split("\n").map((l) => JSON.parse(l));
+  const ref = new Map(
+    (JSON.parse(run("bpftool", ["-j", "btf", "dump", "file", "/sys/kernel/btf/vmlinux"]).out)
+      .types as { id: number }[]).map((t) => [t.id, t]),
+  );
+  assert.ok(lines.length >= 5);
+  const ids = lines.map((t) => t.id);
+  assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+  for (const t of lines) assert.deepEqual(t, ref.get(t.id));
+  const names = lines.map((t) => `${t.kind} ${t.name}`);
+  for (
+    const want of ["STRUCT trace_event_raw_sched_switch", "TYPEDEF pid_t", "STRUCT trace_entry"]
+  ) {
+    assert.ok(names.includes(want), want);
+  }
+});
+
+Deno.test("cli: btf layout of bitfields and anonymous unions agrees with bpftool's bits_offset", () => {
+  const obj = `${BUILD}cli_tricky.o`;
+  const cc = run("clang", [
+    "-g",
+    "-O2",
+    "-target",
+    "bpf",
+    "-c",
+    `${ROOT}tests/bpf/dump_c_tricky.bpf.c`,
+    "-o",
+    obj,
+  ]);
+  assert.equal(cc.code, 0, cc.err);
+  const types = JSON.parse(run("bpftool", ["-j", "btf", "dump", "file", obj]).out).types as {
+    id: number;
+    kind: string;
+    name: string;
+    size: number;
+    members?: { name: string; type_id: number; bits_offset: number; bitfield_size?: number }[];
+  }[];
+  const byId = new Map(types.map((t) => [t.id, t]));
+  /** bpftool's members of `id`, anonymous ones flattened: [name, bits_offset, bitfield_size]. */
+  const flat = (id: number, base = 0): [string, number, number][] =>
+    byId.get(id)!.members!.flatMap((m) =>
+      m.name === "(anon)"
+        ? flat(m.type_id, base + m.bits_offset)
+        : [[m.name, base + m.bits_offset, m.bitfield_size ?? 0] as [string, number, number]]
+    );
+  for (const name of ["bits", "bits_gap", "pk_bits", "bool_bits", "outer", "anon_arr"]) {
+    const ref = types.find((t) => t.name === name && t.kind === "STRUCT")!;
+    const r = cli("btf", "layout", "--file", obj, name, "--json");
+    assert.equal(r.code, 0, r.err);
+    const lay = JSON.parse(r.out);
+    assert.equal(lay.size, ref.size);
+    assert.deepEqual(
+      lay.members.map((m: { member: string; offset: number; bitOffset: number; bits: number }) => [
+        m.member,
+        m.offset * 8 + m.bitOffset,
+        m.bits,
+      ]),
+      flat(ref.id),
+      name,
+    );
+  }
+  const table = cli("btf", "layout", "--file", obj, "bits").out;
+  assert.match(table, /\nd +1:7 +4 +11 +int\n/);
+  assert.match(table, /\ne +8:0 +8 +40 +unsigned long long\n/);
+  const outer = cli("btf", "layout", "--file", obj, "outer").out;
+  // The anonymous union's members, indented one level, both at offset 0.
+  assert.match(outer, /\n {2}i +0 +4 +int\n {2}f +0 +4 +float\n/);
+});
