@@ -1,8 +1,10 @@
 /**
  * bpfview: read eBPF and perf event data in place and decode it with BTF.
  *
- * The BTF reader is pure TypeScript and needs no permissions beyond
- * `--allow-read` for the files it reads:
+ * The BTF reader is pure TypeScript; importing it needs no permission.
+ * Reading the kernel's BTF under /sys needs `-A` with Deno's file APIs
+ * (`loadBtf`), or `--allow-read --allow-ffi` to map it (`mapBtf`); other
+ * files need only `--allow-read`:
  *
  * ```ts
  * import { Kind, loadBtf } from "@bpfview/bpfview";

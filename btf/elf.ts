@@ -29,7 +29,15 @@ export interface ElfSection {
   readonly littleEndian: boolean;
 }
 
-/** True if the bytes start with the ELF magic. */
+/**
+ * True if the bytes start with the ELF magic.
+ *
+ * @example
+ * ```ts
+ * import { isElf } from "@bpfview/bpfview";
+ * console.log(isElf(new Uint8Array([0x7f, 0x45, 0x4c, 0x46]))); // true
+ * ```
+ */
 export function isElf(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c &&
     bytes[3] === 0x46;

@@ -12,7 +12,16 @@ import { Kind, KIND_NAMES } from "./kinds.ts";
 import type { Btf } from "./parse.ts";
 import type { Member, Type } from "./types.ts";
 
-/** How many typedefs, qualifiers, arrays or nested structs a walk follows before calling it a cycle. */
+/**
+ * How many typedefs, qualifiers, arrays or nested structs a walk follows
+ * before calling it a cycle.
+ *
+ * @example
+ * ```ts
+ * import { MAX_DEPTH } from "@bpfview/bpfview";
+ * console.log(MAX_DEPTH); // 64
+ * ```
+ */
 export const MAX_DEPTH = 64;
 
 function tooDeep(btf: Btf, start: number, what: string): BtfError {

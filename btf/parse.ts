@@ -31,9 +31,25 @@ import type {
   VarType,
 } from "./types.ts";
 
-/** `BTF_MAGIC`. */
+/**
+ * `BTF_MAGIC`, the first two bytes of every BTF blob (little-endian).
+ *
+ * @example
+ * ```ts
+ * import { BTF_MAGIC } from "@bpfview/bpfview";
+ * console.log(BTF_MAGIC.toString(16)); // "eb9f"
+ * ```
+ */
 export const BTF_MAGIC = 0xeb9f;
-/** Where the kernel exposes its own BTF. */
+/**
+ * Where the kernel exposes its own BTF.
+ *
+ * @example
+ * ```ts
+ * import { KERNEL_BTF_PATH, parseBtf } from "@bpfview/bpfview";
+ * const btf = parseBtf(Deno.readFileSync(KERNEL_BTF_PATH)); // needs -A: it is under /sys
+ * ```
+ */
 export const KERNEL_BTF_PATH = "/sys/kernel/btf/vmlinux";
 
 const HEADER_LEN = 24;
