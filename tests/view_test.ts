@@ -489,3 +489,23 @@ Deno.test("view: clock offsets that are not numbers give BtfError", () => {
   assert.throws(() => ktimeToDate(NaN), BtfError);
   assert.throws(() => ktimeToEpochNs(Infinity), BtfError);
 });
+
+Deno.test("view: rebind still rejects bad regions with BtfError after its loop is optimized", () => {
+  const V = loadBtf().view<{ prev_pid: number }>("trace_event_raw_sched_switch");
+  const buf = new Uint8Array(V.size * 100);
+  const v = new V(buf);
+  const walk = (end: number) => {
+    let s = 0;
+    for (let off = 0; off < end; off += V.size) s += v.rebind(off).prev_pid;
+    return s;
+  };
+  for (let i = 0; i < 3000; i++) walk(buf.length);
+  assert.throws(() => walk(buf.length + V.size), (e) => {
+    return e instanceof BtfError && /expected \d+ bytes for .*, found 0/.test(e.message) &&
+      e.offset === buf.length;
+  });
+  for (const bad of [-1, 1.5, NaN, 2 ** 32, "0", buf.length - 1]) {
+    assert.throws(() => (v.rebind as (o: unknown) => unknown)(bad), BtfError, String(bad));
+  }
+  assert.throws(() => v.rebind(0, V.size - 1), BtfError);
+});
