@@ -389,47 +389,46 @@ function writeComposite(pos: number, b: RawBlob, p: number): number {
   return pos;
 }
 
-function writeEnum(pos: number, b: RawBlob, p: number): number {
-  let o = out;
-  const w = b.words, info = w[p + 1];
-  const vlen = info & 0xffff, kflag = info >>> 31;
-  pos = put(o, pos, kflag ? S_ENC_SIGNED : S_ENC_UNSIGNED);
+/** The part of an ENUM or ENUM64 line after its name: encoding, size and vlen. */
+function enumHead(o: Uint8Array, pos: number, w: Uint32Array, p: number): number {
+  pos = put(o, pos, w[p + 1] >>> 31 ? S_ENC_SIGNED : S_ENC_UNSIGNED);
   pos = num(o, pos, w[p + 2]);
   pos = put(o, pos, S_VLEN);
-  pos = num(o, pos, vlen);
+  return num(o, pos, w[p + 1] & 0xffff);
+}
+
+/** An enumerator line up to its value: `\n\t'NAME' val=` (may grow {@link out}). */
+function enumItem(pos: number, b: RawBlob, m: number): number {
+  if (pos + LINE > out.length) grow(pos, LINE);
+  pos = put(out, pos, S_ITEM);
+  pos = name(pos, b, m);
+  return put(out, pos, S_VAL);
+}
+
+function writeEnum(pos: number, b: RawBlob, p: number): number {
+  const w = b.words, info = w[p + 1];
+  const vlen = info & 0xffff, kflag = info >>> 31;
+  pos = enumHead(out, pos, w, p);
   for (let k = 0, m = p + 3; k < vlen; k++, m += 2) {
-    if (pos + LINE > o.length) o = grow(pos, LINE);
-    pos = put(o, pos, S_ITEM);
-    pos = name(pos, b, m);
-    o = out;
-    pos = put(o, pos, S_VAL);
-    pos = kflag ? int(o, pos, w[m + 1] | 0) : num(o, pos, w[m + 1]);
+    pos = enumItem(pos, b, m);
+    pos = kflag ? int(out, pos, w[m + 1] | 0) : num(out, pos, w[m + 1]);
   }
   return pos;
 }
 
 function writeEnum64(pos: number, b: RawBlob, p: number): number {
-  let o = out;
   const w = b.words, info = w[p + 1];
   const vlen = info & 0xffff, kflag = info >>> 31;
-  pos = put(o, pos, kflag ? S_ENC_SIGNED : S_ENC_UNSIGNED);
-  pos = num(o, pos, w[p + 2]);
-  pos = put(o, pos, S_VLEN);
-  pos = num(o, pos, vlen);
+  pos = enumHead(out, pos, w, p);
   for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
-    if (pos + LINE > o.length) o = grow(pos, LINE);
-    pos = put(o, pos, S_ITEM);
-    pos = name(pos, b, m);
-    o = out;
-    pos = put(o, pos, S_VAL);
+    pos = enumItem(pos, b, m);
     const lo = w[m + 1], hi = w[m + 2];
-    if (hi === 0) pos = num(o, pos, lo);
+    if (hi === 0) pos = num(out, pos, lo);
     else {
       const u = (BigInt(hi) << 32n) | BigInt(lo);
       pos = text(pos, (kflag ? BigInt.asIntN(64, u) : u).toString());
-      o = out;
     }
-    pos = put(o, pos, kflag ? S_LL : S_ULL);
+    pos = put(out, pos, kflag ? S_LL : S_ULL);
   }
   return pos;
 }
