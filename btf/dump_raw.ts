@@ -514,11 +514,8 @@ function writeFloat(pos: number, b: RawBlob, p: number): number {
 }
 
 function writeDeclTag(pos: number, b: RawBlob, p: number): number {
-  const o = out, w = b.words;
-  pos = put(o, pos, S_TYPE_ID);
-  pos = num(o, pos, w[p + 2]);
-  pos = put(o, pos, S_COMPONENT_IDX);
-  return int(o, pos, w[p + 3] | 0);
+  pos = put(out, writeRef(pos, b, p), S_COMPONENT_IDX);
+  return int(out, pos, b.words[p + 3] | 0);
 }
 
 function writeNothing(pos: number): number {
