@@ -16,6 +16,9 @@ const SYMBOLS = {
   mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
   munmap: { parameters: ["pointer", "usize"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
+  vasprintf: { parameters: ["buffer", "pointer", "pointer"], result: "i32" },
+  free: { parameters: ["pointer"], result: "void" },
+  getpagesize: { parameters: [], result: "i32" },
 } as const;
 
 let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
