@@ -70,3 +70,6 @@ export { measureRealtimeOffset, realtimeOffset } from "./ffi/clock.ts";
 export { FfiError } from "./ffi/error.ts";
 export { mapFile, MappedFile } from "./ffi/mmap.ts";
 export { mapBtf, type MappedBtf } from "./ffi/btf.ts";
+// perf/: event sources (waiting on many fds, BPF ring buffers)
+export { PerfError } from "./perf/error.ts";
+export { FdWaiter, follow, type FollowOptions, type WaitOptions } from "./perf/wait.ts";
