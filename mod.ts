@@ -75,3 +75,6 @@ export { LIBBPF_ENV, libbpfVersion } from "./ffi/libbpf.ts";
 export { BpfObject, type BpfObjectOptions } from "./perf/object.ts";
 export { BpfLink, BpfProgram } from "./perf/program.ts";
 export { BpfMap, isPerCpu, MapType } from "./perf/map.ts";
+// perf/: event sources (waiting on many fds, BPF ring buffers)
+export { PerfError } from "./perf/error.ts";
+export { FdWaiter, follow, type FollowOptions, type WaitOptions } from "./perf/wait.ts";
