@@ -1,16 +1,18 @@
 /**
- * The error type of the perf side: records, samples, attrs, tracefs
- * format files, tracepoint payloads and perf rings.
+ * The error type of the event sources and the perf side: rings, records,
+ * samples, attrs, waiting, tracefs format files and tracepoint payloads.
  *
  * @module
  */
 
 /**
- * Raised for perf data that cannot be read: a record whose size runs past
+ * Raised when an event source is used wrongly or its data is not what it
+ * should be: a map that is not a ring buffer, a record whose size runs past
  * its buffer, a sample shorter than its `sample_type` needs, an attr of an
  * unknown size, a format file line that does not parse, a tracepoint that
- * does not exist. The message says what was expected, what was found and,
- * where it applies, at which byte of the input.
+ * does not exist, a wait on a closed waiter. The message says what was
+ * expected, what was found and where (`offset`: the byte position in the
+ * ring, stream or input, or -1 when no position applies).
  *
  * @example
  * ```ts
@@ -23,14 +25,14 @@
  * ```
  */
 export class PerfError extends Error {
-  /** Byte offset in the input where the problem was found, or -1 if none applies. */
+  /** Byte position the error refers to, or -1. */
   readonly offset: number;
 
   /**
    * Makes an error; the byte offset, if any, is appended to the message.
    *
    * @param message What was expected and what was found.
-   * @param offset Byte offset in the input, or -1.
+   * @param offset Byte position the error refers to, or -1.
    */
   constructor(message: string, offset = -1) {
     super(offset >= 0 ? `${message} (at byte ${offset})` : message);
