@@ -255,12 +255,23 @@ export class Tracer {
   /**
    * Drains, sleeps about a millisecond while data flows, and waits on the
    * epoll set of every ring when idle, without blocking Deno's event loop,
-   * until `signal` aborts; then drains once more. Returns the records read.
+   * until `signal` aborts; then drains once more. `afterDrain` is called
+   * after each drain that read something (to flush output). Returns the
+   * records read.
    */
-  async follow(fn: TraceHandler, options: { signal?: AbortSignal } = {}): Promise<number> {
+  async follow(
+    fn: TraceHandler,
+    options: { signal?: AbortSignal; afterDrain?: (records: number) => void } = {},
+  ): Promise<number> {
     this.#waiter ??= new FdWaiter(this.#rings.map((r) => r.fd));
-    const total = await follow(this.#waiter, () => this.drain(fn), options);
-    return total + this.drain(fn);
+    const after = options.afterDrain;
+    const drain = () => {
+      const n = this.drain(fn);
+      if (after && n) after(n);
+      return n;
+    };
+    const total = await follow(this.#waiter, drain, { signal: options.signal });
+    return total + drain();
   }
 
   /** Stops every event (what is in the rings can still be drained). */
