@@ -71,3 +71,11 @@ export { measureRealtimeOffset, realtimeOffset } from "./ffi/clock.ts";
 export { FfiError } from "./ffi/error.ts";
 export { mapFile, MappedFile } from "./ffi/mmap.ts";
 export { mapBtf, type MappedBtf } from "./perf/kernel_btf.ts";
+// BPF objects through libbpf (issue 8): open, load, attach, maps and globals
+export { LIBBPF_ENV, libbpfVersion } from "./ffi/libbpf.ts";
+export { BpfObject, type BpfObjectOptions } from "./perf/object.ts";
+export { BpfLink, BpfProgram } from "./perf/program.ts";
+export { BpfMap, isPerCpu, MapType } from "./perf/map.ts";
+// perf/: event sources (waiting on many fds, BPF ring buffers)
+export { PerfError } from "./perf/error.ts";
+export { FdWaiter, follow, type FollowOptions, type WaitOptions } from "./perf/wait.ts";
