@@ -72,9 +72,12 @@ export { mapFile, MappedFile } from "./ffi/mmap.ts";
 export { mapBtf, type MappedBtf } from "./ffi/btf.ts";
 // BPF objects through libbpf (issue 8): open, load, attach, maps and globals
 export { LIBBPF_ENV, libbpfVersion } from "./ffi/libbpf.ts";
+export { encode, encodeBits, encodeInto, parseValue } from "./btf/encode.ts";
+export { jsonValue, type ValueReader, valueReader } from "./btf/value.ts";
 export { BpfObject, type BpfObjectOptions } from "./perf/object.ts";
+export type { GlobalVar } from "./perf/globals.ts";
 export { BpfLink, BpfProgram } from "./perf/program.ts";
-export { BpfMap, isPerCpu, MapType } from "./perf/map.ts";
+export { BpfMap, isPerCpu, MapType, type UpdateFlags } from "./perf/map.ts";
 // perf/: event sources (waiting on many fds, BPF ring buffers)
 export { PerfError } from "./perf/error.ts";
 export { FdWaiter, follow, type FollowOptions, type WaitOptions } from "./perf/wait.ts";
