@@ -17,11 +17,13 @@ import { run } from "@optique/run";
 import { BtfError, FfiError, PerfError } from "../mod.ts";
 import { btfCommand } from "./btf.ts";
 import { type CommandParser, doc, exampleLines } from "./command.ts";
+import { loadCommand } from "./load.ts";
 import { warn } from "./output.ts";
 
 /** Every top-level command, one line each (add yours here). */
 export const parser: CommandParser = or(
   btfCommand,
+  loadCommand,
 );
 
 /** Help width: the terminal's, or 100 columns when stdout is not a terminal. */

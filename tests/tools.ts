@@ -95,3 +95,18 @@ export function buildDir(name: string): string {
 export function bpftoolRaw(path: string, base?: string): string {
   return sh("bpftool", [...(base ? ["-B", base] : []), "btf", "dump", "file", path]);
 }
+
+/**
+ * `tests/bpf/NAME.bpf.c` built with `clang -g -O2 -target bpf` (the system's UAPI headers and
+ * libbpf's `bpf/bpf_helpers.h` on the include path) into `tests/build/bpf/NAME.o`; its path.
+ */
+export function bpfObject(name: string): string {
+  const out = `${buildDir("bpf")}${name}.o`;
+  let arch = "x86_64-linux-gnu";
+  try {
+    arch = sh("cc", ["-print-multiarch"]).trim() || arch;
+  } catch { /* keep the default */ }
+  const src = new URL(`./bpf/${name}.bpf.c`, import.meta.url).pathname;
+  sh("clang", ["-g", "-O2", "-target", "bpf", `-I/usr/include/${arch}`, "-c", src, "-o", out]);
+  return out;
+}
