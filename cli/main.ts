@@ -18,12 +18,14 @@ import { BtfError, FfiError, PerfError } from "../mod.ts";
 import { btfCommand } from "./btf.ts";
 import { traceCommand } from "./trace.ts";
 import { type CommandParser, doc, exampleLines } from "./command.ts";
+import { loadCommand } from "./load.ts";
 import { warn } from "./output.ts";
 
 /** Every top-level command, one line each (add yours here). */
 export const parser: CommandParser = or(
   btfCommand,
   traceCommand,
+  loadCommand,
 );
 
 /** Help width: the terminal's, or 100 columns when stdout is not a terminal. */
