@@ -165,6 +165,12 @@ export class PerfData {
   readonly counts: Map<number, number> = new Map();
   /** Messages about parts skipped (unknown features, attr bytes past the known fields). */
   readonly notes: string[] = [];
+  /**
+   * Problems found in the feature sections (past the file's end, not
+   * matching their layout). The features before the bad one are read;
+   * {@link records} yields every record, then throws the first of these.
+   */
+  readonly errors: PerfError[] = [];
 
   #win: Window;
   #close: (() => void) | null;
@@ -177,6 +183,7 @@ export class PerfData {
   #timeIsPos = -1; // u64 index from the end of the trailer
   #sampleIdAll = false;
   #reading = false;
+  #passes = 0;
 
   private constructor(win: Window, close: (() => void) | null) {
     this.#win = win;
@@ -198,7 +205,12 @@ export class PerfData {
     const header = readFileHeader(win.bytes.subarray(hi, hi + FILE_HEADER_SIZE), win.size);
     this.data = header.data;
     this.#readAttrs(header.attrSize, header.attrs);
-    this.#readFeatures(header.features, header.data);
+    try {
+      this.#readFeatures(header.features, header.data);
+    } catch (e) {
+      if (!(e instanceof PerfError)) throw e;
+      this.errors.push(e);
+    }
     this.#settle();
   }
 
@@ -279,39 +291,52 @@ export class PerfData {
    */
   *records(options: RecordsOptions = {}): Generator<PerfRecord> {
     if (this.#reading) throw new PerfError("expected one records() pass at a time, found two");
+    if (this.pipe && this.#passes > 0) {
+      throw new PerfError("expected one pass over a pipe stream, found a second records() call");
+    }
+    this.#passes++;
     this.#reading = true;
+    this.#zstd = null;
+    this.#zstdLeft = 0;
+    const q = options.ordered === true ? new OrderQueue() : null;
+    let failure: unknown = undefined;
     try {
-      const ordered = options.ordered === true;
-      const q = ordered ? new OrderQueue() : null;
-      for (const rec of this.#fileRecords()) {
-        if (rec.type === T.COMPRESSED || rec.type === T.COMPRESSED2) {
-          for (const inner of this.#decompress(rec)) {
-            if (q !== null && inner.type === T.FINISHED_ROUND) yield* q.round();
-            if (q === null || inner.time === NO_TIME) yield inner;
-            else q.push(inner);
-          }
-          continue;
-        }
-        if (q !== null) {
-          if (rec.type === T.FINISHED_ROUND) {
-            yield* q.round();
-            yield rec;
+      try {
+        for (const rec of this.#fileRecords()) {
+          if (rec.type === T.COMPRESSED || rec.type === T.COMPRESSED2) {
+            for (const inner of this.#decompress(rec)) {
+              if (q !== null && inner.type === T.FINISHED_ROUND) yield* q.round();
+              if (q === null || inner.time === NO_TIME) yield inner;
+              else q.push(inner);
+            }
             continue;
           }
-          if (rec.time !== NO_TIME) {
-            q.push(rec);
-            continue;
+          if (q !== null) {
+            if (rec.type === T.FINISHED_ROUND) {
+              yield* q.round();
+              yield rec;
+              continue;
+            }
+            if (rec.time !== NO_TIME) {
+              q.push(rec);
+              continue;
+            }
           }
+          yield rec;
         }
-        yield rec;
+        if (this.#zstdLeft > 0) {
+          throw new PerfError(
+            `expected whole records in the compressed data, found ${this.#zstdLeft} bytes of a cut record at the end`,
+            this.#zstdAt,
+          );
+        }
+        if (this.errors.length > 0) throw this.errors[0];
+      } catch (e) {
+        failure = e;
       }
-      if (this.#zstdLeft > 0) {
-        throw new PerfError(
-          `expected whole records in the compressed data, found ${this.#zstdLeft} bytes of a cut record at the end`,
-          this.#zstdAt,
-        );
-      }
+      // The records read before a failure still come out (in order), then the failure.
       if (q !== null) yield* q.drain();
+      if (failure !== undefined) throw failure;
     } finally {
       this.#reading = false;
     }
@@ -369,7 +394,12 @@ export class PerfData {
         );
       }
       const bytes = this.#win.copy(offset, size)!;
-      this.#feature(id, bytes, offset);
+      try {
+        this.#feature(id, bytes, offset);
+      } catch (e) {
+        if (!(e instanceof PerfError)) throw e;
+        this.errors.push(e);
+      }
     });
   }
 
@@ -489,8 +519,7 @@ export class PerfData {
     while (pos < end) {
       let i = win.need(pos, 8);
       if (i < 0) {
-        if (this.pipe && win.base + win.end === pos) return; // clean end of the stream
-        if (this.pipe && win.end - (pos - win.base) <= 0) return;
+        if (this.pipe && win.base + win.end === pos) return; // the stream's clean end
         throw new PerfError(
           `expected an 8-byte record header, found ${
             Math.max(0, win.base + win.end - pos)

@@ -106,8 +106,10 @@ export function perfDataKind(head: Uint8Array): "file" | "pipe" {
 }
 
 /**
- * Reads a `PERFILE2` header (the first 104 bytes); `fileSize` bounds its
- * sections. Throws {@link PerfError} naming the header field that is wrong.
+ * Reads a `PERFILE2` header (the first 104 bytes); `fileSize` bounds the
+ * attrs section (a data section past the end is left for the record reader
+ * to report at the first missing byte). Throws {@link PerfError} naming the
+ * header field that is wrong.
  *
  * @example
  * ```ts
@@ -126,9 +128,9 @@ export function readFileHeader(head: Uint8Array, fileSize: number): PerfFileHead
     );
   }
   const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
-  const section = (at: number, name: string): FileSection => {
+  const section = (at: number, name: string, within: number): FileSection => {
     const offset = u64(dv, at), size = u64(dv, at + 8);
-    if (offset > fileSize || size > fileSize - offset) {
+    if (offset > within || size > within - offset) {
       throw new PerfError(
         `expected the ${name} section inside the ${fileSize}-byte file, found offset ${offset} size ${size}`,
         at,
@@ -137,8 +139,9 @@ export function readFileHeader(head: Uint8Array, fileSize: number): PerfFileHead
     return { offset, size };
   };
   const attrSize = u64(dv, 16);
-  const attrs = section(24, "attrs");
-  const data = section(40, "data");
+  const attrs = section(24, "attrs", fileSize);
+  // A data section cut by the file's end is read up to the cut (records() then names the byte).
+  const data = section(40, "data", Number.MAX_SAFE_INTEGER);
   if (attrSize < 64 + 16 || attrSize > 1 << 16) {
     throw new PerfError(`expected an attr_size of 80 to 65536 bytes, found ${attrSize}`, 16);
   }
