@@ -4,7 +4,7 @@
 // BPF programs at the same time: the program counts only this process.
 import assert from "node:assert/strict";
 import { BpfObject, FfiError, MapType } from "../mod.ts";
-import { buildDir, sh } from "./tools.ts";
+import { buildDir, denoRun, sh } from "./tools.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 const BUILD = buildDir("object");
@@ -145,7 +145,7 @@ Deno.test("errors: bad object, missing file, missing map and program, verifier r
 
 Deno.test("libbpf missing: the override points at a missing file, one install sentence", async () => {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", `${HERE}object_child.ts`, COUNTER],
+    args: denoRun("-A", "--quiet", `${HERE}object_child.ts`, COUNTER),
     env: { BPFVIEW_LIBBPF: "/nonexistent/libbpf.so.1" },
     stdin: "null",
     stdout: "piped",
