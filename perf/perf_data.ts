@@ -8,10 +8,10 @@
  * each sample finds its event through its IDENTIFIER / ID.
  *
  * ```ts
- * import { PerfData, RecordType } from "@bpfview/bpfview";
+ * import { PerfData } from "@bpfview/bpfview";
  * using data = PerfData.open("perf.data");
  * for (const rec of data.records()) {
- *   if (rec.type === RecordType.SAMPLE) console.log(data.eventOf(rec)?.name, rec.size);
+ *   if (rec.type === 9) console.log(data.eventOf(rec)?.name, rec.size); // PERF_RECORD_SAMPLE
  * }
  * ```
  *
@@ -41,30 +41,19 @@ import {
 import { type ReadFn, Window } from "./perf_data_source.ts";
 import { ZstdStream } from "./zstd.ts";
 
-/** Record types perf.data files hold: the kernel's (1..) and the perf tool's own (64..). */
-export const RecordType = Object.freeze(
+/**
+ * The perf tool's own record types (64 and up: `enum perf_user_event_type`
+ * in perf's `util/event.h`), which perf.data files hold beside the kernel's
+ * records.
+ *
+ * @example
+ * ```ts
+ * import { UserRecordType } from "@bpfview/bpfview";
+ * console.log(UserRecordType.FINISHED_ROUND); // 68
+ * ```
+ */
+export const UserRecordType = Object.freeze(
   {
-    MMAP: 1,
-    LOST: 2,
-    COMM: 3,
-    EXIT: 4,
-    THROTTLE: 5,
-    UNTHROTTLE: 6,
-    FORK: 7,
-    READ: 8,
-    SAMPLE: 9,
-    MMAP2: 10,
-    AUX: 11,
-    ITRACE_START: 12,
-    LOST_SAMPLES: 13,
-    SWITCH: 14,
-    SWITCH_CPU_WIDE: 15,
-    NAMESPACES: 16,
-    KSYMBOL: 17,
-    BPF_EVENT: 18,
-    CGROUP: 19,
-    TEXT_POKE: 20,
-    AUX_OUTPUT_HW_ID: 21,
     HEADER_ATTR: 64,
     HEADER_EVENT_TYPE: 65,
     HEADER_TRACING_DATA: 66,
@@ -88,7 +77,7 @@ export const RecordType = Object.freeze(
   } as const,
 );
 
-const T = RecordType;
+const T = { ...UserRecordType, SAMPLE: 9 } as const;
 const EVENT_UPDATE_NAME = 2;
 const NO_TIME = -1;
 
@@ -99,12 +88,12 @@ const NO_TIME = -1;
  *
  * @example
  * ```ts
- * import type { PerfRecord } from "@bpfview/bpfview";
- * const pidOf = (r: PerfRecord) => new DataView(r.bytes.buffer, r.bytes.byteOffset).getInt32(r.at + 8, true);
+ * import type { PerfDataRecord } from "@bpfview/bpfview";
+ * const pidOf = (r: PerfDataRecord) => new DataView(r.bytes.buffer, r.bytes.byteOffset).getInt32(r.at + 8, true);
  * ```
  */
-export interface PerfRecord {
-  /** `perf_event_header.type` ({@link RecordType}). */
+export interface PerfDataRecord {
+  /** `perf_event_header.type`: the kernel's PERF_RECORD_* or {@link UserRecordType}. */
   type: number;
   /** `perf_event_header.misc`. */
   misc: number;
@@ -125,7 +114,7 @@ export interface PerfRecord {
 }
 
 /** Options of {@link PerfData.records}. */
-export interface RecordsOptions {
+export interface PerfDataRecordsOptions {
   /**
    * Order records by time across CPUs as `perf script` does (queued, and
    * released at each FINISHED_ROUND up to the previous round's last time);
@@ -264,7 +253,7 @@ export class PerfData {
    * ID, for other records through their `sample_id_all` trailer; the only
    * event when there is one. Undefined when the id is unknown.
    */
-  eventOf(rec: PerfRecord): PerfDataEvent | undefined {
+  eventOf(rec: PerfDataRecord): PerfDataEvent | undefined {
     const evs = this.events;
     if (evs.length === 1) return evs[0];
     if (rec.type >= 64) return undefined;
@@ -289,7 +278,7 @@ export class PerfData {
    * input, the records before the bad byte are yielded, then a
    * {@link PerfError} naming it is thrown.
    */
-  *records(options: RecordsOptions = {}): Generator<PerfRecord> {
+  *records(options: PerfDataRecordsOptions = {}): Generator<PerfDataRecord> {
     if (this.#reading) throw new PerfError("expected one records() pass at a time, found two");
     if (this.pipe && this.#passes > 0) {
       throw new PerfError("expected one pass over a pipe stream, found a second records() call");
@@ -485,7 +474,7 @@ export class PerfData {
 
   // ----------------------------------------------------------- framing
 
-  #rec: PerfRecord = {
+  #rec: PerfDataRecord = {
     type: 0,
     misc: 0,
     size: 0,
@@ -497,7 +486,7 @@ export class PerfData {
     time: NO_TIME,
   };
 
-  #timeOf(r: PerfRecord): number {
+  #timeOf(r: PerfDataRecord): number {
     let at: number;
     if (r.type === T.SAMPLE) {
       if (this.#timePos < 0) return NO_TIME;
@@ -511,7 +500,7 @@ export class PerfData {
   }
 
   /** The records of the data section (or pipe stream), with perf's own records acted on. */
-  *#fileRecords(): Generator<PerfRecord> {
+  *#fileRecords(): Generator<PerfDataRecord> {
     const win = this.#win;
     const rec = this.#rec;
     let pos = this.data.offset;
@@ -572,7 +561,7 @@ export class PerfData {
   }
 
   /** Acts on one of perf's own records; returns the bytes that follow it outside its size. */
-  #userRecord(r: PerfRecord): number {
+  #userRecord(r: PerfDataRecord): number {
     const dv = r.dv, at = r.at;
     const need = (n: number, what: string) => {
       if (r.size < n) {
@@ -616,6 +605,8 @@ export class PerfData {
         need(12, "HEADER_TRACING_DATA");
         const size = dv.getUint32(at + 8, true);
         const dataAt = r.offset + r.size;
+        // Reading the data moves the window past the record: keep the record's own bytes.
+        const own = r.bytes.slice(at, at + r.size);
         const bytes = this.#win.copy(dataAt, size);
         if (bytes === null) {
           throw new PerfError(
@@ -625,7 +616,9 @@ export class PerfData {
         }
         // The record (r) may have moved in the window: it is not read again below.
         this.#feature(HeaderFeature.TRACING_DATA, bytes, dataAt);
-        this.#refresh(r);
+        r.bytes = own;
+        r.dv = new DataView(own.buffer);
+        r.at = 0;
         return (size + 7) & ~7;
       }
       case T.AUXTRACE: {
@@ -672,21 +665,13 @@ export class PerfData {
     }
   }
 
-  /** Re-finds a record in the window after the window moved. */
-  #refresh(r: PerfRecord): void {
-    const i = this.#win.need(r.offset, r.size);
-    r.bytes = this.#win.bytes;
-    r.dv = this.#win.dv;
-    r.at = i;
-  }
-
   // ----------------------------------------------------------- compression
 
   #zstd: ZstdStream | null = null;
   #zbuf: Uint8Array = new Uint8Array(0);
   #zstdLeft = 0; // bytes of a cut record kept at the start of #zbuf
   #zstdAt = 0; // file offset of the compressed record that started it
-  #zrec: PerfRecord = {
+  #zrec: PerfDataRecord = {
     type: 0,
     misc: 0,
     size: 0,
@@ -698,7 +683,7 @@ export class PerfData {
     time: NO_TIME,
   };
 
-  *#decompress(r: PerfRecord): Generator<PerfRecord> {
+  *#decompress(r: PerfDataRecord): Generator<PerfDataRecord> {
     let from = r.at + 8, to = r.at + r.size;
     if (r.type === T.COMPRESSED2) {
       if (r.size < 16) {
@@ -793,7 +778,7 @@ export class PerfData {
 interface Queued {
   time: number;
   seq: number;
-  rec: PerfRecord;
+  rec: PerfDataRecord;
 }
 
 /**
@@ -807,9 +792,9 @@ class OrderQueue {
   #max = -Infinity; // largest time seen
   #flushUpTo = -Infinity; // released at the next round
 
-  push(r: PerfRecord): void {
+  push(r: PerfDataRecord): void {
     const bytes = r.bytes.slice(r.at, r.at + r.size);
-    const copy: PerfRecord = {
+    const copy: PerfDataRecord = {
       type: r.type,
       misc: r.misc,
       size: r.size,
@@ -824,18 +809,18 @@ class OrderQueue {
     if (r.time > this.#max) this.#max = r.time;
   }
 
-  *round(): Generator<PerfRecord> {
+  *round(): Generator<PerfDataRecord> {
     const limit = this.#flushUpTo;
     this.#flushUpTo = this.#max;
     if (limit === -Infinity) return;
     yield* this.#release(limit);
   }
 
-  *drain(): Generator<PerfRecord> {
+  *drain(): Generator<PerfDataRecord> {
     yield* this.#release(Infinity);
   }
 
-  *#release(limit: number): Generator<PerfRecord> {
+  *#release(limit: number): Generator<PerfDataRecord> {
     const items = this.#items;
     items.sort((a, b) => a.time - b.time || a.seq - b.seq);
     let n = 0;
