@@ -167,3 +167,10 @@ export {
 } from "./perf/perf_data_features.ts";
 export { parseTracingData, type TracingData, type TracingFormat } from "./perf/tracing_data.ts";
 export { ZstdStream } from "./perf/zstd.ts";
+export {
+  PerfDataDecoder,
+  type PerfDataSample,
+  perfDataSamples,
+  type PerfDataSamplesOptions,
+  sampleJson,
+} from "./perf/perf_data_events.ts";

@@ -12,7 +12,7 @@
  */
 
 import { Decompress } from "fzstd";
-import { Zstd } from "npm:@hpcc-js/wasm-zstd@1.12.5";
+import { Zstd } from "@hpcc-js/wasm-zstd";
 import { PerfData } from "../perf/perf_data.ts";
 import { readFileHeader } from "../perf/perf_data_header.ts";
 
@@ -20,7 +20,19 @@ let path = Deno.args[0];
 if (!path) {
   path = await Deno.makeTempFile({ suffix: ".data" });
   const rec = new Deno.Command("perf", {
-    args: ["record", "-q", "-z", "-e", "syscalls:sys_enter_getppid", "-o", path, "--", "perl", "-e", "getppid() for 1..200000"],
+    args: [
+      "record",
+      "-q",
+      "-z",
+      "-e",
+      "syscalls:sys_enter_getppid",
+      "-o",
+      path,
+      "--",
+      "perl",
+      "-e",
+      "getppid() for 1..200000",
+    ],
     stdout: "null",
     stderr: "null",
   }).outputSync();

@@ -16,12 +16,14 @@ import { or } from "@optique/core";
 import { run } from "@optique/run";
 import { BtfError, FfiError } from "../mod.ts";
 import { btfCommand } from "./btf.ts";
+import { perfDataCommand } from "./perf_data.ts";
 import { type CommandParser, doc, exampleLines } from "./command.ts";
 import { warn } from "./output.ts";
 
 /** Every top-level command, one line each (add yours here). */
 export const parser: CommandParser = or(
   btfCommand,
+  perfDataCommand,
 );
 
 /** Help width: the terminal's, or 100 columns when stdout is not a terminal. */

@@ -52,30 +52,28 @@ import { ZstdStream } from "./zstd.ts";
  * console.log(UserRecordType.FINISHED_ROUND); // 68
  * ```
  */
-export const UserRecordType = Object.freeze(
-  {
-    HEADER_ATTR: 64,
-    HEADER_EVENT_TYPE: 65,
-    HEADER_TRACING_DATA: 66,
-    HEADER_BUILD_ID: 67,
-    FINISHED_ROUND: 68,
-    ID_INDEX: 69,
-    AUXTRACE_INFO: 70,
-    AUXTRACE: 71,
-    AUXTRACE_ERROR: 72,
-    THREAD_MAP: 73,
-    CPU_MAP: 74,
-    STAT_CONFIG: 75,
-    STAT: 76,
-    STAT_ROUND: 77,
-    EVENT_UPDATE: 78,
-    TIME_CONV: 79,
-    HEADER_FEATURE: 80,
-    COMPRESSED: 81,
-    FINISHED_INIT: 82,
-    COMPRESSED2: 83,
-  } as const,
-);
+export const UserRecordType = {
+  HEADER_ATTR: 64,
+  HEADER_EVENT_TYPE: 65,
+  HEADER_TRACING_DATA: 66,
+  HEADER_BUILD_ID: 67,
+  FINISHED_ROUND: 68,
+  ID_INDEX: 69,
+  AUXTRACE_INFO: 70,
+  AUXTRACE: 71,
+  AUXTRACE_ERROR: 72,
+  THREAD_MAP: 73,
+  CPU_MAP: 74,
+  STAT_CONFIG: 75,
+  STAT: 76,
+  STAT_ROUND: 77,
+  EVENT_UPDATE: 78,
+  TIME_CONV: 79,
+  HEADER_FEATURE: 80,
+  COMPRESSED: 81,
+  FINISHED_INIT: 82,
+  COMPRESSED2: 83,
+} as const;
 
 const T = { ...UserRecordType, SAMPLE: 9 } as const;
 const EVENT_UPDATE_NAME = 2;

@@ -13,42 +13,48 @@ import { decodeAttr, type PerfEventAttr } from "./attr.ts";
 import { Cursor } from "./perf_data_cursor.ts";
 import { parseTracingData, type TracingData } from "./tracing_data.ts";
 
-/** Feature numbers (`enum` in perf's `util/header.h`), as perf 6.1 knows them. */
-export const HeaderFeature = Object.freeze(
-  {
-    TRACING_DATA: 1,
-    BUILD_ID: 2,
-    HOSTNAME: 3,
-    OSRELEASE: 4,
-    VERSION: 5,
-    ARCH: 6,
-    NRCPUS: 7,
-    CPUDESC: 8,
-    CPUID: 9,
-    TOTAL_MEM: 10,
-    CMDLINE: 11,
-    EVENT_DESC: 12,
-    CPU_TOPOLOGY: 13,
-    NUMA_TOPOLOGY: 14,
-    BRANCH_STACK: 15,
-    PMU_MAPPINGS: 16,
-    GROUP_DESC: 17,
-    AUXTRACE: 18,
-    STAT: 19,
-    CACHE: 20,
-    SAMPLE_TIME: 21,
-    MEM_TOPOLOGY: 22,
-    CLOCKID: 23,
-    DIR_FORMAT: 24,
-    BPF_PROG_INFO: 25,
-    BPF_BTF: 26,
-    COMPRESSED: 27,
-    CPU_PMU_CAPS: 28,
-    CLOCK_DATA: 29,
-    HYBRID_TOPOLOGY: 30,
-    PMU_CAPS: 31,
-  } as const,
-);
+/**
+ * Feature numbers (`enum` in perf's `util/header.h`), as perf 6.1 knows them.
+ *
+ * @example
+ * ```ts
+ * import { HeaderFeature } from "@bpfview/bpfview";
+ * console.log(HeaderFeature.TRACING_DATA); // 1
+ * ```
+ */
+export const HeaderFeature = {
+  TRACING_DATA: 1,
+  BUILD_ID: 2,
+  HOSTNAME: 3,
+  OSRELEASE: 4,
+  VERSION: 5,
+  ARCH: 6,
+  NRCPUS: 7,
+  CPUDESC: 8,
+  CPUID: 9,
+  TOTAL_MEM: 10,
+  CMDLINE: 11,
+  EVENT_DESC: 12,
+  CPU_TOPOLOGY: 13,
+  NUMA_TOPOLOGY: 14,
+  BRANCH_STACK: 15,
+  PMU_MAPPINGS: 16,
+  GROUP_DESC: 17,
+  AUXTRACE: 18,
+  STAT: 19,
+  CACHE: 20,
+  SAMPLE_TIME: 21,
+  MEM_TOPOLOGY: 22,
+  CLOCKID: 23,
+  DIR_FORMAT: 24,
+  BPF_PROG_INFO: 25,
+  BPF_BTF: 26,
+  COMPRESSED: 27,
+  CPU_PMU_CAPS: 28,
+  CLOCK_DATA: 29,
+  HYBRID_TOPOLOGY: 30,
+  PMU_CAPS: 31,
+} as const;
 
 const NAMES = new Map<number, string>(Object.entries(HeaderFeature).map(([k, v]) => [v, k]));
 
@@ -68,8 +74,11 @@ export function featureName(id: number): string {
 
 /** One event of the EVENT_DESC feature: its attr, its name and its sample ids. */
 export interface EventDesc {
+  /** The event's attr. */
   attr: PerfEventAttr;
+  /** Its name as perf gives it (`sched:sched_switch`). */
   name: string;
+  /** Its sample ids. */
   ids: number[];
 }
 
@@ -81,6 +90,7 @@ export interface FeatureSection {
   name: string;
   /** File offset of its bytes (in pipe mode: of the HEADER_FEATURE record's payload). */
   offset: number;
+  /** Its size in bytes. */
   size: number;
 }
 
@@ -96,14 +106,19 @@ export interface FeatureSection {
 export interface PerfDataFeatures {
   /** The tracepoint format files embedded by `perf record`. */
   tracingData?: TracingData;
+  /** The recording machine's host name. */
   hostname?: string;
+  /** Its kernel release (`uname -r`). */
   osRelease?: string;
   /** The perf version that wrote the file. */
   perfVersion?: string;
+  /** The machine's architecture (`x86_64`). */
   arch?: string;
   /** CPUs available (present) and online when recording. */
   nrCpus?: { available: number; online: number };
+  /** The CPU model. */
   cpuDesc?: string;
+  /** The CPU's vendor, family, model and stepping as perf writes them. */
   cpuId?: string;
   /** Total memory in kB. */
   totalMemKb?: number;
@@ -125,7 +140,15 @@ export interface PerfDataFeatures {
   skipped: string[];
 }
 
-/** An empty feature set. */
+/**
+ * An empty feature set.
+ *
+ * @example
+ * ```ts
+ * import { emptyFeatures } from "@bpfview/bpfview";
+ * console.log(emptyFeatures().sections.length); // 0
+ * ```
+ */
 export function emptyFeatures(): PerfDataFeatures {
   return { sections: [], skipped: [] };
 }

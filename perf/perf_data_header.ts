@@ -12,7 +12,15 @@ import { ATTR_SIZE_LATEST, decodeAttr, type PerfEventAttr, PerfType } from "./at
 import { PerfError } from "./error.ts";
 import { featureName } from "./perf_data_features.ts";
 
-/** "PERFILE2" as a little-endian u64. */
+/**
+ * "PERFILE2" as a little-endian u64.
+ *
+ * @example
+ * ```ts
+ * import { PERF_MAGIC } from "@bpfview/bpfview";
+ * console.log(PERF_MAGIC.toString(16)); // 32454c4946524550
+ * ```
+ */
 export const PERF_MAGIC = 0x32454c4946524550n;
 /** The size of `struct perf_file_header`. */
 export const FILE_HEADER_SIZE = 104;
@@ -21,7 +29,9 @@ export const PIPE_HEADER_SIZE = 16;
 
 /** A `struct perf_file_section`: where a section is in the file. */
 export interface FileSection {
+  /** File offset of the section's first byte. */
   offset: number;
+  /** Its size in bytes. */
   size: number;
 }
 
@@ -37,6 +47,7 @@ export interface FileSection {
 export interface PerfDataEvent {
   /** Position in the file's attr list. */
   index: number;
+  /** The event's `perf_event_attr`. */
   attr: PerfEventAttr;
   /** Sample ids (one per CPU or thread the event was opened on). */
   ids: number[];
@@ -50,7 +61,9 @@ export interface PerfDataEvent {
 export interface PerfFileHeader {
   /** `attr_size`: bytes per attr entry (the attr plus its 16-byte ids section). */
   attrSize: number;
+  /** The attrs section. */
   attrs: FileSection;
+  /** The data section (the records). */
   data: FileSection;
   /** Feature numbers whose bit is set, in increasing order. */
   features: number[];

@@ -3,11 +3,11 @@
 // --header-only` (features) and `perf script` (sample order); bad input gives only PerfError.
 
 import assert from "node:assert/strict";
-import { PerfData, PerfError, ZstdStream } from "../mod.ts";
+import { PerfData, type PerfDataSample, perfDataSamples, sampleJson, ZstdStream } from "../mod.ts";
 
 const SAMPLE = 9;
 import { perfDumpCounts, perfScriptSamples, recordPerf } from "./perf_data_fixtures.ts";
-import { sh } from "./tools.ts";
+import { cli, cliSync, sh } from "./tools.ts";
 
 function counts(data: PerfData, ordered = false): Map<number, number> {
   const c = new Map<number, number>();
@@ -124,4 +124,80 @@ Deno.test("ordered: samples come out in perf script's order", () => {
   const fileOrder: number[] = [];
   for (const r of data.records()) if (r.type === SAMPLE) fileOrder.push(r.time);
   assert.deepEqual([...fileOrder].sort((a, b) => a - b), [...want].sort((a, b) => a - b));
+});
+
+/** perf's Python event name (`sched__sched_switch`) as bpfview names it. */
+const perfName = (e: string) => e.replace("__", ":");
+
+function compareSamples(path: string, got: PerfDataSample[]): void {
+  const want = perfScriptSamples(path);
+  assert.equal(got.length, want.length, `${path}: sample count`);
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i], g = got[i];
+    const where = `${path} sample ${i}`;
+    assert.equal(g.event, perfName(w.event), where);
+    assert.equal(g.tid, w.tid, where);
+    assert.equal(g.pid, w.pid, where);
+    assert.equal(g.cpu, w.cpu === 4294967295 ? -1 : w.cpu, where);
+    assert.equal(g.time, w.time, where);
+    for (const [k, v] of Object.entries(w.fields ?? {})) {
+      assert.deepEqual(g.fields[k], v, `${where} field ${k}`);
+    }
+    if (w.callchain) {
+      const ours = (g.callchain ?? []).filter((ip) => ip < 0xfffffffffffff000n).map(Number);
+      assert.deepEqual(ours, w.callchain, `${where} callchain`);
+    }
+  }
+}
+
+Deno.test("every sample (tid, pid, cpu, time in ns, each tracepoint field) equals perf script's", () => {
+  for (const [name, extra, pipe] of [["file", [], false], ["pipe", [], true]] as const) {
+    const path = recordPerf(name, [...extra], { pipe });
+    using data = PerfData.open(path);
+    const got = [...perfDataSamples(data, { ordered: true })];
+    assert.ok(got.some((s) => s.event === "sched:sched_process_exec"), "a __data_loc event");
+    assert.ok(got.some((s) => typeof s.fields.filename === "string" && s.fields.filename !== ""));
+    compareSamples(path, got);
+  }
+  const z = recordPerf("z_small", ["-z"]);
+  using zdata = PerfData.open(z);
+  compareSamples(z, [...perfDataSamples(zdata, { ordered: true })]);
+});
+
+Deno.test("a software event with callchains: ips as perf script resolves them", () => {
+  const path = recordPerf("callchain", ["-c", "200000", "-g"], {
+    events: ["cpu-clock"],
+    workload: ["perl", "-e", "$x = 0; $x += $_ for 1..2000000"],
+  });
+  using data = PerfData.open(path);
+  const got = [...perfDataSamples(data, { ordered: true })];
+  assert.ok(got.length > 5 && got.every((s) => s.event === "cpu-clock" && s.callchain));
+  compareSamples(path, got);
+});
+
+Deno.test("CLI perf-data: JSON lines equal the library's, --event filters, pipe on stdin", async () => {
+  const path = recordPerf("file", []);
+  using data = PerfData.open(path);
+  const want = [...perfDataSamples(data, { ordered: true })].map((s) => JSON.parse(sampleJson(s)));
+  const r = cliSync("perf-data", path, "--json", "--ordered");
+  assert.equal(r.err, "");
+  assert.equal(r.code, 0);
+  assert.deepEqual(r.out.trim().split("\n").map((l) => JSON.parse(l)), want);
+  const only = cliSync("perf-data", path, "--json", "--event", "sched:sched_process_exec");
+  const lines = only.out.trim().split("\n").map((l) => JSON.parse(l));
+  assert.ok(lines.length > 0 && lines.every((l) => l.event === "sched:sched_process_exec"));
+  assert.deepEqual(lines, want.filter((w) => w.event === "sched:sched_process_exec"));
+  const pipe = recordPerf("pipe", [], { pipe: true });
+  const viaStdin = await cli(["perf-data", "-", "--json"], Deno.readFileSync(pipe));
+  assert.equal(viaStdin.code, 0, viaStdin.err);
+  using pdata = PerfData.open(pipe);
+  assert.deepEqual(
+    viaStdin.out.trim().split("\n").map((l) => JSON.parse(l)),
+    [...perfDataSamples(pdata)].map((s) => JSON.parse(sampleJson(s))),
+  );
+  const head = cliSync("perf-data", path, "--header", "--json", "--event", "none:none");
+  assert.equal(head.code, 0);
+  const h = JSON.parse(head.out).header;
+  assert.equal(h.hostname, data.features.hostname);
+  assert.deepEqual(h.events.map((e: { name: string }) => e.name), data.events.map((e) => e.name));
 });
