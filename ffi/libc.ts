@@ -6,7 +6,7 @@
  */
 
 import { FfiError } from "./error.ts";
-import { ERRNO_NAMES } from "../btf/convert.ts";
+import { ERRNO_NAMES } from "./errno.ts";
 
 const SYMBOLS = {
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
@@ -16,6 +16,9 @@ const SYMBOLS = {
   mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
   munmap: { parameters: ["pointer", "usize"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
+  // libbpf's print callback (ffi/libbpf.ts) formats its messages.
+  vasprintf: { parameters: ["buffer", "pointer", "pointer"], result: "i32" },
+  free: { parameters: ["pointer"], result: "void" },
   getpagesize: { parameters: [], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },

@@ -1,6 +1,73 @@
-// Running the reference tools (bpftool, clang, cc) from tests.
+// Running the reference tools (bpftool, clang, cc), Deno scripts and the CLI from tests.
+//
+// Child processes never download anything: `deno task test` fetches every dependency once, up
+// front (`deno install --frozen`, lockfile honoured), then runs `deno test --frozen --cached-only`.
+// Start every Deno child through the helpers below, which add the same `--frozen --cached-only`
+// (a missing package then fails at once instead of printing a `Download ...` notice on stderr):
+//   const r = cliSync("btf", "dump", "pid_t");       // { code, out, err }, CLI as a user runs it
+//   const r = await cli(["btf", "decode", ...], bytes); // same, async, with optional stdin
+//   sh(Deno.execPath(), denoRun("--allow-read", script)); // any other Deno script
+// A successful command's stderr is "": assert it (a notice or a warning would show there).
+
+// The CLI's module graph (npm packages included) is part of every test file that uses these
+// helpers, so `deno test` has it cached before any child starts, even when run without the task.
+export { parser as cliParser } from "../cli/main.ts";
 
 const dec = new TextDecoder();
+
+/** The project root (ends with `/`). */
+export const ROOT = new URL("../", import.meta.url).pathname;
+
+/** `cli/main.ts`, the CLI's entry point. */
+export const CLI_MAIN = `${ROOT}cli/main.ts`;
+
+/**
+ * `deno run` arguments for a child process that never downloads: `--frozen --cached-only`,
+ * then `args` (permission flags, the script and its arguments).
+ */
+export function denoRun(...args: string[]): string[] {
+  return ["run", "--frozen", "--cached-only", "--no-prompt", ...args];
+}
+
+/** What a CLI run printed and returned. */
+export interface CliResult {
+  /** Exit code. */
+  code: number;
+  /** Standard output as text. */
+  out: string;
+  /** Standard error as text. */
+  err: string;
+}
+
+/** Runs the CLI (`deno run -A cli/main.ts ...args`) without downloads; waits for it. */
+export function cliSync(...args: string[]): CliResult {
+  const r = new Deno.Command(Deno.execPath(), {
+    args: denoRun("-A", CLI_MAIN, ...args),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).outputSync();
+  return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
+}
+
+/** Runs the CLI without downloads, writing `stdin` (if given) to its standard input. */
+export async function cli(args: string[], stdin?: Uint8Array): Promise<CliResult> {
+  const p = new Deno.Command(Deno.execPath(), {
+    args: denoRun("-A", CLI_MAIN, ...args),
+    stdin: stdin ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Read stdout while writing stdin, or a big input deadlocks on full pipes.
+  const output = p.output();
+  if (stdin) {
+    const w = p.stdin.getWriter();
+    await w.write(stdin);
+    await w.close();
+  }
+  const r = await output;
+  return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
+}
 
 /** Runs `cmd args` and returns its stdout as bytes; throws with stderr if it fails. */
 export function shBytes(cmd: string, args: string[]): Uint8Array {
@@ -27,4 +94,19 @@ export function buildDir(name: string): string {
 /** `bpftool [-B base] btf dump file PATH` as text. */
 export function bpftoolRaw(path: string, base?: string): string {
   return sh("bpftool", [...(base ? ["-B", base] : []), "btf", "dump", "file", path]);
+}
+
+/**
+ * `tests/bpf/NAME.bpf.c` built with `clang -g -O2 -target bpf` (the system's UAPI headers and
+ * libbpf's `bpf/bpf_helpers.h` on the include path) into `tests/build/bpf/NAME.o`; its path.
+ */
+export function bpfObject(name: string): string {
+  const out = `${buildDir("bpf")}${name}.o`;
+  let arch = "x86_64-linux-gnu";
+  try {
+    arch = sh("cc", ["-print-multiarch"]).trim() || arch;
+  } catch { /* keep the default */ }
+  const src = new URL(`./bpf/${name}.bpf.c`, import.meta.url).pathname;
+  sh("clang", ["-g", "-O2", "-target", "bpf", `-I/usr/include/${arch}`, "-c", src, "-o", out]);
+  return out;
 }
