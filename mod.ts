@@ -82,6 +82,21 @@ export { BpfMap, isPerCpu, MapType, type UpdateFlags } from "./perf/map.ts";
 // perf/: event sources (waiting on many fds, BPF ring buffers)
 export { PerfError } from "./perf/error.ts";
 export { FdWaiter, follow, type FollowOptions, type WaitOptions } from "./perf/wait.ts";
+export {
+  followRings,
+  LOST_MAP_NAME,
+  RingBuffer,
+  type RingBufferOptions,
+  type RingStats,
+} from "./perf/ringbuf.ts";
+export {
+  type BpfMapInfo,
+  bpfMapInfo,
+  bpfMapLookup,
+  bpfObjGet,
+  bpfProgTestRun,
+  possibleCpus,
+} from "./ffi/bpf.ts";
 
 // perf events: attrs, records, samples, tracefs and tracepoint payloads (issue 10)
 export {
