@@ -17,6 +17,7 @@ import { run } from "@optique/run";
 import { BtfError, FfiError, PerfError } from "../mod.ts";
 import { btfCommand } from "./btf.ts";
 import { traceCommand } from "./trace.ts";
+import { perfDataCommand } from "./perf_data.ts";
 import { type CommandParser, doc, exampleLines } from "./command.ts";
 import { loadCommand } from "./load.ts";
 import { warn } from "./output.ts";
@@ -26,6 +27,7 @@ export const parser: CommandParser = or(
   btfCommand,
   traceCommand,
   loadCommand,
+  perfDataCommand,
 );
 
 /** Help width: the terminal's, or 100 columns when stdout is not a terminal. */
