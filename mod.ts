@@ -61,6 +61,9 @@ export {
   dumpJson,
   type DumpJsonOptions,
 } from "./btf/dump_json.ts";
+// Fast dumps written as bytes, streamed (issue 12)
+export { dumpJsonBytes, type DumpJsonBytesOptions } from "./btf/dump_json_bytes.ts";
+export type { ByteSink } from "./btf/byte_out.ts";
 export { ArrayView, enumName, RESERVED_NAMES, viewClass } from "./btf/view.ts";
 export type { Converter, ConverterField, View, ViewApi } from "./btf/view.ts";
 export type { ViewClass, ViewField, ViewOptions } from "./btf/view.ts";

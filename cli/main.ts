@@ -14,10 +14,9 @@
 
 import { or } from "@optique/core";
 import { run } from "@optique/run";
-import { BtfError, FfiError } from "../mod.ts";
 import { btfCommand } from "./btf.ts";
 import { type CommandParser, doc, exampleLines } from "./command.ts";
-import { warn } from "./output.ts";
+import { guard } from "./guard.ts";
 
 /** Every top-level command, one line each (add yours here). */
 export const parser: CommandParser = or(
@@ -52,16 +51,7 @@ export async function main(args: readonly string[]): Promise<number> {
     showDefault: true,
     maxWidth: helpWidth(),
   });
-  try {
-    return await cmd();
-  } catch (e) {
-    if (e instanceof BtfError || e instanceof FfiError) {
-      warn(e.message);
-      return 1;
-    }
-    if (e instanceof Deno.errors.BrokenPipe) return 0;
-    throw e;
-  }
+  return await guard(cmd);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
