@@ -6,7 +6,7 @@
  */
 
 import { FfiError } from "./error.ts";
-import { ERRNO_NAMES } from "../btf/convert.ts";
+import { ERRNO_NAMES } from "./errno.ts";
 
 const SYMBOLS = {
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },

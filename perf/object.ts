@@ -20,7 +20,7 @@ import {
   readCString,
   typeName,
 } from "../ffi/libbpf.ts";
-import { Globals } from "./globals.ts";
+import { Globals, type GlobalVar } from "./globals.ts";
 import { BpfMap } from "./map.ts";
 import { type BpfLink, BpfProgram, type Owner } from "./program.ts";
 
@@ -303,6 +303,28 @@ export class BpfObject {
   section(name: string): View {
     this.#pointer(`section '${name}'`);
     return this.#state.globals!.view(name, this.#loaded, this.name);
+  }
+
+  /**
+   * Where global variable `name` lies: searched in `.rodata`, `.data`,
+   * `.bss`, then the other data sections; `SECTION:NAME` names the section.
+   */
+  global(name: string): GlobalVar {
+    this.#pointer(`global '${name}'`);
+    return this.#state.globals!.find(name, this.name);
+  }
+
+  /**
+   * Sets global variable `name` (as {@link global} finds it) to `value`,
+   * checked against its BTF type: numbers, bigints, decimal strings,
+   * enumerator names, booleans, strings for `char[N]`, plain objects for
+   * structs. Before load it sets the value the kernel's map starts with
+   * (`.rodata` included); after load it writes the live map (`.data`,
+   * `.bss`; `.rodata` is read-only then).
+   */
+  setGlobal(name: string, value: unknown): void {
+    this.#pointer(`global '${name}'`);
+    this.#state.globals!.set(name, value, this.#loaded, this.name);
   }
 
   /** The `const volatile` globals (`.rodata`): set them before load. */

@@ -1,14 +1,15 @@
 /**
  * BTF read in place from a mapped file: the kernel's BTF (mappable since
  * Linux 6.16) or any BTF or ELF file, without copying it. Falls back to
- * reading the file where it cannot be mapped.
+ * reading the file where it cannot be mapped. It lives in `perf/`, the layer
+ * that composes the native side (`ffi/`: mmap) with the BTF reader (`btf/`).
  *
  * @module
  */
 
 import { type Btf, KERNEL_BTF_PATH, loadBtf, parseBtf } from "../btf/parse.ts";
-import { FfiError } from "./error.ts";
-import { mapFile } from "./mmap.ts";
+import { FfiError } from "../ffi/error.ts";
+import { mapFile } from "../ffi/mmap.ts";
 
 /**
  * A {@link Btf} over a mapped file. Keep it open while the Btf (or anything
