@@ -5,7 +5,7 @@
  * @module
  */
 
-import { closure, dumpC, dumpJsonBytes, dumpRawBytes, writeAllSync } from "../mod.ts";
+import { closure, dumpCBytes, dumpJsonBytes, dumpRawBytes, writeAllSync } from "../mod.ts";
 import { type BtfSource, idsByName, openBtf } from "./btf_open.ts";
 import { writeOut } from "./output.ts";
 
@@ -32,7 +32,7 @@ export function runDump(o: DumpOptions): number {
       writeOut(dumpRawBytes(btf, { ids }));
       break;
     case "c":
-      writeOut(dumpC(btf, { ids: roots.length ? roots : undefined }));
+      dumpCBytes(btf, { ids: roots.length ? roots : undefined, write: toStdout });
       break;
     case "json":
       dumpJsonBytes(btf, { ids, write: toStdout });

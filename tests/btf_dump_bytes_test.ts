@@ -1,7 +1,8 @@
 // The byte writers behind the fast dumps (issue 12): dumpJsonBytes writes exactly the lines
 // JSON.stringify makes of dumpJson's objects, whole or streamed in chunks, for the kernel's BTF,
 // a clang-built object, built blobs in both byte orders, split BTF and names that JSON must
-// escape or that are not UTF-8.
+// escape or that are not UTF-8; dumpCBytes streams the same header dumpC returns (the header
+// itself is checked against bpftool and clang in btf_dump_c_test.ts).
 
 import assert from "node:assert/strict";
 import { BtfBuilder, everyKind } from "./btf_builder.ts";
@@ -9,6 +10,8 @@ import { sh } from "./tools.ts";
 import {
   type Btf,
   BtfError,
+  dumpC,
+  dumpCBytes,
   dumpJson,
   dumpJsonBytes,
   type DumpJsonOptions,
@@ -120,4 +123,28 @@ Deno.test("dumpJsonBytes: a name offset past the strings is a BtfError", () => {
   const b = new BtfBuilder();
   b.raw([1 << 20, (Kind.INT << 24) >>> 0, 4, 32]);
   assert.throws(() => dumpJsonBytes(parseBtf(b.build())), BtfError);
+});
+
+/** The chunks `f` streams, joined. */
+function streamed(f: (write: (c: Uint8Array) => void) => Uint8Array): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  assert.equal(f((c) => chunks.push(c.slice())).length, 0, "streaming returns nothing");
+  const whole = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) whole.set(c, at), at += c.length;
+  return whole;
+}
+
+Deno.test({
+  name: "dumpCBytes: the same header whole, streamed and as dumpC's string",
+  ignore: !hasKernelBtf,
+  fn() {
+    const btf = loadBtf();
+    const whole = dumpCBytes(btf);
+    assert.ok(whole.length > 1 << 20);
+    assert.deepEqual(streamed((write) => dumpCBytes(btf, { write })), whole);
+    assert.equal(dumpC(btf), new TextDecoder().decode(whole));
+    const ids = btf.findIds("task_struct", Kind.STRUCT);
+    assert.equal(new TextDecoder().decode(dumpCBytes(btf, { ids })), dumpC(btf, { ids }));
+  },
 });
