@@ -6,7 +6,7 @@
  * @module
  */
 
-import { BtfError, FfiError } from "../mod.ts";
+import { BtfError, FfiError, PerfError } from "../mod.ts";
 import { warn } from "./output.ts";
 
 /** Runs `run` and returns its exit code; typed errors print one line and give 1. */
@@ -14,7 +14,7 @@ export async function guard(run: () => number | Promise<number>): Promise<number
   try {
     return await run();
   } catch (e) {
-    if (e instanceof BtfError || e instanceof FfiError) {
+    if (e instanceof BtfError || e instanceof FfiError || e instanceof PerfError) {
       warn(e.message);
       return 1;
     }

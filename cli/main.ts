@@ -15,12 +15,16 @@
 import { or } from "@optique/core";
 import { run } from "@optique/run";
 import { btfCommand } from "./btf.ts";
+import { perfDataCommand } from "./perf_data.ts";
 import { type CommandParser, doc, exampleLines } from "./command.ts";
 import { guard } from "./guard.ts";
+import { loadCommand } from "./load.ts";
 
 /** Every top-level command, one line each (add yours here). */
 export const parser: CommandParser = or(
   btfCommand,
+  loadCommand,
+  perfDataCommand,
 );
 
 /** Help width: the terminal's, or 100 columns when stdout is not a terminal. */

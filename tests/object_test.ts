@@ -4,34 +4,13 @@
 // BPF programs at the same time: the program counts only this process.
 import assert from "node:assert/strict";
 import { BpfObject, BtfError, encode, FfiError, jsonValue, MapType, type View } from "../mod.ts";
-import { buildDir, denoRun, sh } from "./tools.ts";
+import { bpfObject, buildDir, denoRun } from "./tools.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 const BUILD = buildDir("object");
 
-/** `clang -g -O2 -target bpf` of tests/bpf/NAME.bpf.c into tests/build/object/NAME.o. */
-function buildBpf(name: string): string {
-  const out = `${BUILD}${name}.o`;
-  let arch = "x86_64-linux-gnu";
-  try {
-    arch = sh("cc", ["-print-multiarch"]).trim() || arch;
-  } catch { /* keep the default */ }
-  sh("clang", [
-    "-g",
-    "-O2",
-    "-target",
-    "bpf",
-    `-I/usr/include/${arch}`,
-    "-c",
-    `${HERE}bpf/${name}.bpf.c`,
-    "-o",
-    out,
-  ]);
-  return out;
-}
-
-const COUNTER = buildBpf("object_counter");
-const REJECT = buildBpf("object_reject");
+const COUNTER = bpfObject("object_counter");
+const REJECT = bpfObject("object_reject");
 
 /** This thread's name: what bpf_get_current_comm() gives for the calls below. */
 const COMM = Deno.readTextFileSync("/proc/thread-self/comm").trim();

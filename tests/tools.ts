@@ -9,6 +9,10 @@
 //   sh(Deno.execPath(), denoRun("--allow-read", script)); // any other Deno script
 // A successful command's stderr is "": assert it (a notice or a warning would show there).
 
+// The CLI's module graph (npm packages included) is part of every test file that uses these
+// helpers, so `deno test` has it cached before any child starts, even when run without the task.
+export { parser as cliParser } from "../cli/main.ts";
+
 const dec = new TextDecoder();
 
 /** The project root (ends with `/`). */
@@ -90,4 +94,19 @@ export function buildDir(name: string): string {
 /** `bpftool [-B base] btf dump file PATH` as text. */
 export function bpftoolRaw(path: string, base?: string): string {
   return sh("bpftool", [...(base ? ["-B", base] : []), "btf", "dump", "file", path]);
+}
+
+/**
+ * `tests/bpf/NAME.bpf.c` built with `clang -g -O2 -target bpf` (the system's UAPI headers and
+ * libbpf's `bpf/bpf_helpers.h` on the include path) into `tests/build/bpf/NAME.o`; its path.
+ */
+export function bpfObject(name: string): string {
+  const out = `${buildDir("bpf")}${name}.o`;
+  let arch = "x86_64-linux-gnu";
+  try {
+    arch = sh("cc", ["-print-multiarch"]).trim() || arch;
+  } catch { /* keep the default */ }
+  const src = new URL(`./bpf/${name}.bpf.c`, import.meta.url).pathname;
+  sh("clang", ["-g", "-O2", "-target", "bpf", `-I/usr/include/${arch}`, "-c", src, "-o", out]);
+  return out;
 }
