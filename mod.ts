@@ -44,12 +44,7 @@ export {
   sizeOf,
   skipQualifiers,
 } from "./btf/layout.ts";
-export {
-  dumpC,
-  dumpCBytes,
-  type DumpCBytesOptions,
-  type DumpCOptions,
-} from "./btf/dump_c.ts";
+export { dumpC, dumpCBytes, type DumpCBytesOptions, type DumpCOptions } from "./btf/dump_c.ts";
 export {
   dumpRaw,
   dumpRawBytes,
