@@ -44,7 +44,7 @@ export {
   sizeOf,
   skipQualifiers,
 } from "./btf/layout.ts";
-export { dumpC, type DumpCOptions } from "./btf/dump_c.ts";
+export { dumpC, dumpCBytes, type DumpCBytesOptions, type DumpCOptions } from "./btf/dump_c.ts";
 export {
   dumpRaw,
   dumpRawBytes,
@@ -61,6 +61,9 @@ export {
   dumpJson,
   type DumpJsonOptions,
 } from "./btf/dump_json.ts";
+// Fast dumps written as bytes, streamed (issue 12)
+export { dumpJsonBytes, type DumpJsonBytesOptions } from "./btf/dump_json_bytes.ts";
+export type { ByteSink } from "./btf/byte_out.ts";
 export { ArrayView, enumName, RESERVED_NAMES, viewClass } from "./btf/view.ts";
 export type { Converter, ConverterField, View, ViewApi } from "./btf/view.ts";
 export type { ViewClass, ViewField, ViewOptions } from "./btf/view.ts";
