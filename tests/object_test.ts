@@ -146,11 +146,13 @@ Deno.test("libbpf missing: the override points at a missing file, one install se
 function counterRun(calls: number): BpfObject {
   const obj = BpfObject.open(COUNTER);
   try {
-    obj.setGlobal("target_pid", Deno.pid);
-    obj.setGlobal("enabled", true);
-    obj.setGlobal("mode", "MODE_COUNT");
-    obj.setGlobal("big_value", 2n ** 63n + 5n);
-    obj.setGlobal("small_signed", -300);
+    // The usual way to set a const volatile filter: through the writable .rodata view.
+    const ro = obj.rodata as View & Record<string, unknown>;
+    ro.target_pid = Deno.pid;
+    ro.enabled = true;
+    ro.mode = "MODE_COUNT";
+    ro.big_value = 2n ** 63n + 5n;
+    obj.setGlobal("small_signed", -300); // or by name
     obj.setGlobal("label", "hello");
     obj.load();
     obj.attachAll();
@@ -198,7 +200,14 @@ Deno.test("globals: .rodata set before load filters by this pid; .bss, .data, cu
   obj.setGlobal("bss_hits", 1000);
   trigger(1);
   assert.equal(obj.bss.bss_hits, 1001n);
+  (obj.bss as Record<string, unknown>).bss_hits = 5;
+  trigger(1);
+  assert.equal(obj.bss.bss_hits, 6n);
   assert.throws(() => obj.setGlobal("target_pid", 1), /\.rodata is read-only/);
+  assert.throws(() => {
+    (obj.rodata as Record<string, unknown>).target_pid = 1;
+  }, (e) => e instanceof BtfError && /read-only/.test(e.message));
+  assert.equal(obj.rodata.target_pid, Deno.pid);
 });
 
 Deno.test("globals: values that do not fit name the variable and its type", () => {
