@@ -14,7 +14,7 @@
 
 import { or } from "@optique/core";
 import { run } from "@optique/run";
-import { BtfError, FfiError } from "../mod.ts";
+import { BtfError, FfiError, PerfError } from "../mod.ts";
 import { btfCommand } from "./btf.ts";
 import { type CommandParser, doc, exampleLines } from "./command.ts";
 import { loadCommand } from "./load.ts";
@@ -57,7 +57,7 @@ export async function main(args: readonly string[]): Promise<number> {
   try {
     return await cmd();
   } catch (e) {
-    if (e instanceof BtfError || e instanceof FfiError) {
+    if (e instanceof BtfError || e instanceof FfiError || e instanceof PerfError) {
       warn(e.message);
       return 1;
     }

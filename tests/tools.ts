@@ -9,6 +9,10 @@
 //   sh(Deno.execPath(), denoRun("--allow-read", script)); // any other Deno script
 // A successful command's stderr is "": assert it (a notice or a warning would show there).
 
+// The CLI's module graph (npm packages included) is part of every test file that uses these
+// helpers, so `deno test` has it cached before any child starts, even when run without the task.
+export { parser as cliParser } from "../cli/main.ts";
+
 const dec = new TextDecoder();
 
 /** The project root (ends with `/`). */
