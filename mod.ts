@@ -95,6 +95,7 @@ export {
   bpfMapLookup,
   bpfObjGet,
   bpfProgTestRun,
+  bpfProgTestRunAsync,
   possibleCpus,
 } from "./ffi/bpf.ts";
 

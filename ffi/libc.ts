@@ -27,6 +27,13 @@ const SYMBOLS = {
   // undefined for the callee's `va_arg(long)`).
   /** `syscall(SYS_bpf, cmd, &attr, sizeof attr)`. */
   syscall_bpf: { name: "syscall", parameters: ["i64", "i64", "buffer", "i64"], result: "i64" },
+  /** The same on one of Deno's blocking threads (long BPF_PROG_TEST_RUNs); errno unreadable. */
+  syscall_bpf_blocking: {
+    name: "syscall",
+    parameters: ["i64", "i64", "buffer", "i64"],
+    result: "i64",
+    nonblocking: true,
+  },
   // Waiting (perf/wait.ts): an epoll set plus an eventfd that wakes it.
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   epoll_create1: { parameters: ["i32"], result: "i32" },
