@@ -44,7 +44,7 @@ export {
   sizeOf,
   skipQualifiers,
 } from "./btf/layout.ts";
-export { dumpC, type DumpCOptions } from "./btf/dump_c.ts";
+export { dumpC, dumpCBytes, type DumpCBytesOptions, type DumpCOptions } from "./btf/dump_c.ts";
 export {
   dumpRaw,
   dumpRawBytes,
@@ -61,6 +61,9 @@ export {
   dumpJson,
   type DumpJsonOptions,
 } from "./btf/dump_json.ts";
+// Fast dumps written as bytes, streamed (issue 12)
+export { dumpJsonBytes, type DumpJsonBytesOptions } from "./btf/dump_json_bytes.ts";
+export type { ByteSink } from "./btf/byte_out.ts";
 export { ArrayView, enumName, RESERVED_NAMES, viewClass } from "./btf/view.ts";
 export type { Converter, ConverterField, View, ViewApi } from "./btf/view.ts";
 export type { ViewClass, ViewField, ViewOptions } from "./btf/view.ts";
@@ -154,3 +157,60 @@ export {
   type TracepointDecoderOptions,
   type TraceSchema,
 } from "./perf/tracepoint.ts";
+export {
+  onlineCpus,
+  type OpenOptions,
+  parseCpuList,
+  PerfEvent,
+  perfEventOpen,
+  privilegeHint,
+  threadsOf,
+} from "./perf/event.ts";
+export { PerfRing, type PerfRingStats, type RecordHandler } from "./perf/perf_ring.ts";
+export {
+  TracedEvent,
+  type TraceHandler,
+  Tracer,
+  type TracerOptions,
+  type TracerStats,
+} from "./perf/trace.ts";
+
+// perf.data files (issue 11): header, features, pipe mode, compressed data, ordering.
+export {
+  PerfData,
+  type PerfDataOptions,
+  type PerfDataRecord,
+  type PerfDataRecordsOptions,
+  UserRecordType,
+} from "./perf/perf_data.ts";
+export {
+  decodeAttrIn,
+  defaultEventName,
+  FILE_HEADER_SIZE,
+  type FileSection,
+  PERF_MAGIC,
+  type PerfDataEvent,
+  perfDataKind,
+  type PerfFileHeader,
+  PIPE_HEADER_SIZE,
+  readAttrEntry,
+  readFileHeader,
+} from "./perf/perf_data_header.ts";
+export {
+  emptyFeatures,
+  type EventDesc,
+  featureName,
+  type FeatureSection,
+  HeaderFeature,
+  type PerfDataFeatures,
+  readFeature,
+} from "./perf/perf_data_features.ts";
+export { parseTracingData, type TracingData, type TracingFormat } from "./perf/tracing_data.ts";
+export { ZstdStream } from "./perf/zstd.ts";
+export {
+  PerfDataDecoder,
+  type PerfDataSample,
+  perfDataSamples,
+  type PerfDataSamplesOptions,
+  sampleJson,
+} from "./perf/perf_data_events.ts";

@@ -34,6 +34,17 @@ const SYMBOLS = {
     result: "i64",
     nonblocking: true,
   },
+  /** `syscall(SYS_perf_event_open, &attr, pid, cpu, group_fd, flags)` (perf/event.ts). */
+  syscall_perf_event_open: {
+    name: "syscall",
+    parameters: ["i64", "buffer", "i64", "i64", "i64", "i64"],
+    result: "i64",
+  },
+  // `ioctl` is variadic past the request: bound for an integer and for a buffer argument.
+  /** `ioctl(fd, request, long)` (perf event enable, disable, set output...). */
+  ioctl: { parameters: ["i32", "u64", "i64"], result: "i32" },
+  /** `ioctl(fd, request, void *)` (perf event filter, id...). */
+  ioctl_buffer: { name: "ioctl", parameters: ["i32", "u64", "buffer"], result: "i32" },
   // Waiting (perf/wait.ts): an epoll set plus an eventfd that wakes it.
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   epoll_create1: { parameters: ["i32"], result: "i32" },

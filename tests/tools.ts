@@ -18,8 +18,8 @@ const dec = new TextDecoder();
 /** The project root (ends with `/`). */
 export const ROOT = new URL("../", import.meta.url).pathname;
 
-/** `cli/main.ts`, the CLI's entry point. */
-export const CLI_MAIN = `${ROOT}cli/main.ts`;
+/** `cli/start.ts`, the CLI's entry point (fast start, then `cli/main.ts`). */
+export const CLI_MAIN = `${ROOT}cli/start.ts`;
 
 /**
  * `deno run` arguments for a child process that never downloads: `--frozen --cached-only`,
@@ -39,7 +39,7 @@ export interface CliResult {
   err: string;
 }
 
-/** Runs the CLI (`deno run -A cli/main.ts ...args`) without downloads; waits for it. */
+/** Runs the CLI (`deno run -A cli/start.ts ...args`) without downloads; waits for it. */
 export function cliSync(...args: string[]): CliResult {
   const r = new Deno.Command(Deno.execPath(), {
     args: denoRun("-A", CLI_MAIN, ...args),
