@@ -104,6 +104,7 @@ export {
   bpfMapLookup,
   bpfObjGet,
   bpfProgTestRun,
+  bpfProgTestRunAsync,
   possibleCpus,
 } from "./ffi/bpf.ts";
 
