@@ -98,6 +98,7 @@ export {
   bpfMapLookup,
   bpfObjGet,
   bpfProgTestRun,
+  bpfProgTestRunAsync,
   possibleCpus,
 } from "./ffi/bpf.ts";
 
@@ -156,6 +157,23 @@ export {
   type TracepointDecoderOptions,
   type TraceSchema,
 } from "./perf/tracepoint.ts";
+export {
+  onlineCpus,
+  type OpenOptions,
+  parseCpuList,
+  PerfEvent,
+  perfEventOpen,
+  privilegeHint,
+  threadsOf,
+} from "./perf/event.ts";
+export { PerfRing, type PerfRingStats, type RecordHandler } from "./perf/perf_ring.ts";
+export {
+  TracedEvent,
+  type TraceHandler,
+  Tracer,
+  type TracerOptions,
+  type TracerStats,
+} from "./perf/trace.ts";
 
 // perf.data files (issue 11): header, features, pipe mode, compressed data, ordering.
 export {

@@ -15,6 +15,7 @@
 import { or } from "@optique/core";
 import { run } from "@optique/run";
 import { btfCommand } from "./btf.ts";
+import { traceCommand } from "./trace.ts";
 import { perfDataCommand } from "./perf_data.ts";
 import { type CommandParser, doc, exampleLines } from "./command.ts";
 import { guard } from "./guard.ts";
@@ -23,6 +24,7 @@ import { loadCommand } from "./load.ts";
 /** Every top-level command, one line each (add yours here). */
 export const parser: CommandParser = or(
   btfCommand,
+  traceCommand,
   loadCommand,
   perfDataCommand,
 );

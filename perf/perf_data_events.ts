@@ -111,8 +111,10 @@ export class PerfDataDecoder {
   /**
    * The tracepoint payload of a decoded sample as a plain object of fields
    * (by the format file in the file's tracing data); `{}` for events that are
-   * not tracepoints or without a raw payload. Throws {@link PerfError} when
-   * the file has no format for the tracepoint.
+   * not tracepoints or without a raw payload, and when the file's tracing
+   * data could not be read (see {@link PerfData.errors}: the records still
+   * come out, then that error). Throws {@link PerfError} when the file has
+   * no format for the tracepoint.
    */
   fields(
     rec: PerfDataRecord,
@@ -120,7 +122,16 @@ export class PerfDataDecoder {
     ev: PerfDataEvent | undefined = this.data.eventOf(rec),
   ): Record<string, unknown> {
     if (ev === undefined || s.rawSize === 0) return {};
-    const tp = this.tracepoint(ev);
+    let tp: TracepointDecoder | null;
+    try {
+      tp = this.tracepoint(ev);
+    } catch (e) {
+      // The tracing data could not be read (a file cut off): the sample has no fields here;
+      // records() throws that feature's error after the last record.
+      if (e instanceof PerfError && this.data.errors.length > 0) return {};
+      if (e instanceof PerfError && e.offset < 0) throw new PerfError(e.message, rec.offset);
+      throw e;
+    }
     if (tp === null) return {};
     try {
       return tp.decode(s.dv, s.rawOffset, s.rawSize);
