@@ -23,6 +23,7 @@ export interface Norm {
   enums: "value" | "name";
   fields: Record<string, Converter> | undefined;
   types: Record<string, Converter> | undefined;
+  writable: boolean;
   key: unknown;
 }
 
@@ -37,6 +38,10 @@ export function normalize(o: ViewOptions | undefined): Norm {
   if (enums !== "value" && enums !== "name") {
     throw new BtfError(`expected enums "value" or "name", found ${JSON.stringify(enums)}`);
   }
+  const writable = o?.writable ?? false;
+  if (typeof writable !== "boolean") {
+    throw new BtfError(`expected writable true or false, found ${JSON.stringify(writable)}`);
+  }
   const hasConv = !!(o?.fields && Object.keys(o.fields).length) ||
     !!(o?.types && Object.keys(o.types).length);
   return {
@@ -44,7 +49,8 @@ export function normalize(o: ViewOptions | undefined): Norm {
     enums,
     fields: o?.fields,
     types: o?.types,
-    key: hasConv ? o : `${int64}|${enums}`,
+    writable,
+    key: hasConv ? o : `${int64}|${enums}|${writable}`,
   };
 }
 

@@ -49,12 +49,16 @@ function addr(buf: Uint8Array): bigint {
   return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
 }
 
-function bpf(cmd: bigint, attr: Uint8Array, what: string): number {
+function sysBpf(): bigint {
   const nr = SYS_BPF[Deno.build.arch];
   if (nr === undefined) {
     throw new FfiError(`expected x86_64 or aarch64 for the bpf syscall, found ${Deno.build.arch}`);
   }
-  const r = libc().syscall_bpf(nr, cmd, attr, BigInt(attr.length));
+  return nr;
+}
+
+function bpf(cmd: bigint, attr: Uint8Array, what: string): number {
+  const r = libc().syscall_bpf(sysBpf(), cmd, attr, BigInt(attr.length));
   if (r < 0n) {
     const e = errno();
     const hint = e === 1 || e === 13
@@ -159,6 +163,12 @@ export function bpfMapLookup(fd: number, key: Uint8Array, value: Uint8Array): bo
  * ```
  */
 export function bpfProgTestRun(fd: number, ctx?: Uint8Array): number {
+  const attr = testRunAttr(fd, ctx);
+  bpf(BPF_PROG_TEST_RUN, attr, `BPF_PROG_TEST_RUN of fd ${fd}`);
+  return new DataView(attr.buffer).getUint32(4, true) | 0;
+}
+
+function testRunAttr(fd: number, ctx?: Uint8Array): Uint8Array {
   const attr = new Uint8Array(80);
   const a = new DataView(attr.buffer);
   a.setUint32(0, fd, true);
@@ -166,8 +176,31 @@ export function bpfProgTestRun(fd: number, ctx?: Uint8Array): number {
     a.setUint32(40, ctx.length, true);
     a.setBigUint64(48, addr(ctx), true);
   }
-  bpf(BPF_PROG_TEST_RUN, attr, `BPF_PROG_TEST_RUN of fd ${fd}`);
-  return a.getUint32(4, true) | 0;
+  return attr;
+}
+
+/**
+ * {@link bpfProgTestRun} on one of Deno's blocking threads, for programs
+ * that run long (a producer looping with `bpf_loop`): the event loop keeps
+ * running meanwhile. Resolves to the program's return value; `ctx` must
+ * not be touched until then. Its errno is another thread's, so a failure
+ * says only that the call failed.
+ *
+ * @example
+ * ```ts
+ * import { bpfProgTestRunAsync } from "@bpfview/bpfview";
+ * declare const progFd: number;
+ * console.log(await bpfProgTestRunAsync(progFd, new Uint8Array(16)));
+ * ```
+ */
+export async function bpfProgTestRunAsync(fd: number, ctx?: Uint8Array): Promise<number> {
+  const attr = testRunAttr(fd, ctx);
+  const r = await libc().syscall_bpf_blocking(sysBpf(), BPF_PROG_TEST_RUN, attr, 80n);
+  if (r < 0n) {
+    throw new FfiError(`expected BPF_PROG_TEST_RUN of fd ${fd} to succeed, found a failure`);
+  }
+  ctx?.length; // ctx stays referenced until the call returned
+  return new DataView(attr.buffer).getUint32(4, true) | 0;
 }
 
 let cpus = 0;

@@ -27,6 +27,13 @@ const SYMBOLS = {
   // undefined for the callee's `va_arg(long)`).
   /** `syscall(SYS_bpf, cmd, &attr, sizeof attr)`. */
   syscall_bpf: { name: "syscall", parameters: ["i64", "i64", "buffer", "i64"], result: "i64" },
+  /** The same on one of Deno's blocking threads (long BPF_PROG_TEST_RUNs); errno unreadable. */
+  syscall_bpf_blocking: {
+    name: "syscall",
+    parameters: ["i64", "i64", "buffer", "i64"],
+    result: "i64",
+    nonblocking: true,
+  },
   /** `syscall(SYS_perf_event_open, &attr, pid, cpu, group_fd, flags)` (perf/event.ts). */
   syscall_perf_event_open: {
     name: "syscall",
