@@ -82,6 +82,12 @@ export { BpfObject, type BpfObjectOptions } from "./perf/object.ts";
 export type { GlobalVar } from "./perf/globals.ts";
 export { BpfLink, BpfProgram } from "./perf/program.ts";
 export { BpfMap, isPerCpu, MapType, type UpdateFlags } from "./perf/map.ts";
+export {
+  PerfBuffer,
+  type PerfBufferHandler,
+  type PerfBufferOptions,
+  type PerfBufferStats,
+} from "./perf/perf_buffer.ts";
 // perf/: event sources (waiting on many fds, BPF ring buffers)
 export { PerfError } from "./perf/error.ts";
 export { FdWaiter, follow, type FollowOptions, type WaitOptions } from "./perf/wait.ts";
@@ -213,4 +219,5 @@ export {
   perfDataSamples,
   type PerfDataSamplesOptions,
   sampleJson,
+  SampleJsonWriter,
 } from "./perf/perf_data_events.ts";
