@@ -134,6 +134,7 @@ export {
   readValuesAt,
   type SampleAttr,
   type SampleDecoder,
+  type SampleId,
   SampleLayout,
 } from "./perf/sample.ts";
 export {
@@ -144,7 +145,6 @@ export {
   type RecordCounts,
   RecordMisc,
   RecordType,
-  type SampleId,
 } from "./perf/records.ts";
 export {
   expandEvents,
