@@ -2,13 +2,13 @@
  * bpfview: read eBPF and perf event data in place and decode it with BTF.
  *
  * The BTF reader is pure TypeScript; importing it needs no permission.
- * Reading the kernel's BTF under /sys needs `-A` with Deno's file APIs
- * (`loadBtf`), or `--allow-read --allow-ffi` to map it (`mapBtf`); other
- * files need only `--allow-read`:
+ * `openBtf()` opens the kernel's BTF (or any BTF or ELF file): it maps the
+ * file with `--allow-read --allow-ffi` and reads it otherwise (Deno reads
+ * files under /sys only with `-A`); `parseBtf` takes bytes you already have:
  *
  * ```ts
- * import { Kind, loadBtf } from "@bpfview/bpfview";
- * const btf = loadBtf(); // /sys/kernel/btf/vmlinux
+ * import { Kind, openBtf } from "@bpfview/bpfview";
+ * const btf = openBtf(); // /sys/kernel/btf/vmlinux
  * const task = btf.get("task_struct", Kind.STRUCT);
  * console.log(task.id, task.name);
  * ```
@@ -73,7 +73,7 @@ export { clockNs, type ClockOffset, type KernelClock } from "./ffi/clock.ts";
 export { measureRealtimeOffset, realtimeOffset } from "./ffi/clock.ts";
 export { FfiError } from "./ffi/error.ts";
 export { mapFile, MappedFile } from "./ffi/mmap.ts";
-export { mapBtf, type MappedBtf } from "./perf/kernel_btf.ts";
+export { mapBtf, type MappedBtf, openBtf } from "./perf/kernel_btf.ts";
 // BPF objects through libbpf (issue 8): open, load, attach, maps and globals
 export { LIBBPF_ENV, libbpfVersion } from "./ffi/libbpf.ts";
 export { encode, encodeBits, encodeInto, parseValue } from "./btf/encode.ts";
@@ -82,6 +82,12 @@ export { BpfObject, type BpfObjectOptions } from "./perf/object.ts";
 export type { GlobalVar } from "./perf/globals.ts";
 export { BpfLink, BpfProgram } from "./perf/program.ts";
 export { BpfMap, isPerCpu, MapType, type UpdateFlags } from "./perf/map.ts";
+export {
+  PerfBuffer,
+  type PerfBufferHandler,
+  type PerfBufferOptions,
+  type PerfBufferStats,
+} from "./perf/perf_buffer.ts";
 // perf/: event sources (waiting on many fds, BPF ring buffers)
 export { PerfError } from "./perf/error.ts";
 export { FdWaiter, follow, type FollowOptions, type WaitOptions } from "./perf/wait.ts";

@@ -27,7 +27,9 @@
  * One thing differs from bpftool, on purpose: an unnamed member whose type
  * is a named struct (`struct ns_tree;`, which only `-fms-extensions` C
  * accepts) is written as an anonymous struct with that struct's members, so
- * the header keeps every size and offset with plain clang too.
+ * the header keeps every size and offset with plain clang too (and one of an
+ * incomplete struct type makes the header fail to compile, not compile to a
+ * wrong layout).
  *
  * The dump is split by concept: `dump_c_state.ts` (state, names, sizes and
  * alignment), `dump_c_order.ts` (ordering), `dump_c_emit.ts` (definitions)

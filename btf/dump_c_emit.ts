@@ -9,7 +9,10 @@
  * kernels built with `-fms-extensions` have) is written as an anonymous
  * struct with the named one's members. Plain C drops `struct ns_tree;` with
  * a warning and gets the layout wrong; the anonymous struct gives every
- * member its BTF offset with or without `-fms-extensions`.
+ * member its BTF offset with or without `-fms-extensions`. Where the type
+ * is only declared (an incomplete struct, which no compiler can lay out),
+ * a `_Static_assert(0, ...)` after the member makes the header refuse to
+ * compile rather than compile to a wrong layout.
  *
  * @module
  */
@@ -52,6 +55,9 @@ const S_COLON = ascii(": ");
 const S_LL = ascii("LL");
 const S_ULL = ascii("ULL");
 const S_INT64_MIN = ascii("(-9223372036854775807LL - 1)");
+const S_INCOMPLETE = ascii(
+  '_Static_assert(0, "an unnamed member of an incomplete struct type: no C compiler lays this out")',
+);
 const S_VA_LIST = ascii("typedef __builtin_va_list __gnuc_va_list");
 const B_GNUC_VA_LIST = ascii("__gnuc_va_list");
 
@@ -241,8 +247,9 @@ function emitBitPadding(
 /**
  * For the type of an unnamed member: the struct or union it names, behind
  * typedefs and qualifiers (C keeps such a member only with
- * `-fms-extensions`), or 0 when the member is written as it is (an
- * anonymous struct or union defined in place, or anything else).
+ * `-fms-extensions`); minus the id of a forward declaration (an incomplete
+ * struct, which no C can lay out); or 0 when the member is written as it is
+ * (an anonymous struct or union defined in place, or anything else).
  */
 function namedMember(d: CDumpState, id: number): number {
   const w = d.w;
@@ -253,6 +260,8 @@ function namedMember(d: CDumpState, id: number): number {
       case Kind.STRUCT:
       case Kind.UNION:
         return viaTypedef || d.named(w[p]) ? id : 0;
+      case Kind.FWD:
+        return -id;
       case Kind.TYPEDEF:
         viaTypedef = true;
         id = w[p + 2];
@@ -302,13 +311,20 @@ export function emitStructDef(d: CDumpState, id: number, lvl: number, anon: bool
     out.lit(inner);
     const nameOff = d.named(w[m]) ? w[m] : 0;
     const inline = nameOff === 0 && bits === 0 ? namedMember(d, type) : 0;
-    if (inline) {
+    if (inline > 0) {
       // `struct ns_tree;` needs -fms-extensions; its members as an anonymous
       // struct keep the layout in plain C (see the module doc).
       d.enter(inline, "anonymous members");
       emitStructDef(d, inline, lvl + 1, true);
       d.depth--;
     } else emitTypeDecl(d, type, nameOff, 1, lvl + 1);
+    if (inline < 0) {
+      // Only a declaration to go by: plain C would drop the member and lay
+      // out the rest wrongly, so the header refuses to compile instead.
+      out.byte(59);
+      out.lit(inner);
+      out.lit(S_INCOMPLETE);
+    }
     if (bits) {
       out.lit(S_COLON);
       out.num(bits);

@@ -6,7 +6,7 @@
  */
 
 import { closure, dumpCBytes, dumpJsonBytes, dumpRawBytes, writeAllSync } from "../mod.ts";
-import { type BtfSource, idsByName, openBtf } from "./btf_open.ts";
+import { type BtfSource, idsByName, openSource } from "./btf_open.ts";
 import { writeOut } from "./output.ts";
 
 /** Options of {@link runDump}. */
@@ -24,7 +24,7 @@ function toStdout(chunk: Uint8Array): void {
 
 /** `btf dump`: writes the dump to stdout; returns the exit code. */
 export function runDump(o: DumpOptions): number {
-  const btf = openBtf(o);
+  const btf = openSource(o);
   const roots = o.types.flatMap((name) => idsByName(btf, name));
   const ids = roots.length ? closure(btf, roots).filter((id) => id >= btf.startId) : undefined;
   switch (o.format) {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Btf, BtfError, Kind, mapBtf } from "../mod.ts";
+import { type Btf, BtfError, Kind, openBtf } from "../mod.ts";
 
 /** Where to read BTF from: a file (raw or ELF) and an optional base for split BTF. */
 export interface BtfSource {
@@ -17,13 +17,11 @@ export interface BtfSource {
 }
 
 /**
- * Opens the BTF the options name, mapped in place where the file allows it
- * (read otherwise). The mappings live as long as the process: the CLI exits
- * when the command is done.
+ * Opens the BTF the options name with the library's `openBtf`: mapped where
+ * the file allows it, read otherwise.
  */
-export function openBtf(o: BtfSource): Btf {
-  const base = o.base ? mapBtf(o.base).btf : undefined;
-  return mapBtf(o.file, { base }).btf;
+export function openSource(o: BtfSource): Btf {
+  return openBtf(o.file, { base: o.base });
 }
 
 /** All ids of types named `name`, complete types first; throws if none. */

@@ -8,7 +8,7 @@
 import { option, optional, string } from "@optique/core";
 import { doc } from "./command.ts";
 
-export { type BtfSource, idsByName, openBtf } from "./btf_open.ts";
+export { type BtfSource, idsByName, openSource } from "./btf_open.ts";
 
 /** `--file PATH` and `--base PATH`, to spread into a command's `object({...})`. */
 export const btfSourceOptions = {

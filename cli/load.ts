@@ -21,6 +21,7 @@ import {
 } from "@optique/core";
 import { type BpfMap, BpfObject, FfiError, jsonValue, MapType, parseValue } from "../mod.ts";
 import { type CommandParser, doc, examples, jsonFlag, type Run } from "./command.ts";
+import { perfArrayStream } from "./load_perf.ts";
 import { warn, writeOut } from "./output.ts";
 
 /** Options of {@link runLoad}. */
@@ -69,11 +70,13 @@ export type MapStream = (ctx: StreamContext) => Promise<StreamStats>;
 
 /**
  * Readers of streaming maps, by map type. The seam for the ring buffer
- * reader (`MapType.RINGBUF`) and the perf ring (`MapType.PERF_EVENT_ARRAY`):
- * `mapStreams.set(MapType.RINGBUF, readRingbuf)` in the module that
- * defines it, imported below.
+ * reader (`MapType.RINGBUF`) and the perf ring (`MapType.PERF_EVENT_ARRAY`,
+ * `cli/load_perf.ts`): one entry per map type, its reader in its own
+ * `cli/load_<kind>.ts`.
  */
-export const mapStreams: Map<number, MapStream> = new Map();
+export const mapStreams: Map<number, MapStream> = new Map([
+  [MapType.PERF_EVENT_ARRAY, perfArrayStream],
+]);
 
 /** The `load` command's parser; its value runs it. */
 export const loadCommand: CommandParser = command(

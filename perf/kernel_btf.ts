@@ -1,12 +1,14 @@
 /**
- * BTF read in place from a mapped file: the kernel's BTF (mappable since
- * Linux 6.16) or any BTF or ELF file, without copying it. Falls back to
- * reading the file where it cannot be mapped. It lives in `perf/`, the layer
- * that composes the native side (`ffi/`: mmap) with the BTF reader (`btf/`).
+ * Opening BTF files: {@link openBtf}, the one way to open the kernel's BTF
+ * (or any BTF or ELF file) that maps the file where it can and reads it
+ * where it must; {@link mapBtf} for the mapping with an explicit `close()`.
+ * It lives in `perf/`, the layer that composes the native side (`ffi/`:
+ * mmap) with the BTF reader (`btf/`).
  *
  * @module
  */
 
+import { BtfError } from "../btf/error.ts";
 import { type Btf, KERNEL_BTF_PATH, loadBtf, parseBtf } from "../btf/parse.ts";
 import { FfiError } from "../ffi/error.ts";
 import { mapFile } from "../ffi/mmap.ts";
@@ -66,4 +68,59 @@ export function mapBtf(path: string = KERNEL_BTF_PATH, options: { base?: Btf } =
     file.close();
     throw e;
   }
+}
+
+/**
+ * The mappings behind the Btfs {@link openBtf} returned, by the mapped
+ * buffer: a mapping stays as long as anything (the Btf, a view, a slice of
+ * its bytes) can still read it.
+ */
+const mappings = new WeakMap<ArrayBufferLike, MappedBtf>();
+
+/**
+ * Opens BTF: the running kernel's (`/sys/kernel/btf/vmlinux`) by default, or
+ * any raw BTF file (`/sys/kernel/btf/MODULE` with `base`) or ELF object with
+ * a `.BTF` section. This is the one to use: it maps the file where it can
+ * (no copy, no read calls: opening the kernel's BTF costs about what
+ * libbpf's `btf__parse` does), and reads it where it must (kernels before
+ * 6.16 cannot map `/sys/kernel/btf/*`; without `--allow-ffi`).
+ *
+ * Permissions: `--allow-read` and `--allow-ffi` (then any file, /sys
+ * included); without `--allow-ffi` the file is read, which Deno allows under
+ * /sys only with `--allow-all`. The errors say which flag is missing.
+ *
+ * The mapping lives as long as the Btf, or anything over its bytes, is
+ * reachable; use {@link mapBtf} to unmap it at a point of your choosing.
+ * `base` may be a path (opened the same way) or a Btf.
+ *
+ * @example
+ * ```ts
+ * import { Kind, openBtf } from "@bpfview/bpfview";
+ * const btf = openBtf();
+ * const task = btf.get("task_struct", Kind.STRUCT);
+ * const mod = openBtf("/sys/kernel/btf/nf_tables", { base: btf });
+ * ```
+ */
+export function openBtf(
+  path: string = KERNEL_BTF_PATH,
+  options: { base?: Btf | string } = {},
+): Btf {
+  const base = typeof options.base === "string" ? openBtf(options.base) : options.base;
+  let m;
+  try {
+    m = mapBtf(path, { base });
+  } catch (e) {
+    // Not mapped for want of --allow-ffi, and not read for want of -A (/sys).
+    if (
+      e instanceof BtfError && /--allow-all/.test(e.message) &&
+      Deno.permissions.querySync({ name: "ffi" }).state !== "granted"
+    ) {
+      throw new BtfError(
+        `expected to map or read ${path}, found both refused: add --allow-ffi to map it (with --allow-read), or run with --allow-all (-A)`,
+      );
+    }
+    throw e;
+  }
+  if (m.mapped) mappings.set(m.btf.bytes.buffer, m);
+  return m.btf;
 }
