@@ -1,14 +1,14 @@
 /**
  * `load OBJECT --map NAME --type TYPE`: a ring buffer map's records as they
  * come, one line each (`{"map": NAME, "fields": {...}}` with `--json`),
- * registered as the `load` command's reader of `BPF_MAP_TYPE_RINGBUF`
- * maps. Stats (records, discarded, lost) go to stderr at the end.
+ * the `load` command's reader of `BPF_MAP_TYPE_RINGBUF` maps (see
+ * `mapStreams` in `cli/load.ts`). Stats (records, discarded, lost) go to stderr at the end.
  *
  * @module
  */
 
-import { FdWaiter, follow, MapType, PerfError, RingBuffer, type View } from "../mod.ts";
-import { mapStreams, type StreamContext, type StreamStats } from "./load.ts";
+import { FdWaiter, follow, PerfError, RingBuffer, type View } from "../mod.ts";
+import type { MapStream, StreamContext, StreamStats } from "./load.ts";
 import { warn } from "./output.ts";
 
 /** `name=value` pairs of a record's top-level fields (values as JSON). */
@@ -19,7 +19,7 @@ function textLine(map: string, fields: Record<string, unknown>): string {
 }
 
 /** Reads the ring until the signal aborts or `count` records were printed. */
-export async function readRingbuf(ctx: StreamContext): Promise<StreamStats> {
+export const ringbufStream: MapStream = async (ctx: StreamContext): Promise<StreamStats> => {
   const name = ctx.map.name;
   if (ctx.type === undefined) {
     throw new PerfError(
@@ -61,6 +61,4 @@ export async function readRingbuf(ctx: StreamContext): Promise<StreamStats> {
     );
   }
   return lost === null ? { records: printed, discarded } : { records: printed, discarded, lost };
-}
-
-mapStreams.set(MapType.RINGBUF, readRingbuf);
+};

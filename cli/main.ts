@@ -20,7 +20,6 @@ import { perfDataCommand } from "./perf_data.ts";
 import { type CommandParser, doc, exampleLines } from "./command.ts";
 import { guard } from "./guard.ts";
 import { loadCommand } from "./load.ts";
-import "./load_ringbuf.ts"; // load --map of a ring buffer: registers its reader with load
 
 /** Every top-level command, one line each (add yours here). */
 export const parser: CommandParser = or(
