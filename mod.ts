@@ -219,4 +219,5 @@ export {
   perfDataSamples,
   type PerfDataSamplesOptions,
   sampleJson,
+  SampleJsonWriter,
 } from "./perf/perf_data_events.ts";

@@ -25,7 +25,7 @@ import {
   type PerfDataFeatures,
   PerfError,
   type PerfSample,
-  sampleJson,
+  SampleJsonWriter,
 } from "../mod.ts";
 import { type CommandParser, doc, examples, jsonFlag, type Run } from "./command.ts";
 import { warn, writeOut } from "./output.ts";
@@ -97,7 +97,6 @@ export const perfDataCommand: CommandParser = command(
 );
 
 const FLUSH = 1 << 16;
-const CPU = 1 << 7; // PERF_SAMPLE_CPU
 
 /** `perf-data`: prints the samples; returns the exit code. */
 export function runPerfData(o: PerfDataOptions): number {
@@ -116,6 +115,7 @@ export function runPerfData(o: PerfDataOptions): number {
     if (o.header && !data.pipe) writeOut(headerText(data, o.json));
     const dec = new PerfDataDecoder(data);
     const only = o.event.length ? new Set(o.event) : null;
+    const json = new SampleJsonWriter();
     let lost = 0;
     for (const rec of data.records({ ordered: o.ordered })) {
       if (rec.type !== 9) {
@@ -126,17 +126,7 @@ export function runPerfData(o: PerfDataOptions): number {
       if (only !== null && (ev === undefined || !only.has(ev.name))) continue;
       const s = dec.sample(rec, ev)!;
       const fields = dec.fields(rec, s, ev);
-      const line = o.json
-        ? sampleJson({
-          event: ev!.name,
-          cpu: (ev!.attr.sample_type & CPU) ? s.cpu : -1,
-          pid: s.pid,
-          tid: s.tid,
-          time: s.time,
-          fields,
-          callchain: s.callchainCount > 0 ? s.callchain() : undefined,
-        })
-        : textLine(ev!.name, s, fields);
+      const line = o.json ? json.line(ev!, s, fields) : textLine(ev!.name, s, fields);
       out.push(line, "\n");
       pending += line.length;
       if (pending >= FLUSH) flush();

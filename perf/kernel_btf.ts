@@ -11,7 +11,7 @@
 import { BtfError } from "../btf/error.ts";
 import { type Btf, KERNEL_BTF_PATH, loadBtf, parseBtf } from "../btf/parse.ts";
 import { FfiError } from "../ffi/error.ts";
-import { mapFile } from "../ffi/mmap.ts";
+import { mapFile, type MappedFile } from "../ffi/mmap.ts";
 
 /**
  * A {@link Btf} over a mapped file. Keep it open while the Btf (or anything
@@ -51,31 +51,10 @@ export interface MappedBtf {
  * ```
  */
 export function mapBtf(path: string = KERNEL_BTF_PATH, options: { base?: Btf } = {}): MappedBtf {
-  let file;
-  try {
-    file = mapFile(path);
-  } catch (e) {
-    // Not mappable here (or no FFI): the read path gives the same Btf, or
-    // the reader's own error (a missing file, a missing --allow-read).
-    if (!(e instanceof FfiError)) throw e;
-    const btf = loadBtf(path, options);
-    return { btf, mapped: false, close() {}, [Symbol.dispose]() {} };
-  }
-  try {
-    const btf = parseBtf(file.bytes, options);
-    return { btf, mapped: true, close: () => file.close(), [Symbol.dispose]: () => file.close() };
-  } catch (e) {
-    file.close();
-    throw e;
-  }
+  const { btf, file } = mapOrRead(path, options.base);
+  if (!file) return { btf, mapped: false, close() {}, [Symbol.dispose]() {} };
+  return { btf, mapped: true, close: () => file.close(), [Symbol.dispose]: () => file.close() };
 }
-
-/**
- * The mappings behind the Btfs {@link openBtf} returned, by the mapped
- * buffer: a mapping stays as long as anything (the Btf, a view, a slice of
- * its bytes) can still read it.
- */
-const mappings = new WeakMap<ArrayBufferLike, MappedBtf>();
 
 /**
  * Opens BTF: the running kernel's (`/sys/kernel/btf/vmlinux`) by default, or
@@ -89,8 +68,9 @@ const mappings = new WeakMap<ArrayBufferLike, MappedBtf>();
  * included); without `--allow-ffi` the file is read, which Deno allows under
  * /sys only with `--allow-all`. The errors say which flag is missing.
  *
- * The mapping lives as long as the Btf, or anything over its bytes, is
- * reachable; use {@link mapBtf} to unmap it at a point of your choosing.
+ * The file is unmapped once nothing can read it any more (the Btf and
+ * every view or slice over its bytes unreachable); use {@link mapBtf} to
+ * unmap it at a point of your choosing.
  * `base` may be a path (opened the same way) or a Btf.
  *
  * @example
@@ -106,9 +86,35 @@ export function openBtf(
   options: { base?: Btf | string } = {},
 ): Btf {
   const base = typeof options.base === "string" ? openBtf(options.base) : options.base;
-  let m;
+  const { btf, file } = mapOrRead(path, base);
+  file?.unmapWhenUnreachable();
+  return btf;
+}
+
+/**
+ * Parses the file mapped, or read where it cannot be mapped (not mappable
+ * here, or no FFI): `file` is the mapping, if any.
+ */
+function mapOrRead(path: string, base: Btf | undefined): { btf: Btf; file?: MappedFile } {
+  let file;
   try {
-    m = mapBtf(path, { base });
+    file = mapFile(path);
+  } catch (e) {
+    if (!(e instanceof FfiError)) throw e;
+    return { btf: readBtf(path, base) };
+  }
+  try {
+    return { btf: parseBtf(file.bytes, { base }), file };
+  } catch (e) {
+    file.close();
+    throw e;
+  }
+}
+
+/** {@link loadBtf}, with the error for a file neither mapped nor read saying both flags. */
+function readBtf(path: string, base: Btf | undefined): Btf {
+  try {
+    return loadBtf(path, { base });
   } catch (e) {
     // Not mapped for want of --allow-ffi, and not read for want of -A (/sys).
     if (
@@ -121,6 +127,4 @@ export function openBtf(
     }
     throw e;
   }
-  if (m.mapped) mappings.set(m.btf.bytes.buffer, m);
-  return m.btf;
 }

@@ -18,6 +18,7 @@ function child(flags: string[], code: string): { code: number; out: string; err:
     stdout: "piped",
     stderr: "piped",
   }).outputSync();
+  Deno.removeSync(file);
   const dec = new TextDecoder();
   return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
 }
@@ -89,6 +90,31 @@ Deno.test("openBtf: the mapping outlives garbage collections while the Btf is re
   );
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out.trim(), "true true");
+});
+
+Deno.test("openBtf: mappings nothing can read any more are unmapped", () => {
+  const r = child(
+    ["-A", "--v8-flags=--expose-gc"],
+    `import { openBtf } from "MOD";
+     const gc = (globalThis as unknown as { gc: () => void }).gc;
+     const count = () => Deno.readTextFileSync("/proc/self/maps").split("\\n")
+       .filter((l) => l.endsWith("/sys/kernel/btf/vmlinux")).length;
+     const kept = openBtf();
+     for (let i = 0; i < 20; i++) openBtf().findIds("task_struct");
+     const most = count();
+     let now = most;
+     for (let i = 0; i < 100 && now > 1; i++) {
+       gc();
+       await new Promise((r) => setTimeout(r, 10));
+       now = count();
+     }
+     console.log(most, now, kept.findIds("task_struct").length);`,
+  );
+  assert.equal(r.code, 0, r.err);
+  const [most, now, found] = r.out.trim().split(" ").map(Number);
+  assert.ok(most >= 21, `expected 21 mappings before collection, found ${most}`);
+  assert.equal(now, 1, "only the Btf still reachable stays mapped");
+  assert.equal(found, 1);
 });
 
 Deno.test("openBtf: a BPF object's BTF, as parseBtf of its bytes", () => {
