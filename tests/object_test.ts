@@ -392,3 +392,23 @@ Deno.test({
     assert.match(text, /run as root, or grant CAP_BPF/);
   },
 });
+
+Deno.test("attachAll: tracepoint, raw_tp and tp_btf programs attach, a syscall program is skipped", () => {
+  using obj = BpfObject.open(bpfObject("object_attach"));
+  const ro = obj.rodata as Record<string, unknown>;
+  ro.target_pid = Deno.pid;
+  ro.nr_getppid = { x86_64: 110, aarch64: 173 }[Deno.build.arch];
+  obj.load();
+  const links = obj.attachAll();
+  assert.deepEqual(links.map((l) => l.program), ["on_tracepoint", "on_raw_tp", "on_tp_btf"]);
+  trigger(7);
+  assert.deepEqual(obj.bss.toObject(), { tracepoint_hits: 7, raw_tp_hits: 7, tp_btf_hits: 7 });
+  assert.throws(
+    () => obj.program("not_attachable").attach(),
+    (e) =>
+      e instanceof FfiError && /SEC\("syscall"\), which libbpf cannot auto-attach/.test(e.message),
+  );
+  links[1].close(); // detach one: the others keep counting
+  trigger(2);
+  assert.deepEqual(obj.bss.toObject(), { tracepoint_hits: 9, raw_tp_hits: 7, tp_btf_hits: 9 });
+});
