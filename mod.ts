@@ -45,6 +45,16 @@ export {
   skipQualifiers,
 } from "./btf/layout.ts";
 export { dumpC, type DumpCOptions } from "./btf/dump_c.ts";
+// pahole's layout view (issue 12)
+export {
+  formatPahole,
+  type PaholeBitHole,
+  type PaholeHole,
+  type PaholeLayout,
+  paholeLayout,
+  type PaholeMember,
+  type PaholeOptions,
+} from "./btf/pahole.ts";
 export {
   dumpRaw,
   dumpRawBytes,

@@ -12,12 +12,12 @@ import {
   dumpC,
   dumpJson,
   dumpRawBytes,
+  formatPahole,
   Kind,
   KIND_NAMES,
-  layoutOf,
   mapBtf,
+  paholeLayout,
   resolveType,
-  sizeOf,
 } from "../mod.ts";
 import { writeOut } from "./output.ts";
 
@@ -70,8 +70,10 @@ export function runDump(
   return 0;
 }
 
-/** `btf layout`: a table (or JSON) of a struct's members. */
-export function runLayout(o: BtfSource & { type: string; json: boolean }): number {
+/** `btf layout`: pahole's view of a struct or union (or the same as JSON). */
+export function runLayout(
+  o: BtfSource & { type: string; json: boolean; cacheline?: number; expand: boolean },
+): number {
   const btf = openBtf(o);
   const id = idsByName(btf, o.type)[0];
   const rid = resolveType(btf, id);
@@ -79,27 +81,12 @@ export function runLayout(o: BtfSource & { type: string; json: boolean }): numbe
   if (kind !== Kind.STRUCT && kind !== Kind.UNION) {
     throw new BtfError(`expected "${o.type}" to be a struct or union, found ${KIND_NAMES[kind]}`);
   }
-  const rows = layoutOf(btf, rid);
-  const size = sizeOf(btf, rid), align = alignOf(btf, rid);
+  const layout = paholeLayout(btf, rid, { cacheline: o.cacheline, expand: o.expand });
   if (o.json) {
-    writeOut(JSON.stringify({ type: o.type, id: rid, size, align, members: rows }) + "\n");
+    const align = alignOf(btf, rid);
+    writeOut(JSON.stringify({ type: o.type, align, ...layout }) + "\n");
     return 0;
   }
-  const table = [["MEMBER", "OFFSET", "SIZE", "BITS", "TYPE"]];
-  for (const r of rows) {
-    table.push([
-      "  ".repeat(r.depth) + r.member,
-      r.bits ? `${r.offset}:${r.bitOffset}` : String(r.offset),
-      String(r.size),
-      r.bits ? String(r.bits) : "",
-      r.type,
-    ]);
-  }
-  const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
-  const text = table.map((row) =>
-    row.map((cell, c) => c === row.length - 1 ? cell : cell.padEnd(widths[c])).join("  ")
-      .trimEnd()
-  );
-  writeOut(`${o.type}: size ${size}, align ${align}\n${text.join("\n")}\n`);
+  writeOut(formatPahole(layout));
   return 0;
 }

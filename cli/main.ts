@@ -16,6 +16,7 @@ import {
   command,
   constant,
   flag,
+  integer,
   multiple,
   object,
   option,
@@ -70,11 +71,23 @@ const layout = command(
     file,
     base,
     json: withDefault(json, false),
+    cacheline: optional(
+      option("--cacheline", integer({ metavar: "BYTES", min: 1, max: 1048576 }), {
+        description: [{ type: "text", text: "cacheline size (default 64)" }],
+      }),
+    ),
+    expand: withDefault(
+      flag("--expand", {
+        description: [{ type: "text", text: "expand members of named struct and union types too" }],
+      }),
+      false,
+    ),
   }),
   {
     description: [{
       type: "text",
-      text: "print the member offsets, sizes and bitfields of a type",
+      text:
+        "show a struct's layout as pahole does: offsets, bitfields, holes, padding, cachelines and a summary",
     }],
   },
 );
