@@ -80,3 +80,67 @@ export { measureRealtimeOffset, realtimeOffset } from "./ffi/clock.ts";
 export { FfiError } from "./ffi/error.ts";
 export { mapFile, MappedFile } from "./ffi/mmap.ts";
 export { mapBtf, type MappedBtf } from "./ffi/btf.ts";
+// BPF objects through libbpf (issue 8): open, load, attach, maps and globals
+export { LIBBPF_ENV, libbpfVersion } from "./ffi/libbpf.ts";
+export { BpfObject, type BpfObjectOptions } from "./perf/object.ts";
+export { BpfLink, BpfProgram } from "./perf/program.ts";
+export { BpfMap, isPerCpu, MapType } from "./perf/map.ts";
+// perf/: event sources (waiting on many fds, BPF ring buffers)
+export { PerfError } from "./perf/error.ts";
+export { FdWaiter, follow, type FollowOptions, type WaitOptions } from "./perf/wait.ts";
+
+// perf events: attrs, records, samples, tracefs and tracepoint payloads (issue 10)
+export {
+  ATTR_SIZE_LATEST,
+  ATTR_SIZES,
+  BranchSample,
+  decodeAttr,
+  encodeAttr,
+  type PerfEventAttr,
+  type PerfEventAttrInit,
+  PerfSwConfig,
+  PerfType,
+  ReadFormat,
+  SAMPLE_KNOWN_BITS,
+  SampleType,
+} from "./perf/attr.ts";
+export {
+  type BranchEntry,
+  CallchainContext,
+  checkRecord,
+  PerfSample,
+  readU64,
+  type ReadValue,
+  type ReadValues,
+  readValuesAt,
+  type SampleAttr,
+  type SampleDecoder,
+  SampleLayout,
+} from "./perf/sample.ts";
+export {
+  decodeRecord,
+  type PerfRecord,
+  readRecords,
+  RECORD_NAMES,
+  type RecordCounts,
+  RecordMisc,
+  RecordType,
+  type SampleId,
+} from "./perf/records.ts";
+export {
+  expandEvents,
+  listEvents,
+  parseFormat,
+  readFormat,
+  type TraceEventName,
+  type TraceField,
+  type TraceFieldKind,
+  type TraceFormat,
+  tracefsRoot,
+} from "./perf/tracefs.ts";
+export {
+  findTracepointStruct,
+  TracepointDecoder,
+  type TracepointDecoderOptions,
+  type TraceSchema,
+} from "./perf/tracepoint.ts";

@@ -1,5 +1,7 @@
 /**
- * The bpfview command line: a thin shell over the library.
+ * The bpfview command line: a thin shell over the library. This file only
+ * composes the commands; each command's parser and runner live together in
+ * `cli/<command>.ts` (see `cli/command.ts` for how to add one).
  *
  * ```sh
  * deno run -A cli/main.ts btf dump --format c > vmlinux.h
@@ -10,121 +12,50 @@
  * @module
  */
 
-import {
-  argument,
-  choice,
-  command,
-  constant,
-  flag,
-  integer,
-  multiple,
-  object,
-  option,
-  optional,
-  or,
-  string,
-  withDefault,
-} from "@optique/core";
+import { or } from "@optique/core";
 import { run } from "@optique/run";
-import { BtfError } from "../btf/error.ts";
-import { runDump, runLayout } from "./btf.ts";
-import { runDecode } from "./decode.ts";
+import { BtfError, FfiError } from "../mod.ts";
+import { btfCommand } from "./btf.ts";
+import { type CommandParser, doc, exampleLines } from "./command.ts";
 import { warn } from "./output.ts";
 
-const file = optional(
-  option("--file", string({ metavar: "PATH" }), {
-    description: [{
-      type: "text",
-      text: "BTF file (raw BTF or ELF object); default: the kernel's",
-    }],
-  }),
-);
-const base = optional(
-  option("--base", string({ metavar: "PATH" }), {
-    description: [{ type: "text", text: "base BTF for split BTF (e.g. /sys/kernel/btf/vmlinux)" }],
-  }),
-);
-const json = flag("--json");
-
-const dump = command(
-  "dump",
-  object({
-    action: constant("dump"),
-    file,
-    base,
-    format: withDefault(
-      option("--format", choice(["raw", "c", "json"], { metavar: "FORMAT" })),
-      "raw" as const,
-    ),
-    types: multiple(argument(string({ metavar: "TYPE" }))),
-  }),
-  {
-    description: [{ type: "text", text: "dump BTF as bpftool's raw text, C (vmlinux.h) or JSON" }],
-  },
+/** Every top-level command, one line each (add yours here). */
+export const parser: CommandParser = or(
+  btfCommand,
 );
 
-const layout = command(
-  "layout",
-  object({
-    action: constant("layout"),
-    type: argument(string({ metavar: "TYPE" })),
-    file,
-    base,
-    json: withDefault(json, false),
-    cacheline: optional(
-      option("--cacheline", integer({ metavar: "BYTES", min: 1, max: 1048576 }), {
-        description: [{ type: "text", text: "cacheline size (default 64)" }],
-      }),
-    ),
-    expand: withDefault(
-      flag("--expand", {
-        description: [{ type: "text", text: "expand members of named struct and union types too" }],
-      }),
-      false,
-    ),
-  }),
-  {
-    description: [{
-      type: "text",
-      text:
-        "show a struct's layout as pahole does: offsets, bitfields, holes, padding, cachelines and a summary",
-    }],
-  },
-);
-
-const decode = command(
-  "decode",
-  object({
-    action: constant("decode"),
-    type: argument(string({ metavar: "TYPE" })),
-    file,
-    base,
-    input: option("--input", string({ metavar: "FILE|-" })),
-    json: withDefault(json, false),
-  }),
-  {
-    description: [{ type: "text", text: "decode a binary file as consecutive records of TYPE" }],
-  },
-);
-
-const parser = command("btf", or(dump, layout, decode), {
-  description: [{ type: "text", text: "read, lay out, dump and decode BTF" }],
-});
+/** Help width: the terminal's, or 100 columns when stdout is not a terminal. */
+function helpWidth(): number {
+  try {
+    if (Deno.stdout.isTerminal()) return Deno.consoleSize().columns;
+  } catch {
+    // no console size: fall through
+  }
+  return 100;
+}
 
 /** Runs the CLI with the given arguments; returns the exit code. */
 export async function main(args: readonly string[]): Promise<number> {
-  const cmd = run(parser, { programName: "bpfview", args, help: "both" });
+  const cmd = run(parser, {
+    programName: "bpfview",
+    args,
+    help: "both",
+    brief: doc`bpfview: eBPF and perf event data read in place and decoded with BTF`,
+    description: doc`Each command's options and examples: bpfview COMMAND --help (or bpfview
+      help COMMAND). Output goes to stdout; errors are one line on stderr, exit code 1.`,
+    examples: exampleLines(
+      "bpfview btf dump --format c > vmlinux.h",
+      "bpfview btf layout task_struct",
+      "bpfview btf dump --help",
+    ),
+    showChoices: true,
+    showDefault: true,
+    maxWidth: helpWidth(),
+  });
   try {
-    switch (cmd.action) {
-      case "dump":
-        return runDump(cmd);
-      case "layout":
-        return runLayout(cmd);
-      case "decode":
-        return await runDecode(cmd);
-    }
+    return await cmd();
   } catch (e) {
-    if (e instanceof BtfError) {
+    if (e instanceof BtfError || e instanceof FfiError) {
       warn(e.message);
       return 1;
     }

@@ -22,16 +22,23 @@
 export class FfiError extends Error {
   /** The errno of the failed call, or 0 if none applies. */
   readonly errno: number;
+  /**
+   * What the native library said while the call ran (libbpf's messages,
+   * with the verifier log of a rejected program), or "" if nothing.
+   */
+  readonly log: string;
 
   /**
    * Makes an error.
    *
    * @param message What was expected and what was found.
    * @param errno The errno of the failed call, or 0.
+   * @param log The native library's messages during the call, or "".
    */
-  constructor(message: string, errno = 0) {
+  constructor(message: string, errno = 0, log = "") {
     super(message);
     this.name = "FfiError";
     this.errno = errno;
+    this.log = log;
   }
 }

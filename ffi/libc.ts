@@ -16,6 +16,33 @@ const SYMBOLS = {
   mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
   munmap: { parameters: ["pointer", "usize"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
+  // libbpf's print callback (ffi/libbpf.ts) formats its messages.
+  vasprintf: { parameters: ["buffer", "pointer", "pointer"], result: "i32" },
+  free: { parameters: ["pointer"], result: "void" },
+  getpagesize: { parameters: [], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  // `syscall` is variadic: it is bound once per argument shape, every
+  // integer as i64 (a narrower one would leave the register's top half
+  // undefined for the callee's `va_arg(long)`).
+  /** `syscall(SYS_bpf, cmd, &attr, sizeof attr)`. */
+  syscall_bpf: { name: "syscall", parameters: ["i64", "i64", "buffer", "i64"], result: "i64" },
+  // Waiting (perf/wait.ts): an epoll set plus an eventfd that wakes it.
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  epoll_create1: { parameters: ["i32"], result: "i32" },
+  epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  /** `epoll_wait` on the calling thread: only with timeout 0. */
+  epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32" },
+  /**
+   * `epoll_wait` on one of Deno's blocking threads: returns a promise, so the
+   * event loop keeps running. errno is that thread's, not readable here.
+   */
+  epoll_wait_blocking: {
+    name: "epoll_wait",
+    parameters: ["i32", "buffer", "i32", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
 } as const;
 
 let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { BtfBuilder } from "./btf_builder.ts";
 import { loadBtf } from "../mod.ts";
+import { cliSync as cli } from "./tools.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BUILD = `${ROOT}tests/build/cli/`;
@@ -14,8 +15,6 @@ function run(cmd: string, args: string[]) {
     .outputSync();
   return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
 }
-const cli = (...args: string[]) =>
-  run(Deno.execPath(), ["run", "-A", `${ROOT}cli/main.ts`, ...args]);
 
 function bpfObject(): string {
   const obj = `${BUILD}btf_kinds.o`;

@@ -2,10 +2,9 @@
 // (tests/c/view_writer.c), decoded by the CLI with the BTF of a clang-built
 // object, compared with the writer's own JSON.
 import assert from "node:assert/strict";
-import { buildDir, sh } from "./tools.ts";
+import { buildDir, cli, sh } from "./tools.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
-const ROOT = new URL("..", import.meta.url).pathname;
 const BUILD = buildDir("decode_cli");
 
 const OBJ = `${BUILD}view_types.bpf.o`;
@@ -19,28 +18,6 @@ const lines = sh(WRITER, [RECORDS, `${BUILD}flex.bin`]).trim().split("\n").map((
 const size = lines[0].size as number;
 const expected = lines.slice(1) as Record<string, unknown>[];
 
-async function cli(args: string[], stdin?: Uint8Array) {
-  const p = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}cli/main.ts`, ...args],
-    stdin: stdin ? "piped" : "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  // Read stdout while writing stdin, or a big input deadlocks on full pipes.
-  const output = p.output();
-  if (stdin) {
-    const w = p.stdin.getWriter();
-    await w.write(stdin);
-    await w.close();
-  }
-  const out = await output;
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
-
 function fixSign(o: Record<string, unknown>, signed: boolean): Record<string, unknown> {
   // clang 14 emits enums without the signedness flag; BTF then says unsigned.
   return signed ? o : { ...o, sign: (o.sign as number) >>> 0 };
@@ -48,9 +25,9 @@ function fixSign(o: Record<string, unknown>, signed: boolean): Record<string, un
 
 Deno.test("btf decode --json: one line per record, every field as the C writer says", async () => {
   const r = await cli(["btf", "decode", "tricky", "--file", OBJ, "--input", RECORDS, "--json"]);
-  assert.equal(r.stderr, "");
+  assert.equal(r.err, "");
   assert.equal(r.code, 0);
-  const got = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  const got = r.out.trim().split("\n").map((l) => JSON.parse(l));
   assert.equal(got.length, expected.length);
   // The sign enum of record 1 is NEG (-2): tells whether this clang marks enums signed.
   const signed = got[1].sign === -2;
@@ -64,29 +41,29 @@ Deno.test("btf decode: a trailing partial record prints the records before it, t
   Deno.writeFileSync(path, cut);
   const r = await cli(["btf", "decode", "struct tricky", "--file", OBJ, "--input", path, "--json"]);
   assert.equal(r.code, 1);
-  assert.equal(r.stdout.trim().split("\n").length, 2);
-  assert.match(r.stderr, new RegExp(`expected ${size} bytes for record 2 .*found 10`));
-  assert.equal(r.stderr.trim().split("\n").length, 1, "one line on stderr");
+  assert.equal(r.out.trim().split("\n").length, 2);
+  assert.match(r.err, new RegExp(`expected ${size} bytes for record 2 .*found 10`));
+  assert.equal(r.err.trim().split("\n").length, 1, "one line on stderr");
 });
 
 Deno.test("btf decode: stdin input and the readable tree", async () => {
   const whole = Deno.readFileSync(RECORDS);
   const r = await cli(["btf", "decode", "tricky", "--file", OBJ, "--input", "-"], whole);
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^struct tricky #0 \{\n {2}u8v = 200\n/);
-  assert.match(r.stdout, /struct tricky #3 \{/);
-  assert.match(r.stdout, / {2}name = "rec3"\n/);
-  assert.match(r.stdout, / {2}pt = \{\n {4}x = 3\n {4}y = -3\n {2}\}/);
-  assert.match(r.stdout, / {2}arr = \[3, 1003, 2003, 3003\]/);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^struct tricky #0 \{\n {2}u8v = 200\n/);
+  assert.match(r.out, /struct tricky #3 \{/);
+  assert.match(r.out, / {2}name = "rec3"\n/);
+  assert.match(r.out, / {2}pt = \{\n {4}x = 3\n {4}y = -3\n {2}\}/);
+  assert.match(r.out, / {2}arr = \[3, 1003, 2003, 3003\]/);
 });
 
 Deno.test("btf decode: unknown type and missing input fail with one line", async () => {
   const a = await cli(["btf", "decode", "nope", "--file", OBJ, "--input", RECORDS]);
   assert.equal(a.code, 1);
-  assert.match(a.stderr, /expected a type named "nope"/);
+  assert.match(a.err, /expected a type named "nope"/);
   const b = await cli(["btf", "decode", "tricky", "--file", OBJ, "--input", `${BUILD}missing.bin`]);
   assert.equal(b.code, 1);
-  assert.match(b.stderr, /missing\.bin/);
+  assert.match(b.err, /missing\.bin/);
 });
 
 Deno.test("btf decode: inputs larger than one read chunk keep record boundaries", async () => {
@@ -101,8 +78,8 @@ Deno.test("btf decode: inputs larger than one read chunk keep record boundaries"
       ["btf", "decode", "tricky", "--file", OBJ, "--input", input, "--json"],
       input === "-" ? big : undefined,
     );
-    assert.equal(r.code, 0, r.stderr);
-    const got = r.stdout.trim().split("\n");
+    assert.equal(r.code, 0, r.err);
+    const got = r.out.trim().split("\n");
     assert.equal(got.length, expected.length * n);
     for (const k of [0, 1234, got.length - 1]) {
       assert.equal(JSON.parse(got[k]).name, expected[k % expected.length].name, `record ${k}`);
@@ -116,12 +93,12 @@ Deno.test("btf decode: empty input is zero records and success, in both formats"
   Deno.writeFileSync(path, new Uint8Array(0));
   for (const json of [[], ["--json"]]) {
     const a = await cli(["btf", "decode", "tricky", "--file", OBJ, "--input", path, ...json]);
-    assert.deepEqual([a.code, a.stdout, a.stderr], [0, "", ""]);
+    assert.deepEqual([a.code, a.out, a.err], [0, "", ""]);
     const b = await cli(
       ["btf", "decode", "tricky", "--file", OBJ, "--input", "-", ...json],
       new Uint8Array(0),
     );
-    assert.deepEqual([b.code, b.stdout, b.stderr], [0, "", ""]);
+    assert.deepEqual([b.code, b.out, b.err], [0, "", ""]);
   }
 });
 
@@ -129,9 +106,9 @@ Deno.test("btf decode: a scalar TYPE fails with one line naming what it found", 
   // Decision: records are structs, unions or data sections; scalars are refused.
   const r = await cli(["btf", "decode", "u32", "--file", OBJ, "--input", RECORDS, "--json"]);
   assert.equal(r.code, 1);
-  assert.equal(r.stdout, "");
-  assert.match(r.stderr, /expected a struct, union or data section to view, found INT/);
-  assert.equal(r.stderr.trim().split("\n").length, 1);
+  assert.equal(r.out, "");
+  assert.match(r.err, /expected a struct, union or data section to view, found INT/);
+  assert.equal(r.err.trim().split("\n").length, 1);
 });
 
 Deno.test("btf decode --json: float NaN and infinities print as strings, not null", async () => {
@@ -143,6 +120,6 @@ Deno.test("btf decode --json: float NaN and infinities print as strings, not nul
   dv.setFloat32(16, -Infinity, true);
   Deno.writeFileSync(path, buf);
   const r = await cli(["btf", "decode", "floats", "--file", OBJ, "--input", path, "--json"]);
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout), { f: "NaN", d: "Infinity", fa: ["-Infinity", 0, 0] });
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(JSON.parse(r.out), { f: "NaN", d: "Infinity", fa: ["-Infinity", 0, 0] });
 });

@@ -11,7 +11,7 @@ import {
   mapFile,
   parseBtf,
 } from "../mod.ts";
-import { buildDir, sh, shBytes } from "./tools.ts";
+import { buildDir, denoRun, sh, shBytes } from "./tools.ts";
 
 const BUILD = buildDir("ffi_mmap");
 
@@ -81,7 +81,7 @@ Deno.test("mapFile/mapBtf: missing files and missing permissions say what to do"
         JSON.stringify(copy)
       });\nconsole.log(JSON.stringify([m.mapped, m.btf.count]));\n`,
   );
-  const [mapped, count] = JSON.parse(sh(Deno.execPath(), ["run", "--allow-read", script]));
+  const [mapped, count] = JSON.parse(sh(Deno.execPath(), denoRun("--allow-read", script)));
   assert.equal(mapped, false);
   assert.equal(count, loadBtf().count);
   // Reading the kernel's own file with only --allow-read: one sentence naming the flag.
@@ -90,7 +90,7 @@ Deno.test("mapFile/mapBtf: missing files and missing permissions say what to do"
     `import { loadBtf } from "${new URL("../mod.ts", import.meta.url).href}";\n` +
       `try { loadBtf(); } catch (e) { console.log(JSON.stringify(e.message)); }\n`,
   );
-  const message = JSON.parse(sh(Deno.execPath(), ["run", "--allow-read", script]));
+  const message = JSON.parse(sh(Deno.execPath(), denoRun("--allow-read", script)));
   assert.match(message, /--allow-all/);
   // With --allow-ffi as well, mapping needs no more than --allow-read.
   Deno.writeTextFileSync(
@@ -99,7 +99,7 @@ Deno.test("mapFile/mapBtf: missing files and missing permissions say what to do"
       `using m = mapBtf();\nconsole.log(JSON.stringify([m.mapped, m.btf.count]));\n`,
   );
   const [kernelMapped, kernelCount] = JSON.parse(
-    sh(Deno.execPath(), ["run", "--allow-read", "--allow-ffi", script]),
+    sh(Deno.execPath(), denoRun("--allow-read", "--allow-ffi", script)),
   );
   assert.deepEqual([kernelMapped, kernelCount], [true, loadBtf().count]);
 });

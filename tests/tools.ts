@@ -1,6 +1,69 @@
-// Running the reference tools (bpftool, clang, cc) from tests.
+// Running the reference tools (bpftool, clang, cc), Deno scripts and the CLI from tests.
+//
+// Child processes never download anything: `deno task test` fetches every dependency once, up
+// front (`deno install --frozen`, lockfile honoured), then runs `deno test --frozen --cached-only`.
+// Start every Deno child through the helpers below, which add the same `--frozen --cached-only`
+// (a missing package then fails at once instead of printing a `Download ...` notice on stderr):
+//   const r = cliSync("btf", "dump", "pid_t");       // { code, out, err }, CLI as a user runs it
+//   const r = await cli(["btf", "decode", ...], bytes); // same, async, with optional stdin
+//   sh(Deno.execPath(), denoRun("--allow-read", script)); // any other Deno script
+// A successful command's stderr is "": assert it (a notice or a warning would show there).
 
 const dec = new TextDecoder();
+
+/** The project root (ends with `/`). */
+export const ROOT = new URL("../", import.meta.url).pathname;
+
+/** `cli/main.ts`, the CLI's entry point. */
+export const CLI_MAIN = `${ROOT}cli/main.ts`;
+
+/**
+ * `deno run` arguments for a child process that never downloads: `--frozen --cached-only`,
+ * then `args` (permission flags, the script and its arguments).
+ */
+export function denoRun(...args: string[]): string[] {
+  return ["run", "--frozen", "--cached-only", "--no-prompt", ...args];
+}
+
+/** What a CLI run printed and returned. */
+export interface CliResult {
+  /** Exit code. */
+  code: number;
+  /** Standard output as text. */
+  out: string;
+  /** Standard error as text. */
+  err: string;
+}
+
+/** Runs the CLI (`deno run -A cli/main.ts ...args`) without downloads; waits for it. */
+export function cliSync(...args: string[]): CliResult {
+  const r = new Deno.Command(Deno.execPath(), {
+    args: denoRun("-A", CLI_MAIN, ...args),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).outputSync();
+  return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
+}
+
+/** Runs the CLI without downloads, writing `stdin` (if given) to its standard input. */
+export async function cli(args: string[], stdin?: Uint8Array): Promise<CliResult> {
+  const p = new Deno.Command(Deno.execPath(), {
+    args: denoRun("-A", CLI_MAIN, ...args),
+    stdin: stdin ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Read stdout while writing stdin, or a big input deadlocks on full pipes.
+  const output = p.output();
+  if (stdin) {
+    const w = p.stdin.getWriter();
+    await w.write(stdin);
+    await w.close();
+  }
+  const r = await output;
+  return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
+}
 
 /** Runs `cmd args` and returns its stdout as bytes; throws with stderr if it fails. */
 export function shBytes(cmd: string, args: string[]): Uint8Array {

@@ -1,12 +1,14 @@
 /**
- * The `btf decode` command: a binary file as consecutive records of one
- * BTF type, printed as JSON lines or as a readable tree.
+ * `bpfview btf decode`: a binary file as consecutive records of one BTF type,
+ * printed as JSON lines or as a readable tree.
  *
  * @module
  */
 
-import { BtfError } from "../btf/error.ts";
-import { openBtf } from "./btf.ts";
+import { argument, command, map, object, option, string } from "@optique/core";
+import { BtfError } from "../mod.ts";
+import { type BtfSource, btfSourceOptions, openBtf } from "./btf_source.ts";
+import { type CommandParser, doc, examples, jsonFlag, type Run } from "./command.ts";
 import { warn, writeOut } from "./output.ts";
 
 /**
@@ -14,22 +16,48 @@ import { warn, writeOut } from "./output.ts";
  *
  * @example
  * ```ts
- * import type { DecodeOptions } from "./decode.ts";
+ * import type { DecodeOptions } from "./btf_decode.ts";
  * const o: DecodeOptions = { type: "event", input: "-", json: true };
  * ```
  */
-export interface DecodeOptions {
+export interface DecodeOptions extends BtfSource {
   /** The record type: a struct, union or typedef name (`"event"`, `"struct event"`). */
   type: string;
-  /** BTF file (raw BTF or ELF object); default the kernel's. */
-  file?: string;
-  /** Base BTF file for split BTF. */
-  base?: string;
   /** Input file, or `-` for stdin. */
   input: string;
   /** JSON lines instead of a tree. */
   json: boolean;
 }
+
+/** The `decode` subcommand's parser; its value runs the decoding. */
+export const decodeCommand: CommandParser = command(
+  "decode",
+  map(
+    object({
+      type: argument(string({ metavar: "TYPE" }), {
+        description: doc`the record type: a struct or union name, or a typedef of one (event,
+          "struct event"); each record is sizeof(TYPE) bytes`,
+      }),
+      ...btfSourceOptions,
+      input: option("--input", string({ metavar: "FILE|-" }), {
+        description: doc`the binary records to decode, back to back: a file, or - for stdin
+          (required)`,
+      }),
+      json: jsonFlag("one object per record; 64-bit values past 2^53 as strings"),
+    }),
+    (o): Run => () => runDecode(o),
+  ),
+  {
+    brief: doc`decode a binary file as consecutive records of a BTF type`,
+    description: doc`Reads INPUT as records of sizeof(TYPE) bytes and prints each, with every field
+      decoded by the BTF: a readable tree, or one JSON line per record with --json. A partial
+      last record prints the records before it, then an error.`,
+    footer: examples(
+      "bpfview btf decode event --file prog.bpf.o --input events.bin --json",
+      'cat events.bin | bpfview btf decode "struct event" --file prog.bpf.o --input -',
+    ),
+  },
+);
 
 const CHUNK = 1 << 20;
 const FLUSH = 1 << 16;
@@ -42,7 +70,7 @@ const FLUSH = 1 << 16;
  *
  * @example
  * ```ts
- * import { runDecode } from "./decode.ts";
+ * import { runDecode } from "./btf_decode.ts";
  * const code = await runDecode({ type: "event", file: "prog.bpf.o", input: "events.bin", json: true });
  * ```
  */

@@ -1,0 +1,296 @@
+/**
+ * The private FFI table for libbpf: the one place that opens it. Opened on
+ * first use, so importing needs no permission; calling needs `--allow-ffi`.
+ *
+ * The library is looked up as `$BPFVIEW_LIBBPF` (when set and readable
+ * with `--allow-env`), else `libbpf.so.1`, else `libbpf.so`. The table
+ * binds what libbpf 1.1 has; symbols of newer releases are optional (null
+ * when missing). libbpf's messages never reach stderr: its print callback
+ * collects them, and a failing call carries them in {@link FfiError.log}
+ * (for a program the verifier rejected, the verifier log).
+ *
+ * @module
+ */
+
+import { FfiError } from "./error.ts";
+import { errno, errnoText, libc } from "./libc.ts";
+
+/**
+ * The environment variable naming the libbpf shared object to open
+ * (read with `--allow-env`), instead of `libbpf.so.1` / `libbpf.so`.
+ *
+ * @example
+ * ```ts
+ * import { LIBBPF_ENV } from "@bpfview/bpfview";
+ * console.log(`${LIBBPF_ENV}=/opt/libbpf/lib/libbpf.so.1 deno run -A app.ts`);
+ * ```
+ */
+export const LIBBPF_ENV = "BPFVIEW_LIBBPF";
+
+const SYMBOLS = {
+  libbpf_set_print: { parameters: ["pointer"], result: "pointer" },
+  libbpf_major_version: { parameters: [], result: "u32" },
+  libbpf_minor_version: { parameters: [], result: "u32" },
+  libbpf_strerror: { parameters: ["i32", "buffer", "usize"], result: "i32" },
+  libbpf_num_possible_cpus: { parameters: [], result: "i32" },
+  libbpf_probe_bpf_prog_type: { parameters: ["u32", "pointer"], result: "i32" },
+  libbpf_probe_bpf_map_type: { parameters: ["u32", "pointer"], result: "i32" },
+  libbpf_bpf_prog_type_str: { parameters: ["u32"], result: "pointer" },
+  libbpf_bpf_map_type_str: { parameters: ["u32"], result: "pointer" },
+
+  bpf_object__open_file: { parameters: ["buffer", "buffer"], result: "pointer" },
+  bpf_object__open_mem: { parameters: ["buffer", "usize", "buffer"], result: "pointer" },
+  bpf_object__load: { parameters: ["pointer"], result: "i32" },
+  bpf_object__close: { parameters: ["pointer"], result: "void" },
+  bpf_object__name: { parameters: ["pointer"], result: "pointer" },
+  bpf_object__btf: { parameters: ["pointer"], result: "pointer" },
+  bpf_object__next_program: { parameters: ["pointer", "pointer"], result: "pointer" },
+  bpf_object__next_map: { parameters: ["pointer", "pointer"], result: "pointer" },
+  btf__raw_data: { parameters: ["pointer", "buffer"], result: "pointer" },
+
+  bpf_program__name: { parameters: ["pointer"], result: "pointer" },
+  bpf_program__section_name: { parameters: ["pointer"], result: "pointer" },
+  bpf_program__fd: { parameters: ["pointer"], result: "i32" },
+  bpf_program__type: { parameters: ["pointer"], result: "u32" },
+  bpf_program__autoload: { parameters: ["pointer"], result: "bool" },
+  bpf_program__set_autoload: { parameters: ["pointer", "bool"], result: "i32" },
+  bpf_program__attach: { parameters: ["pointer"], result: "pointer" },
+  bpf_link__destroy: { parameters: ["pointer"], result: "i32" },
+  bpf_link__fd: { parameters: ["pointer"], result: "i32" },
+
+  bpf_map__name: { parameters: ["pointer"], result: "pointer" },
+  bpf_map__fd: { parameters: ["pointer"], result: "i32" },
+  bpf_map__type: { parameters: ["pointer"], result: "u32" },
+  bpf_map__key_size: { parameters: ["pointer"], result: "u32" },
+  bpf_map__value_size: { parameters: ["pointer"], result: "u32" },
+  bpf_map__max_entries: { parameters: ["pointer"], result: "u32" },
+  bpf_map__set_max_entries: { parameters: ["pointer", "u32"], result: "i32" },
+  bpf_map__map_flags: { parameters: ["pointer"], result: "u32" },
+  bpf_map__btf_key_type_id: { parameters: ["pointer"], result: "u32" },
+  bpf_map__btf_value_type_id: { parameters: ["pointer"], result: "u32" },
+  bpf_map__is_internal: { parameters: ["pointer"], result: "bool" },
+  bpf_map__initial_value: { parameters: ["pointer", "buffer"], result: "pointer" },
+
+  bpf_map_lookup_elem: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  bpf_map_lookup_elem_flags: { parameters: ["i32", "buffer", "buffer", "u64"], result: "i32" },
+  bpf_map_update_elem: { parameters: ["i32", "buffer", "buffer", "u64"], result: "i32" },
+  bpf_map_delete_elem: { parameters: ["i32", "buffer"], result: "i32" },
+  bpf_map_get_next_key: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  bpf_map_lookup_batch: {
+    parameters: ["i32", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  bpf_prog_get_next_id: { parameters: ["u32", "buffer"], result: "i32" },
+  bpf_map_get_next_id: { parameters: ["u32", "buffer"], result: "i32" },
+  bpf_prog_get_fd_by_id: { parameters: ["u32"], result: "i32" },
+  bpf_map_get_fd_by_id: { parameters: ["u32"], result: "i32" },
+  bpf_obj_get_info_by_fd: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  // libbpf 1.2 and later
+  bpf_prog_get_info_by_fd: {
+    parameters: ["i32", "buffer", "buffer"],
+    result: "i32",
+    optional: true,
+  },
+  bpf_map_get_info_by_fd: {
+    parameters: ["i32", "buffer", "buffer"],
+    result: "i32",
+    optional: true,
+  },
+} as const;
+
+/** The libbpf symbols this package binds (newer ones may be null). */
+export type LibbpfSymbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+/** The sentence a missing libbpf error ends with. */
+export const INSTALL_LIBBPF =
+  `install libbpf 1.x (Debian/Ubuntu: apt-get install libbpf1; Fedora: dnf install libbpf; Alpine: apk add libbpf) or set ${LIBBPF_ENV} to the path of libbpf.so.1`;
+
+/** The sentence a missing privilege error ends with. */
+export const NEED_CAP_BPF =
+  "run as root, or grant CAP_BPF (plus CAP_PERFMON to attach tracing programs, CAP_NET_ADMIN for networking ones)";
+
+let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+let libPath = "";
+const PRINT_FN = { parameters: ["i32", "pointer", "pointer"], result: "i32" } as const;
+/** libbpf's print callback; kept for the life of the process (libbpf holds its address). */
+let printCallback: Deno.UnsafeCallback<typeof PRINT_FN> | undefined;
+
+/** libbpf's messages since the last {@link capture} began. */
+let logParts: string[] = [];
+let logLength = 0;
+/** At most this many characters of libbpf messages are kept per call. */
+const LOG_LIMIT = 8 << 20;
+/** Whether debug-level messages are kept too. */
+let keepDebug = false;
+
+function envPath(): string | undefined {
+  try {
+    if (Deno.permissions.querySync({ name: "env", variable: LIBBPF_ENV }).state !== "granted") {
+      return undefined;
+    }
+    return Deno.env.get(LIBBPF_ENV) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The libbpf symbols, opening libbpf on first call. Throws {@link FfiError} saying what to install. */
+export function libbpf(): LibbpfSymbols {
+  if (lib) return lib.symbols;
+  const override = envPath();
+  const candidates = override ? [override] : ["libbpf.so.1", "libbpf.so"];
+  const errors: string[] = [];
+  for (const path of candidates) {
+    try {
+      lib = Deno.dlopen(path, SYMBOLS);
+      libPath = path;
+      break;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+        throw new FfiError("expected permission to call libbpf, found none: run with --allow-ffi");
+      }
+      errors.push(`${path}: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
+    }
+  }
+  if (!lib) {
+    throw new FfiError(
+      `expected libbpf 1.x, found none (${errors.join("; ")}): ${INSTALL_LIBBPF}`,
+    );
+  }
+  installPrint(lib.symbols);
+  return lib.symbols;
+}
+
+/**
+ * Where libbpf was opened from and its version. Opens libbpf: throws
+ * {@link FfiError} saying what to install when it is missing.
+ *
+ * @example
+ * ```ts
+ * import { libbpfVersion } from "@bpfview/bpfview";
+ * const { path, major, minor } = libbpfVersion(); // "libbpf.so.1", 1, 1
+ * ```
+ */
+export function libbpfVersion(): { path: string; major: number; minor: number } {
+  const s = libbpf();
+  return { path: libPath, major: s.libbpf_major_version(), minor: s.libbpf_minor_version() };
+}
+
+function installPrint(s: LibbpfSymbols): void {
+  const c = libc();
+  const out = new BigUint64Array(1);
+  const outBytes = new Uint8Array(out.buffer);
+  const cb = new Deno.UnsafeCallback(
+    PRINT_FN,
+    (level: number, fmt: Deno.PointerValue, args: Deno.PointerValue): number => {
+      if (level > 1 && !keepDebug) return 0;
+      if (fmt === null || args === null || logLength >= LOG_LIMIT) return 0;
+      const n = c.vasprintf(outBytes, fmt, args);
+      if (n < 0) return 0;
+      const p = Deno.UnsafePointer.create(out[0]);
+      if (p === null) return 0;
+      try {
+        let text = Deno.UnsafePointerView.getCString(p);
+        if (logLength + text.length > LOG_LIMIT) {
+          text = text.slice(0, LOG_LIMIT - logLength) + "\n[libbpf messages cut here]\n";
+        }
+        logParts.push(text);
+        logLength += text.length;
+      } finally {
+        c.free(p);
+      }
+      return n;
+    },
+  );
+  printCallback = cb;
+  s.libbpf_set_print(printCallback.pointer);
+}
+
+/**
+ * Runs `fn` (one or more libbpf calls) with libbpf's messages collected
+ * from its start: the result and the messages. Set `debug` to keep
+ * debug-level messages too.
+ */
+export function capture<T>(fn: () => T, debug = false): { value: T; log: string } {
+  libbpf();
+  logParts = [];
+  logLength = 0;
+  keepDebug = debug;
+  try {
+    const value = fn();
+    return { value, log: logParts.join("") };
+  } finally {
+    keepDebug = false;
+  }
+}
+
+/** The messages collected since the last {@link capture} began (for an error thrown from it). */
+export function capturedLog(): string {
+  return logParts.join("");
+}
+
+const enc = new TextEncoder();
+
+/**
+ * `s` as a NUL-terminated C string, encoded once. Throws {@link FfiError}
+ * when `s` holds a NUL (C would stop there and see another string).
+ */
+export function cString(s: string, what: string): Uint8Array<ArrayBuffer> {
+  if (typeof s !== "string") {
+    throw new FfiError(`expected a string for ${what}, found ${s === null ? "null" : typeof s}`);
+  }
+  const i = s.indexOf("\0");
+  if (i >= 0) {
+    throw new FfiError(`expected ${what} without NUL characters, found one at character ${i}`);
+  }
+  const b = new Uint8Array(enc.encode(s).length + 1);
+  enc.encodeInto(s, b);
+  return b;
+}
+
+/** A C string returned by libbpf, read now (or "" for NULL). */
+export function readCString(p: Deno.PointerValue): string {
+  return p === null ? "" : Deno.UnsafePointerView.getCString(p);
+}
+
+/** The errno of a failed libbpf call: `-ret` for a negative int return, else errno. */
+export function errOf(ret?: number): number {
+  return ret !== undefined && ret < 0 ? -ret : errno();
+}
+
+/** A map or program type's name as libbpf spells it (`hash`, `tracepoint`), or `type N`. */
+export function typeName(kind: "map" | "prog", type: number): string {
+  const s = libbpf();
+  const p = kind === "map" ? s.libbpf_bpf_map_type_str(type) : s.libbpf_bpf_prog_type_str(type);
+  return p === null ? `type ${type}` : readCString(p);
+}
+
+/** `ENOENT (2)` for an errno, or libbpf's own text for its codes from 4000 (`libbpf error 4001: ...`). */
+export function errText(err: number): string {
+  if (err < 4000) return errnoText(err);
+  const buf = new Uint8Array(128);
+  libbpf().libbpf_strerror(-err, buf, BigInt(buf.length));
+  const n = buf.indexOf(0);
+  return `libbpf error ${err} (${new TextDecoder().decode(buf.subarray(0, n < 0 ? 0 : n))})`;
+}
+
+/**
+ * An {@link FfiError} for a failed libbpf call: `expected to WHAT, found
+ * ENOENT (2)`, plus the one sentence that fixes it for missing privileges,
+ * and the last of libbpf's messages.
+ */
+export function libbpfError(what: string, err: number, log = capturedLog()): FfiError {
+  let msg = `expected to ${what}, found ${err ? errText(err) : "an error"}`;
+  if (err === 1 /* EPERM */ || (err === 13 /* EACCES */ && !/PROG LOAD LOG/.test(log))) {
+    msg += `: ${NEED_CAP_BPF}`;
+  }
+  const last = lastLines(log, 3);
+  if (last) msg += `\nlibbpf: ${last}`;
+  return new FfiError(msg, err, log);
+}
+
+/** The last `n` non-empty lines of a log, joined with "; ". */
+export function lastLines(log: string, n: number): string {
+  const lines = log.split("\n").map((l) => l.replace(/^libbpf: /, "").trim()).filter((l) => l);
+  return lines.slice(-n).join("; ");
+}

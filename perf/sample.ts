@@ -1,0 +1,720 @@
+/**
+ * PERF_RECORD_SAMPLE decoded by `sample_type`, in the kernel's field order,
+ * and the `sample_id_all` trailer of the other records.
+ *
+ * A {@link SampleLayout} is computed once per attr: it compiles a decoder
+ * (generated code with only numbers in it: offsets and sizes) that reads
+ * the fixed fields at constant offsets and walks the variable parts
+ * (read groups, callchains, raw data, branch stacks, registers, user
+ * stacks, aux data) with bounds checks. Decoding fills one reusable
+ * {@link PerfSample}: numbers for 32-bit fields, numbers for 64-bit fields
+ * while they are safe integers and bigints beyond, and byte offsets for the
+ * variable parts, materialized only when asked (`callchain()`, `raw()`...).
+ *
+ * @module
+ */
+
+import { type PerfEventAttr, ReadFormat, SAMPLE_KNOWN_BITS, SampleType } from "./attr.ts";
+import { BranchSample } from "./attr.ts";
+import { PerfError } from "./error.ts";
+
+const S = SampleType;
+
+/** Reads the u64 at `p`: a number when it is below 2^53, else a bigint.
+ *
+ * @example
+ * ```ts
+ * import { readU64 } from "@bpfview/bpfview";
+ * console.log(readU64(new DataView(new ArrayBuffer(8)), 0)); // 0
+ * ```
+ */
+export function readU64(dv: DataView, p: number): number | bigint {
+  const hi = dv.getUint32(p + 4, true);
+  return hi < 0x200000 ? hi * 4294967296 + dv.getUint32(p, true) : dv.getBigUint64(p, true);
+}
+
+function popcount64(mask: bigint): number {
+  let n = 0;
+  for (let m = BigInt.asUintN(64, mask); m; m &= m - 1n) n++;
+  return n;
+}
+
+/** The attr fields a layout depends on.
+ *
+ * @example
+ * ```ts
+ * import { type SampleAttr, SampleLayout } from "@bpfview/bpfview";
+ * const layoutOf = (a: SampleAttr) => new SampleLayout(a);
+ * ```
+ */
+export type SampleAttr =
+  & Pick<
+    PerfEventAttr,
+    "sample_type" | "read_format" | "branch_sample_type" | "sample_regs_user" | "sample_regs_intr"
+  >
+  & Partial<Pick<PerfEventAttr, "sample_id_all">>;
+
+/** One value of a `read_format` block.
+ *
+ * @example
+ * ```ts
+ * import type { ReadValue } from "@bpfview/bpfview";
+ * const v: ReadValue = { value: 1 };
+ * ```
+ */
+export interface ReadValue {
+  /** The counter's value. */
+  value: number | bigint;
+  /** Its id, with PERF_FORMAT_ID. */
+  id?: number | bigint;
+  /** Samples lost, with PERF_FORMAT_LOST. */
+  lost?: number | bigint;
+}
+
+/** A `read_format` block (PERF_SAMPLE_READ, PERF_RECORD_READ).
+ *
+ * @example
+ * ```ts
+ * import type { ReadValues } from "@bpfview/bpfview";
+ * const r: ReadValues = { values: [{ value: 1 }] };
+ * ```
+ */
+export interface ReadValues {
+  /** With PERF_FORMAT_TOTAL_TIME_ENABLED. */
+  time_enabled?: number | bigint;
+  /** With PERF_FORMAT_TOTAL_TIME_RUNNING. */
+  time_running?: number | bigint;
+  /** One value, or one per group member with PERF_FORMAT_GROUP. */
+  values: ReadValue[];
+}
+
+/** One branch stack entry: `from`, `to` and the raw flags word.
+ *
+ * @example
+ * ```ts
+ * import type { BranchEntry } from "@bpfview/bpfview";
+ * const show = (b: BranchEntry) => `${b.from} -> ${b.to}`;
+ * ```
+ */
+export interface BranchEntry {
+  /** Source address. */
+  from: number | bigint;
+  /** Target address. */
+  to: number | bigint;
+  /** `perf_branch_entry` bits: mispred, predicted, in_tx, abort, cycles (16 bits), type... */
+  flags: bigint;
+  /** With PERF_SAMPLE_BRANCH_COUNTERS: the counters word of this entry. */
+  counters?: bigint;
+}
+
+/** The callchain context markers (`enum perf_callchain_context`) as u64s.
+ *
+ * @example
+ * ```ts
+ * import { CallchainContext } from "@bpfview/bpfview";
+ * const isMarker = (ip: bigint) => ip >= CallchainContext.MAX;
+ * ```
+ */
+export const CallchainContext = {
+  HV: 0xffffffffffffffe0n,
+  KERNEL: 0xffffffffffffff80n,
+  USER: 0xfffffffffffffe00n,
+  GUEST: 0xfffffffffffff800n,
+  GUEST_KERNEL: 0xfffffffffffff780n,
+  GUEST_USER: 0xfffffffffffff600n,
+  /** Entries at or above this (`PERF_CONTEXT_MAX`) are markers, not addresses. */
+  MAX: 0xfffffffffffff001n,
+} as const;
+
+/**
+ * One decoded sample, reused from record to record: fields not in the
+ * layout's `sample_type` keep their defaults (0). Variable parts are kept as
+ * byte offsets into {@link PerfSample.dv}; the methods copy them out on
+ * demand.
+ *
+ * @example
+ * ```ts
+ * import { PerfSample, SampleLayout, SampleType } from "@bpfview/bpfview";
+ * const layout = new SampleLayout({ sample_type: SampleType.TID | SampleType.TIME });
+ * const bytes = new Uint8Array(24);
+ * const dv = new DataView(bytes.buffer);
+ * dv.setUint32(0, 9, true); // PERF_RECORD_SAMPLE
+ * dv.setUint16(6, 24, true);
+ * dv.setInt32(8, 42, true);
+ * const s = layout.decode(dv, 0, new PerfSample());
+ * console.log(s.pid, s.time); // 42 0
+ * ```
+ */
+export class PerfSample {
+  /** The bytes the offsets below refer to. */
+  dv: DataView = EMPTY;
+  /** The layout that decoded this sample. */
+  layout: SampleLayout | undefined = undefined;
+  /** Byte offset of the record (its header) in {@link PerfSample.dv}. */
+  offset = 0;
+  /** The record's size (header included). */
+  size = 0;
+  /** The header's misc bits (cpu mode, exact ip...). */
+  misc = 0;
+  /** PERF_SAMPLE_IDENTIFIER. */
+  identifier: number | bigint = 0;
+  /** PERF_SAMPLE_IP. */
+  ip: number | bigint = 0;
+  /** PERF_SAMPLE_TID: process id. */
+  pid = 0;
+  /** PERF_SAMPLE_TID: thread id. */
+  tid = 0;
+  /** PERF_SAMPLE_TIME: nanoseconds of the event's clock (from boot by default). */
+  time: number | bigint = 0;
+  /** PERF_SAMPLE_ADDR. */
+  addr: number | bigint = 0;
+  /** PERF_SAMPLE_ID. */
+  id: number | bigint = 0;
+  /** PERF_SAMPLE_STREAM_ID. */
+  stream_id: number | bigint = 0;
+  /** PERF_SAMPLE_CPU. */
+  cpu = 0;
+  /** PERF_SAMPLE_PERIOD. */
+  period: number | bigint = 0;
+  /** PERF_SAMPLE_READ: offset of the read_format block. */
+  readOffset = 0;
+  /** PERF_SAMPLE_CALLCHAIN: offset of the first entry. */
+  callchainOffset = 0;
+  /** PERF_SAMPLE_CALLCHAIN: number of entries. */
+  callchainCount = 0;
+  /** PERF_SAMPLE_RAW: offset of the raw bytes (a tracepoint's payload). */
+  rawOffset = 0;
+  /** PERF_SAMPLE_RAW: their size (as the kernel states it, padding included). */
+  rawSize = 0;
+  /** PERF_SAMPLE_BRANCH_STACK: offset of the first entry. */
+  branchOffset = 0;
+  /** PERF_SAMPLE_BRANCH_STACK: number of entries. */
+  branchCount = 0;
+  /** PERF_SAMPLE_BRANCH_STACK with PERF_SAMPLE_BRANCH_HW_INDEX. */
+  branchHwIndex: number | bigint = 0;
+  /** PERF_SAMPLE_REGS_USER: ABI (0 none, 1 32-bit, 2 64-bit). */
+  regsUserAbi = 0;
+  /** PERF_SAMPLE_REGS_USER: offset of the registers (one u64 per bit of the mask). */
+  regsUserOffset = 0;
+  /** PERF_SAMPLE_STACK_USER: offset of the stack bytes. */
+  stackUserOffset = 0;
+  /** PERF_SAMPLE_STACK_USER: size of the dump. */
+  stackUserSize = 0;
+  /** PERF_SAMPLE_STACK_USER: bytes of it that are valid (dyn_size). */
+  stackUserDynSize = 0;
+  /** PERF_SAMPLE_WEIGHT (or the full word of PERF_SAMPLE_WEIGHT_STRUCT). */
+  weight: number | bigint = 0;
+  /** PERF_SAMPLE_DATA_SRC (`union perf_mem_data_src`). */
+  data_src: number | bigint = 0;
+  /** PERF_SAMPLE_TRANSACTION. */
+  transaction: number | bigint = 0;
+  /** PERF_SAMPLE_REGS_INTR: ABI. */
+  regsIntrAbi = 0;
+  /** PERF_SAMPLE_REGS_INTR: offset of the registers. */
+  regsIntrOffset = 0;
+  /** PERF_SAMPLE_PHYS_ADDR. */
+  phys_addr: number | bigint = 0;
+  /** PERF_SAMPLE_CGROUP: the cgroup id. */
+  cgroup: number | bigint = 0;
+  /** PERF_SAMPLE_DATA_PAGE_SIZE. */
+  data_page_size: number | bigint = 0;
+  /** PERF_SAMPLE_CODE_PAGE_SIZE. */
+  code_page_size: number | bigint = 0;
+  /** PERF_SAMPLE_AUX: offset of the aux bytes. */
+  auxOffset = 0;
+  /** PERF_SAMPLE_AUX: their size. */
+  auxSize = 0;
+
+  /** PERF_SAMPLE_WEIGHT_STRUCT: `var1_dw` (bits 0..31 of the weight). */
+  get weightVar1(): number {
+    return Number(BigInt.asUintN(32, BigInt(this.weight)));
+  }
+  /** PERF_SAMPLE_WEIGHT_STRUCT: `var2_w` (bits 32..47). */
+  get weightVar2(): number {
+    return Number((BigInt(this.weight) >> 32n) & 0xffffn);
+  }
+  /** PERF_SAMPLE_WEIGHT_STRUCT: `var3_w` (bits 48..63). */
+  get weightVar3(): number {
+    return Number((BigInt(this.weight) >> 48n) & 0xffffn);
+  }
+
+  /** The raw bytes (PERF_SAMPLE_RAW), a view over {@link PerfSample.dv}. */
+  raw(): Uint8Array {
+    return new Uint8Array(this.dv.buffer, this.dv.byteOffset + this.rawOffset, this.rawSize);
+  }
+
+  /** The callchain entries (context markers included: see {@link CallchainContext}). */
+  callchain(): bigint[] {
+    const out: bigint[] = [];
+    for (let i = 0; i < this.callchainCount; i++) {
+      out.push(this.dv.getBigUint64(this.callchainOffset + 8 * i, true));
+    }
+    return out;
+  }
+
+  /** The read_format block (PERF_SAMPLE_READ). */
+  readValues(): ReadValues {
+    return readValuesAt(this.dv, this.readOffset, this.layout!.readFormat);
+  }
+
+  /** The branch stack entries (PERF_SAMPLE_BRANCH_STACK). */
+  branches(): BranchEntry[] {
+    const out: BranchEntry[] = [];
+    const counters = (this.layout!.branchSampleType & BranchSample.COUNTERS) !== 0;
+    for (let i = 0; i < this.branchCount; i++) {
+      const p = this.branchOffset + 24 * i;
+      const e: BranchEntry = {
+        from: readU64(this.dv, p),
+        to: readU64(this.dv, p + 8),
+        flags: this.dv.getBigUint64(p + 16, true),
+      };
+      if (counters) {
+        e.counters = this.dv.getBigUint64(this.branchOffset + 24 * this.branchCount + 8 * i, true);
+      }
+      out.push(e);
+    }
+    return out;
+  }
+
+  /** The user registers (PERF_SAMPLE_REGS_USER), in mask bit order; empty when the ABI is 0. */
+  regsUser(): bigint[] {
+    return this.regsUserAbi ? u64s(this.dv, this.regsUserOffset, this.layout!.regsUserCount) : [];
+  }
+
+  /** The registers at the interrupt (PERF_SAMPLE_REGS_INTR); empty when the ABI is 0. */
+  regsIntr(): bigint[] {
+    return this.regsIntrAbi ? u64s(this.dv, this.regsIntrOffset, this.layout!.regsIntrCount) : [];
+  }
+
+  /** The valid part of the user stack dump (PERF_SAMPLE_STACK_USER), a view. */
+  stackUser(): Uint8Array {
+    const n = Math.min(this.stackUserDynSize, this.stackUserSize);
+    return new Uint8Array(this.dv.buffer, this.dv.byteOffset + this.stackUserOffset, n);
+  }
+
+  /** The aux bytes (PERF_SAMPLE_AUX), a view. */
+  aux(): Uint8Array {
+    return new Uint8Array(this.dv.buffer, this.dv.byteOffset + this.auxOffset, this.auxSize);
+  }
+
+  /**
+   * The fields present in the layout's `sample_type`, as a plain object
+   * (variable parts materialized; raw, stack and aux bytes as arrays of
+   * numbers).
+   */
+  toObject(): Record<string, unknown> {
+    const t = this.layout?.sampleType ?? 0;
+    const o: Record<string, unknown> = { misc: this.misc };
+    if (t & S.IDENTIFIER) o.identifier = this.identifier;
+    if (t & S.IP) o.ip = this.ip;
+    if (t & S.TID) (o.pid = this.pid, o.tid = this.tid);
+    if (t & S.TIME) o.time = this.time;
+    if (t & S.ADDR) o.addr = this.addr;
+    if (t & S.ID) o.id = this.id;
+    if (t & S.STREAM_ID) o.stream_id = this.stream_id;
+    if (t & S.CPU) o.cpu = this.cpu;
+    if (t & S.PERIOD) o.period = this.period;
+    if (t & S.READ) o.read = this.readValues();
+    if (t & S.CALLCHAIN) o.callchain = this.callchain();
+    if (t & S.RAW) o.raw = Array.from(this.raw());
+    if (t & S.BRANCH_STACK) {
+      o.branches = this.branches();
+      if (this.layout!.branchSampleType & BranchSample.HW_INDEX) o.hw_idx = this.branchHwIndex;
+    }
+    if (t & S.REGS_USER) (o.regs_user_abi = this.regsUserAbi, o.regs_user = this.regsUser());
+    if (t & S.STACK_USER) {
+      o.stack_user_size = this.stackUserSize;
+      o.stack_user_dyn_size = this.stackUserDynSize;
+    }
+    if (t & (S.WEIGHT | S.WEIGHT_STRUCT)) o.weight = this.weight;
+    if (t & S.DATA_SRC) o.data_src = this.data_src;
+    if (t & S.TRANSACTION) o.transaction = this.transaction;
+    if (t & S.REGS_INTR) (o.regs_intr_abi = this.regsIntrAbi, o.regs_intr = this.regsIntr());
+    if (t & S.PHYS_ADDR) o.phys_addr = this.phys_addr;
+    if (t & S.CGROUP) o.cgroup = this.cgroup;
+    if (t & S.DATA_PAGE_SIZE) o.data_page_size = this.data_page_size;
+    if (t & S.CODE_PAGE_SIZE) o.code_page_size = this.code_page_size;
+    if (t & S.AUX) o.aux_size = this.auxSize;
+    return o;
+  }
+}
+
+const EMPTY = new DataView(new ArrayBuffer(0));
+
+function u64s(dv: DataView, p: number, n: number): bigint[] {
+  const out: bigint[] = [];
+  for (let i = 0; i < n; i++) out.push(dv.getBigUint64(p + 8 * i, true));
+  return out;
+}
+
+/**
+ * Reads a `read_format` block at `p` (its size was checked by the decoder
+ * that found it).
+ *
+ * @example
+ * ```ts
+ * import { ReadFormat, readValuesAt } from "@bpfview/bpfview";
+ * const r = readValuesAt(new DataView(new ArrayBuffer(16)), 0, ReadFormat.ID);
+ * console.log(r.values[0].id); // 0
+ * ```
+ */
+export function readValuesAt(dv: DataView, p: number, readFormat: number): ReadValues {
+  const out: ReadValues = { values: [] };
+  const F = ReadFormat;
+  if (readFormat & F.GROUP) {
+    const nr = Number(readU64(dv, p));
+    p += 8;
+    if (readFormat & F.TOTAL_TIME_ENABLED) (out.time_enabled = readU64(dv, p), p += 8);
+    if (readFormat & F.TOTAL_TIME_RUNNING) (out.time_running = readU64(dv, p), p += 8);
+    for (let i = 0; i < nr; i++) {
+      const v: ReadValue = { value: readU64(dv, p) };
+      p += 8;
+      if (readFormat & F.ID) (v.id = readU64(dv, p), p += 8);
+      if (readFormat & F.LOST) (v.lost = readU64(dv, p), p += 8);
+      out.values.push(v);
+    }
+    return out;
+  }
+  const v: ReadValue = { value: readU64(dv, p) };
+  p += 8;
+  if (readFormat & F.TOTAL_TIME_ENABLED) (out.time_enabled = readU64(dv, p), p += 8);
+  if (readFormat & F.TOTAL_TIME_RUNNING) (out.time_running = readU64(dv, p), p += 8);
+  if (readFormat & F.ID) (v.id = readU64(dv, p), p += 8);
+  if (readFormat & F.LOST) (v.lost = readU64(dv, p), p += 8);
+  out.values.push(v);
+  return out;
+}
+
+/** Bytes of a non-group read_format block, or of one group entry (value, id, lost). */
+function readEntrySize(readFormat: number): number {
+  const F = ReadFormat;
+  let n = 8;
+  if (readFormat & F.ID) n += 8;
+  if (readFormat & F.LOST) n += 8;
+  if (!(readFormat & F.GROUP)) {
+    if (readFormat & F.TOTAL_TIME_ENABLED) n += 8;
+    if (readFormat & F.TOTAL_TIME_RUNNING) n += 8;
+  }
+  return n;
+}
+
+/**
+ * Checks a read_format block at `p` that must end by `end`; returns its end.
+ */
+export function readValuesEnd(dv: DataView, p: number, end: number, readFormat: number): number {
+  const F = ReadFormat;
+  if (!(readFormat & F.GROUP)) {
+    const e = p + readEntrySize(readFormat);
+    if (e > end) fail("a read_format block", e - p, end - p, p);
+    return e;
+  }
+  if (p + 8 > end) fail("a read_format group count", 8, end - p, p);
+  const nr = readU64(dv, p);
+  let head = 8;
+  if (readFormat & F.TOTAL_TIME_ENABLED) head += 8;
+  if (readFormat & F.TOTAL_TIME_RUNNING) head += 8;
+  const each = readEntrySize(readFormat);
+  const room = end - p - head;
+  if (room < 0 || typeof nr !== "number" || nr * each > room) {
+    throw new PerfError(
+      `expected a read_format group of ${nr} entries of ${each} bytes to fit the ${
+        end - p
+      } bytes left of the record`,
+      p,
+    );
+  }
+  return p + head + nr * each;
+}
+
+function fail(what: string, need: number, have: number, at: number): never {
+  throw new PerfError(
+    `expected ${what} of ${need} bytes, found ${Math.max(0, have)} left in the record`,
+    at,
+  );
+}
+
+function countTooBig(
+  what: string,
+  n: number | bigint,
+  each: number,
+  left: number,
+  at: number,
+): never {
+  throw new PerfError(
+    `expected ${what} of ${n} entries of ${each} bytes to fit the ${
+      Math.max(0, left)
+    } bytes left of the record`,
+    at,
+  );
+}
+
+/** The compiled sample decoder of a {@link SampleLayout}.
+ *
+ * @example
+ * ```ts
+ * import { type SampleDecoder, SampleLayout } from "@bpfview/bpfview";
+ * const decode: SampleDecoder = new SampleLayout({ sample_type: 2 }).decode;
+ * ```
+ */
+export type SampleDecoder = (dv: DataView, o: number, s: PerfSample) => PerfSample;
+type IdDecoder = (dv: DataView, o: number, n: number, s: PerfSample) => PerfSample;
+
+const GEN_PARAMS = ["readU64", "fail", "countTooBig", "readValuesEnd", "layout"] as const;
+
+/**
+ * The layout of PERF_RECORD_SAMPLE (and of the `sample_id_all` trailer of
+ * other records) for one attr, computed once. `decode` reads a sample at a
+ * byte offset of a `DataView` into a reusable {@link PerfSample}, with
+ * bounds checks against the record's own size and the buffer: bad input
+ * gives {@link PerfError} naming the byte, never an out-of-bounds read.
+ *
+ * @example
+ * ```ts
+ * import { SampleLayout, SampleType } from "@bpfview/bpfview";
+ * const layout = new SampleLayout({
+ *   sample_type: SampleType.TID | SampleType.TIME | SampleType.CPU | SampleType.RAW,
+ * });
+ * console.log(layout.fixedSize, layout.rawAt); // 32 32
+ * ```
+ */
+export class SampleLayout {
+  /** `attr.sample_type`. */
+  readonly sampleType: number;
+  /** `attr.read_format`. */
+  readonly readFormat: number;
+  /** `attr.branch_sample_type`. */
+  readonly branchSampleType: number;
+  /** Registers per PERF_SAMPLE_REGS_USER block (popcount of `sample_regs_user`). */
+  readonly regsUserCount: number;
+  /** Registers per PERF_SAMPLE_REGS_INTR block. */
+  readonly regsIntrCount: number;
+  /** Whether non-sample records carry the `sample_id` trailer. */
+  readonly sampleIdAll: boolean;
+  /** Bytes from the record's start (header included) to the end of the fixed-offset fields. */
+  readonly fixedSize: number;
+  /**
+   * Offset from the record's start of the RAW size word when every field
+   * before it has a fixed size, else -1: the raw payload then starts at
+   * `rawAt + 4` of every sample.
+   */
+  readonly rawAt: number;
+  /** Bytes of the `sample_id` trailer of non-sample records (0 without `sample_id_all`). */
+  readonly sampleIdSize: number;
+  /**
+   * Reads the sample whose header is at `offset` of `dv` into `into` (also
+   * returned). The record's size is taken from its header and must fit `dv`.
+   */
+  readonly decode: SampleDecoder;
+  /**
+   * Reads the `sample_id` trailer of the non-sample record at `offset`
+   * into `into` (pid, tid, time, id, stream_id, cpu, identifier); does
+   * nothing without `sample_id_all`.
+   */
+  readonly decodeSampleId: (dv: DataView, offset: number, into: PerfSample) => PerfSample;
+
+  /**
+   * Computes the layout of `attr` (only the fields of {@link SampleAttr}
+   * matter). Throws {@link PerfError} for `sample_type` bits this module
+   * does not know (their layout is unknown).
+   */
+  constructor(attr: Partial<SampleAttr> & Pick<SampleAttr, "sample_type">) {
+    const t = attr.sample_type;
+    if (!Number.isInteger(t) || t < 0 || (t & ~SAMPLE_KNOWN_BITS) !== 0 || t > 0xffffffff) {
+      throw new PerfError(
+        `expected sample_type bits from PERF_SAMPLE_IP to PERF_SAMPLE_WEIGHT_STRUCT (0x${
+          SAMPLE_KNOWN_BITS.toString(16)
+        }), found 0x${t.toString(16)}`,
+      );
+    }
+    this.sampleType = t;
+    this.readFormat = attr.read_format ?? 0;
+    this.branchSampleType = attr.branch_sample_type ?? 0;
+    this.regsUserCount = popcount64(BigInt(attr.sample_regs_user ?? 0n));
+    this.regsIntrCount = popcount64(BigInt(attr.sample_regs_intr ?? 0n));
+    this.sampleIdAll = attr.sample_id_all ?? false;
+    const gen = this.#generate();
+    this.fixedSize = gen.fixed;
+    this.rawAt = gen.rawAt;
+    const args = [readU64, fail, countTooBig, readValuesEnd, this];
+    this.decode = new Function(...GEN_PARAMS, gen.body)(...args) as SampleDecoder;
+    const id = this.#generateSampleId();
+    this.sampleIdSize = id.size;
+    const idFn = new Function(...GEN_PARAMS, id.body)(...args) as IdDecoder;
+    this.decodeSampleId = (dv, o, s) => {
+      const n = checkRecord(dv, o);
+      if (this.sampleIdSize === 0) return s;
+      if (n < 8 + this.sampleIdSize) {
+        fail("a sample_id trailer", this.sampleIdSize, n - 8, o + 8);
+      }
+      return idFn(dv, o, n, s);
+    };
+  }
+
+  #generate(): { body: string; fixed: number; rawAt: number } {
+    const t = this.sampleType, rf = this.readFormat;
+    const L: string[] = [];
+    const fixed: string[] = [];
+    let off = 8; // after the header
+    const u64 = (name: string) => {
+      fixed.push(`s.${name} = readU64(dv, o + ${off});`);
+      off += 8;
+    };
+    if (t & S.IDENTIFIER) u64("identifier");
+    if (t & S.IP) u64("ip");
+    if (t & S.TID) {
+      fixed.push(
+        `s.pid = dv.getInt32(o + ${off}, true); s.tid = dv.getInt32(o + ${off + 4}, true);`,
+      );
+      off += 8;
+    }
+    if (t & S.TIME) u64("time");
+    if (t & S.ADDR) u64("addr");
+    if (t & S.ID) u64("id");
+    if (t & S.STREAM_ID) u64("stream_id");
+    if (t & S.CPU) (fixed.push(`s.cpu = dv.getUint32(o + ${off}, true);`), off += 8);
+    if (t & S.PERIOD) u64("period");
+    let variable = false;
+    if (t & S.READ) {
+      fixed.push(`s.readOffset = o + ${off};`);
+      if (rf & ReadFormat.GROUP) variable = true;
+      else off += readEntrySize(rf);
+    }
+    const fixedEnd = off;
+    // Variable part: p walks, e is the record's end.
+    L.push(`let p = o + ${fixedEnd};`);
+    if ((t & S.READ) && (rf & ReadFormat.GROUP)) {
+      L.push(`p = readValuesEnd(dv, o + ${fixedEnd - 0}, e, ${rf});`);
+    }
+    const need = (n: number | string, what: string) =>
+      `if (p + ${n} > e) fail(${JSON.stringify(what)}, ${n}, e - p, p);`;
+    const var64 = (name: string, what: string) => {
+      L.push(need(8, what), `s.${name} = readU64(dv, p); p += 8;`);
+    };
+    let rawAt = -1;
+    if (t & S.CALLCHAIN) {
+      variable = true;
+      L.push(
+        need(8, "a callchain count"),
+        `{ const nr = readU64(dv, p);`,
+        `  if (typeof nr !== "number" || nr > (e - p - 8) / 8) countTooBig("a callchain", nr, 8, e - p - 8, p);`,
+        `  s.callchainOffset = p + 8; s.callchainCount = nr; p += 8 + nr * 8; }`,
+      );
+    }
+    if (t & S.RAW) {
+      if (!variable) rawAt = fixedEnd;
+      variable = true;
+      L.push(
+        need(4, "a raw data size"),
+        `{ const n = dv.getUint32(p, true);`,
+        `  if (n > e - p - 4) fail("raw data", n, e - p - 4, p);`,
+        `  s.rawOffset = p + 4; s.rawSize = n; p += 4 + n; }`,
+      );
+    }
+    if (t & S.BRANCH_STACK) {
+      const hw = (this.branchSampleType & BranchSample.HW_INDEX) !== 0;
+      const each = (this.branchSampleType & BranchSample.COUNTERS) ? 32 : 24;
+      L.push(
+        need(hw ? 16 : 8, "a branch stack count"),
+        `{ const nr = readU64(dv, p); p += 8;`,
+        hw ? `  s.branchHwIndex = readU64(dv, p); p += 8;` : "",
+        `  if (typeof nr !== "number" || nr > (e - p) / ${each}) countTooBig("a branch stack", nr, ${each}, e - p, p);`,
+        `  s.branchOffset = p; s.branchCount = nr; p += nr * ${each}; }`,
+      );
+    }
+    const regs = (abi: string, at: string, count: number, what: string) => {
+      L.push(
+        need(8, `a ${what} ABI word`),
+        `{ const abi = dv.getUint32(p, true); s.${abi} = abi; p += 8; s.${at} = p;`,
+        `  if (abi !== 0) { if (p + ${count * 8} > e) fail(${
+          JSON.stringify(`${count} ${what} registers`)
+        }, ${count * 8}, e - p, p); p += ${count * 8}; } }`,
+      );
+    };
+    if (t & S.REGS_USER) regs("regsUserAbi", "regsUserOffset", this.regsUserCount, "user");
+    if (t & S.STACK_USER) {
+      L.push(
+        need(8, "a user stack size"),
+        `{ const n = readU64(dv, p); p += 8; s.stackUserOffset = p; s.stackUserSize = 0; s.stackUserDynSize = 0;`,
+        `  if (n !== 0) {`,
+        `    if (typeof n !== "number" || n + 8 > e - p) fail("a user stack dump and its dyn_size", n, e - p, p);`,
+        `    s.stackUserSize = n; p += n; s.stackUserDynSize = Number(readU64(dv, p)); p += 8; } }`,
+      );
+    }
+    if (t & (S.WEIGHT | S.WEIGHT_STRUCT)) var64("weight", "a weight");
+    if (t & S.DATA_SRC) var64("data_src", "a data_src");
+    if (t & S.TRANSACTION) var64("transaction", "a transaction");
+    if (t & S.REGS_INTR) regs("regsIntrAbi", "regsIntrOffset", this.regsIntrCount, "interrupt");
+    if (t & S.PHYS_ADDR) var64("phys_addr", "a phys_addr");
+    if (t & S.CGROUP) var64("cgroup", "a cgroup id");
+    if (t & S.DATA_PAGE_SIZE) var64("data_page_size", "a data_page_size");
+    if (t & S.CODE_PAGE_SIZE) var64("code_page_size", "a code_page_size");
+    if (t & S.AUX) {
+      L.push(
+        need(8, "an aux size"),
+        `{ const n = readU64(dv, p); p += 8;`,
+        `  if (typeof n !== "number" || n > e - p) fail("aux data", n, e - p, p);`,
+        `  s.auxOffset = p; s.auxSize = n; p += n; }`,
+      );
+    }
+    const body = [
+      `"use strict";`,
+      `return function decodeSample(dv, o, s) {`,
+      `  if (!(o >= 0 && o + 8 <= dv.byteLength)) fail("a record header", 8, dv.byteLength - o, o);`,
+      `  const n = dv.getUint16(o + 6, true), e = o + n;`,
+      `  if (e > dv.byteLength) fail("a record", n, dv.byteLength - o, o);`,
+      `  if (n < ${fixedEnd}) fail("a sample's fixed fields", ${fixedEnd}, n, o);`,
+      `  s.dv = dv; s.layout = layout; s.offset = o; s.size = n; s.misc = dv.getUint16(o + 4, true);`,
+      ...fixed.map((l) => "  " + l),
+      ...L.map((l) => "  " + l),
+      `  return s;`,
+      `};`,
+    ].join("\n");
+    return { body, fixed: fixedEnd, rawAt };
+  }
+
+  #generateSampleId(): { body: string; size: number } {
+    const t = this.sampleType;
+    if (!this.sampleIdAll) return { body: `return () => {};`, size: 0 };
+    const L: string[] = [];
+    let off = 0;
+    if (t & S.TID) {
+      L.push(`s.pid = dv.getInt32(b + ${off}, true); s.tid = dv.getInt32(b + ${off + 4}, true);`);
+      off += 8;
+    }
+    for (
+      const [bit, name] of [[S.TIME, "time"], [S.ID, "id"], [S.STREAM_ID, "stream_id"]] as const
+    ) {
+      if (t & bit) (L.push(`s.${name} = readU64(dv, b + ${off});`), off += 8);
+    }
+    if (t & S.CPU) (L.push(`s.cpu = dv.getUint32(b + ${off}, true);`), off += 8);
+    if (t & S.IDENTIFIER) (L.push(`s.identifier = readU64(dv, b + ${off});`), off += 8);
+    return {
+      body: `return function decodeSampleId(dv, o, n, s) {\n  const b = o + n - ${off};\n  ${
+        L.join("\n  ")
+      }\n  return s;\n};`,
+      size: off,
+    };
+  }
+}
+
+/** Checks that a record header at `o` and the record it announces fit `dv`; returns its size.
+ *
+ * @example
+ * ```ts
+ * import { checkRecord } from "@bpfview/bpfview";
+ * const b = new Uint8Array(8);
+ * b[6] = 8;
+ * console.log(checkRecord(new DataView(b.buffer), 0)); // 8
+ * ```
+ */
+export function checkRecord(dv: DataView, o: number): number {
+  if (!(o >= 0 && o + 8 <= dv.byteLength)) {
+    fail("a record header", 8, dv.byteLength - o, o);
+  }
+  const n = dv.getUint16(o + 6, true);
+  if (n < 8) {
+    throw new PerfError(`expected a record size of at least 8 (its header), found ${n}`, o + 6);
+  }
+  if (o + n > dv.byteLength) fail("a record", n, dv.byteLength - o, o);
+  return n;
+}

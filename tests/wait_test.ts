@@ -1,0 +1,121 @@
+// FdWaiter and follow over real eventfds: waits run off the event loop's
+// thread, abort and close wake them, nothing leaks.
+import assert from "node:assert/strict";
+import { FdWaiter, follow, PerfError } from "../mod.ts";
+import { libc } from "../ffi/libc.ts";
+
+function eventfd(): number {
+  const fd = libc().eventfd(0, 0o4000 | 0o2000000);
+  assert.ok(fd >= 0);
+  return fd;
+}
+function post(fd: number): void {
+  libc().write(fd, new Uint8Array(new BigUint64Array([1n]).buffer), 8n);
+}
+function take(fd: number): void {
+  libc().read(fd, new Uint8Array(8), 8n);
+}
+function fdCount(): number {
+  return [...Deno.readDirSync("/proc/self/fd")].length;
+}
+
+Deno.test("FdWaiter: a wait returns the ready fd while timers keep running", async () => {
+  const a = eventfd(), b = eventfd();
+  try {
+    using waiter = new FdWaiter([a, b]);
+    assert.equal(waiter.size, 2);
+    assert.equal(waiter.poll(), 0);
+    let ticks = 0;
+    const wait = waiter.wait();
+    // The event loop runs while the wait blocks another thread: ticks advance,
+    // and the fifth tick makes b readable.
+    await new Promise<void>((resolve) => {
+      const id = setInterval(() => {
+        if (++ticks === 5) {
+          clearInterval(id);
+          post(b);
+          resolve();
+        }
+      }, 1);
+    });
+    assert.equal(await wait, 1);
+    assert.equal(waiter.readyFd(0), b);
+    assert.equal(waiter.readyFd(1), -1);
+    assert.equal(ticks, 5);
+    // Level-triggered: still ready until read.
+    assert.equal(waiter.poll(), 1);
+    take(b);
+    assert.equal(waiter.poll(), 0);
+    assert.equal(await waiter.wait({ timeout: 0 }), 0);
+  } finally {
+    libc().close(a);
+    libc().close(b);
+  }
+});
+
+Deno.test("FdWaiter: abort and close end a wait in flight; one wait at a time", async () => {
+  const a = eventfd();
+  const before = fdCount();
+  try {
+    const waiter = new FdWaiter([a]);
+    const stop = new AbortController();
+    const wait = waiter.wait({ signal: stop.signal });
+    await assert.rejects(() => waiter.wait(), PerfError);
+    setTimeout(() => stop.abort(), 5);
+    assert.equal(await wait, 0);
+    assert.equal(await waiter.wait({ signal: stop.signal }), 0); // aborted already
+
+    const second = waiter.wait();
+    waiter.close();
+    assert.equal(await second, 0);
+    assert.equal(waiter.closed, true);
+    await assert.rejects(() => waiter.wait(), PerfError);
+    assert.throws(() => waiter.add(a), PerfError);
+    waiter.close();
+    assert.equal(fdCount(), before); // the waiter's epoll fd and eventfd are gone
+  } finally {
+    libc().close(a);
+  }
+});
+
+Deno.test("FdWaiter: bad descriptors give typed errors; 100 open/close cycles leak nothing", () => {
+  const before = fdCount();
+  for (let i = 0; i < 100; i++) {
+    using w = new FdWaiter();
+    assert.throws(() => w.add(-1), PerfError);
+    assert.throws(() => w.add(987654), /EBADF/);
+  }
+  assert.equal(fdCount(), before);
+});
+
+Deno.test("follow: drains while data flows, waits when idle, stops on abort", async () => {
+  const a = eventfd();
+  try {
+    using waiter = new FdWaiter([a]);
+    const stop = new AbortController();
+    let pending = 0, drained = 0, drains = 0;
+    const drain = () => {
+      drains++;
+      const n = pending;
+      pending = 0;
+      if (n) take(a);
+      drained += n;
+      if (drained === 30) stop.abort();
+      return n;
+    };
+    // A producer on timers: ten bursts of three.
+    let bursts = 0;
+    const id = setInterval(() => {
+      pending += 3;
+      post(a);
+      if (++bursts === 10) clearInterval(id);
+    }, 2);
+    const total = await follow(waiter, drain, { signal: stop.signal });
+    clearInterval(id);
+    assert.equal(total, 30);
+    assert.equal(drained, 30);
+    assert.ok(drains >= 10);
+  } finally {
+    libc().close(a);
+  }
+});
