@@ -55,6 +55,8 @@ export {
   type PaholeMember,
   type PaholeOptions,
 } from "./btf/pahole.ts";
+// TypeScript declarations from BTF (issue 12)
+export { commentSafe, dumpTs, type DumpTsOptions, tsNames } from "./btf/dump_ts.ts";
 export {
   dumpRaw,
   dumpRawBytes,

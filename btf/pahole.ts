@@ -237,7 +237,36 @@ export function paholeLayout(
     start: rid,
     paddingMemo: new Map(),
   };
+  const shown = countMembers(st, rid, 0, new Map());
+  if (shown > st.maxMembers) {
+    throw new BtfError(
+      `expected the layout of ${
+        describe(btf, rid)
+      } to show at most ${st.maxMembers} members, found ${shown} (types expanded at every level)`,
+    );
+  }
   return analyze(st, rid, 0, 0);
+}
+
+/** How many members the layout of `id` shows, expanded ones included (memoized per type). */
+function countMembers(st: State, id: number, depth: number, memo: Map<number, number>): number {
+  let n = memo.get(id);
+  if (n !== undefined) return n;
+  if (depth > MAX_DEPTH) {
+    throw new BtfError(
+      `expected structs nested less than ${MAX_DEPTH} deep in ${
+        describe(st.btf, st.start)
+      }, found deeper`,
+    );
+  }
+  const t = st.btf.type(id) as { members?: readonly { type: number; name: string }[] };
+  n = t.members?.length ?? 0;
+  for (const m of t.members ?? []) {
+    const inner = expandable(st, m.type, m.name);
+    if (inner.id !== 0) n += countMembers(st, inner.id, depth + 1, memo);
+  }
+  memo.set(id, n);
+  return n;
 }
 
 /** The size of a member's type with typedefs and qualifiers stripped, 0 when it has none. */

@@ -16,15 +16,17 @@ import {
   string,
   withDefault,
 } from "@optique/core";
-import { closure, dumpC, dumpJson, dumpRawBytes } from "../mod.ts";
+import { closure, dumpC, dumpJson, dumpRawBytes, dumpTs } from "../mod.ts";
 import { type BtfSource, btfSourceOptions, idsByName, openBtf } from "./btf_source.ts";
 import { type CommandParser, doc, examples, type Run } from "./command.ts";
 import { writeOut } from "./output.ts";
 
 /** Options of {@link runDump}. */
 export interface DumpOptions extends BtfSource {
-  /** `raw` (bpftool's text), `c` (a header) or `json` (one type per line). */
-  format: "raw" | "c" | "json";
+  /** `raw` (bpftool's text), `c` (a header), `json` (one type per line) or `ts` (TypeScript). */
+  format: "raw" | "c" | "json" | "ts";
+  /** For `ts`: the views' int64 option the declarations are for. */
+  int64?: "bigint" | "safe";
   /** Type names to dump with what they need; empty: every type. */
   types: readonly string[];
 }
@@ -36,12 +38,20 @@ export const dumpCommand: CommandParser = command(
     object({
       ...btfSourceOptions,
       format: withDefault(
-        option("--format", choice(["raw", "c", "json"], { metavar: "FORMAT" }), {
+        option("--format", choice(["raw", "c", "json", "ts"], { metavar: "FORMAT" }), {
           description: doc`raw: bpftool btf dump's text, one [id] KIND line per type; c: a C
             header that compiles (bpftool btf dump format c, i.e. vmlinux.h); json: one JSON
-            object per type per line, as bpftool -j`,
+            object per type per line, as bpftool -j; ts: TypeScript interfaces of the structs
+            and unions, typed as the views read them (btf.view<NAME>("NAME"))`,
         }),
         "raw" as const,
+      ),
+      int64: withDefault(
+        option("--int64", choice(["bigint", "safe"], { metavar: "MODE" }), {
+          description: doc`with --format ts: the views' int64 option the types are for (bigint:
+            64-bit values are bigints; safe: number | bigint)`,
+        }),
+        "bigint" as const,
       ),
       types: multiple(
         argument(string({ metavar: "TYPE" }), {
@@ -59,6 +69,7 @@ export const dumpCommand: CommandParser = command(
     footer: examples(
       "bpfview btf dump --format c > vmlinux.h",
       "bpfview btf dump --format json task_struct",
+      "bpfview btf dump --format ts --file prog.bpf.o event > event.ts",
       "bpfview btf dump --file prog.bpf.o",
     ),
   },
@@ -75,6 +86,9 @@ export function runDump(o: DumpOptions): number {
       break;
     case "c":
       writeOut(dumpC(btf, { ids: roots.length ? roots : undefined }));
+      break;
+    case "ts":
+      writeOut(dumpTs(btf, { ids: roots.length ? roots : undefined, int64: o.int64 }));
       break;
     case "json": {
       const lines = dumpJson(btf, { ids }).map((t) => JSON.stringify(t));

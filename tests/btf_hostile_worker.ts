@@ -13,6 +13,7 @@ import { dumpC } from "../btf/dump_c.ts";
 import * as view from "../btf/view.ts";
 import { viewClass } from "../btf/view.ts";
 import { formatPahole, paholeLayout } from "../btf/pahole.ts";
+import { dumpTs } from "../btf/dump_ts.ts";
 
 // ---------------------------------------------------------------------------
 // Corpus
@@ -727,6 +728,7 @@ export function loadOptional(): Promise<{ mods: Optional; notes: string[] }> {
     viewModule: view,
     paholeLayout,
     formatPahole,
+    dumpTs,
   };
   return Promise.resolve({ mods, notes: [] });
 }
@@ -873,6 +875,10 @@ export function exercise(blob: Blob, mods: Optional, problems: Problem[]): "pars
   if (mods.dumpJson) {
     guard("dumpJson", () => mods.dumpJson(btf));
     guard("dumpJson(offsets)", () => mods.dumpJson(btf, { offsets: true }));
+  }
+  if (mods.dumpTs) {
+    guard("dumpTs", () => mods.dumpTs(btf));
+    guard("dumpTs(safe)", () => mods.dumpTs(btf, { int64: "safe", ids: all.slice(1, 50) }));
   }
   if (mods.dumpC) {
     guard("dumpC", () => mods.dumpC(btf));
