@@ -7,6 +7,7 @@
  * @module
  */
 
+import { compositeAlign, scalarAlign } from "./align.ts";
 import { BtfError } from "./error.ts";
 import { Kind, KIND_NAMES } from "./kinds.ts";
 import type { Btf } from "./parse.ts";
@@ -146,7 +147,9 @@ export function sizeOf(btf: Btf, id: number): number {
 
 /**
  * Alignment in bytes of type `id`, as the compiler would lay it out; 1 for
- * packed structs (members not at their natural alignment).
+ * packed structs (members not at their natural alignment). This is clang's
+ * rule; the C dump uses libbpf's, which differs for 16-byte integers (see
+ * `align.ts`).
  *
  * @example
  * ```ts
@@ -186,11 +189,7 @@ function alignOnce(
     case Kind.ENUM:
     case Kind.ENUM64:
     case Kind.FLOAT:
-      // Natural alignment capped at the pointer size (as libbpf), except
-      // that 64-bit ABIs (x86-64, arm64, BPF...) align 16-byte integers and
-      // floats (`__int128`, `long double`) to 16, as clang does.
-      if (t.size === 16 && btf.pointerSize === 8) return 16;
-      return Math.max(1, Math.min(t.size, btf.pointerSize));
+      return scalarAlign(t.size, btf.pointerSize, "clang");
     case Kind.PTR:
       return btf.pointerSize;
     case Kind.TYPEDEF:
@@ -201,17 +200,8 @@ function alignOnce(
     case Kind.ARRAY:
       return align(btf, t.type, depth + 1, start, memo);
     case Kind.STRUCT:
-    case Kind.UNION: {
-      let max = 1;
-      for (const m of t.members) {
-        const a = align(btf, m.type, depth + 1, start, memo);
-        if (a > max) max = a;
-        // A member off its natural alignment means the struct is packed.
-        if (m.bitfieldSize === 0 && m.bitOffset % (8 * a) !== 0) return 1;
-      }
-      if (t.size % max !== 0) return 1;
-      return max;
-    }
+    case Kind.UNION:
+      return compositeAlign(t, (type) => align(btf, type, depth + 1, start, memo));
     default:
       throw new BtfError(
         `expected a type with an alignment for id ${start}, found ${

@@ -1,193 +1,22 @@
 /**
- * Parsing BTF: raw blobs (`/sys/kernel/btf/vmlinux`, module BTF split on top
- * of a base) and the `.BTF` section of ELF objects. Parsing only reads the
- * header; types are indexed on first need and decoded one by one when asked
- * for, and strings are decoded on demand.
+ * The parsed BTF blob: {@link Btf}, built over the bytes in place. Parsing
+ * only reads the header (`header.ts`); types are indexed on first need
+ * (`type_index.ts`) and decoded one by one when asked for (`decode.ts`);
+ * strings are decoded on demand. Getting the bytes is `load.ts`.
  *
  * @module
  */
 
 import { BtfError } from "./error.ts";
-import { findElfSection, isElf } from "./elf.ts";
 import { Kind, KIND_NAMES, type KindNumber } from "./kinds.ts";
 import { type ViewClass, viewClass, type ViewOptions } from "./view.ts";
-import type {
-  ArrayType,
-  CompositeType,
-  DatasecType,
-  DeclTagType,
-  Enumerator,
-  EnumType,
-  FloatType,
-  FuncProtoType,
-  FuncType,
-  FwdType,
-  IntType,
-  Member,
-  Param,
-  RefType,
-  Type,
-  VarSecinfo,
-  VarType,
-} from "./types.ts";
+import type { Type } from "./types.ts";
+import { TypeDecoder } from "./decode.ts";
+import { readHeader } from "./header.ts";
+import { buildIndex } from "./type_index.ts";
 
-/**
- * `BTF_MAGIC`, the first two bytes of every BTF blob (little-endian).
- *
- * @example
- * ```ts
- * import { BTF_MAGIC } from "@bpfview/bpfview";
- * console.log(BTF_MAGIC.toString(16)); // "eb9f"
- * ```
- */
-export const BTF_MAGIC = 0xeb9f;
-/**
- * Where the kernel exposes its own BTF.
- *
- * @example
- * ```ts
- * import { KERNEL_BTF_PATH, parseBtf } from "@bpfview/bpfview";
- * const btf = parseBtf(Deno.readFileSync(KERNEL_BTF_PATH)); // needs -A: it is under /sys
- * ```
- */
-export const KERNEL_BTF_PATH = "/sys/kernel/btf/vmlinux";
-
-const HEADER_LEN = 24;
-const TYPE_HEADER = 12;
-
-// Words after a type's 3-word header, by kind: a fixed part (-1 for kinds that
-// do not exist) plus a part per vlen. Used by the index's fast path only.
-const FIXED_WORDS = new Int8Array(32).fill(-1);
-const VLEN_WORDS = new Int8Array(32);
-for (const k of [Kind.INT, Kind.VAR, Kind.DECL_TAG]) FIXED_WORDS[k] = 1;
-for (
-  const k of [
-    Kind.PTR,
-    Kind.FWD,
-    Kind.TYPEDEF,
-    Kind.VOLATILE,
-    Kind.CONST,
-    Kind.RESTRICT,
-    Kind.FUNC,
-    Kind.FLOAT,
-    Kind.TYPE_TAG,
-  ]
-) FIXED_WORDS[k] = 0;
-FIXED_WORDS[Kind.ARRAY] = 3;
-for (const k of [Kind.STRUCT, Kind.UNION, Kind.DATASEC, Kind.ENUM64]) {
-  FIXED_WORDS[k] = 0;
-  VLEN_WORDS[k] = 3;
-}
-for (const k of [Kind.ENUM, Kind.FUNC_PROTO]) {
-  FIXED_WORDS[k] = 0;
-  VLEN_WORDS[k] = 2;
-}
-
-/**
- * Options for {@link parseBtf} and {@link loadBtf}.
- *
- * @example
- * ```ts
- * import { loadBtf, type ParseOptions } from "@bpfview/bpfview";
- * const opts: ParseOptions = { base: loadBtf() };
- * ```
- */
-export interface ParseOptions {
-  /** The base BTF for split BTF (module BTF on top of vmlinux). */
-  base?: Btf;
-}
-
-/**
- * Parses BTF from bytes: a raw BTF blob or an ELF object with a `.BTF`
- * section (detected from the bytes).
- *
- * @example
- * ```ts
- * import { parseBtf } from "@bpfview/bpfview";
- * const btf = parseBtf(Deno.readFileSync("/sys/kernel/btf/vmlinux"));
- * console.log(btf.find("task_struct")?.id);
- * ```
- */
-export function parseBtf(bytes: Uint8Array, options: ParseOptions = {}): Btf {
-  if (isElf(bytes)) {
-    const sec = findElfSection(bytes, ".BTF");
-    if (!sec) throw new BtfError("expected a .BTF section in the ELF object, found none");
-    return new Btf(bytes.subarray(sec.offset, sec.offset + sec.size), options.base, sec.offset);
-  }
-  return new Btf(bytes, options.base, 0);
-}
-
-/**
- * Reads and parses a BTF file (raw BTF or ELF). Without a path, reads the
- * running kernel's BTF from `/sys/kernel/btf/vmlinux` (needs only
- * `--allow-read`). `base` may be a path or a parsed {@link Btf}.
- *
- * @example
- * ```ts
- * import { loadBtf } from "@bpfview/bpfview";
- * const vmlinux = loadBtf();
- * const mod = loadBtf("/sys/kernel/btf/nf_tables", { base: vmlinux });
- * ```
- */
-export function loadBtf(
-  path: string = KERNEL_BTF_PATH,
-  options: { base?: Btf | string } = {},
-): Btf {
-  const base = typeof options.base === "string" ? loadBtf(options.base) : options.base;
-  let bytes: Uint8Array;
-  try {
-    bytes = readWhole(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new BtfError(
-        path === KERNEL_BTF_PATH
-          ? `expected kernel BTF at ${path}, found no such file: the kernel needs CONFIG_DEBUG_INFO_BTF=y`
-          : `expected a BTF file at ${path}, found no such file`,
-      );
-    }
-    if (e instanceof Deno.errors.NotCapable) {
-      // Deno asks for every permission before it opens anything under /sys,
-      // /proc or /dev (denoland/deno#27564), --allow-read is not enough there.
-      throw new BtfError(
-        /Requires all access/.test(e.message)
-          ? `expected to read ${path}, found it refused: Deno reads files under /sys only with --allow-all (-A)`
-          : `expected to read ${path}, found it refused: run with --allow-read`,
-      );
-    }
-    if (e instanceof Deno.errors.PermissionDenied) {
-      throw new BtfError(`cannot read ${path}: permission denied (run as a user who can read it)`);
-    }
-    throw e;
-  }
-  return parseBtf(bytes, { base });
-}
-
-/**
- * Reads a whole file into one buffer sized from fstat (one allocation, one
- * read for sysfs BTF files); files whose size fstat does not know (procfs)
- * fall back to Deno.readFileSync.
- */
-function readWhole(path: string): Uint8Array {
-  using file = Deno.openSync(path);
-  const size = file.statSync().size;
-  if (size === 0) return Deno.readFileSync(path);
-  let buf = new Uint8Array(size);
-  let n = 0;
-  for (;;) {
-    if (n === buf.length) {
-      // The file grew (or fstat was short): keep reading into a bigger buffer.
-      const probe = new Uint8Array(1);
-      if (file.readSync(probe) === null) return buf;
-      const bigger = new Uint8Array(buf.length * 2);
-      bigger.set(buf);
-      bigger[n++] = probe[0];
-      buf = bigger;
-    }
-    const r = file.readSync(buf.subarray(n));
-    if (r === null) return buf.subarray(0, n);
-    n += r;
-  }
-}
+export { BTF_MAGIC } from "./header.ts";
+export { KERNEL_BTF_PATH, loadBtf, parseBtf, type ParseOptions } from "./load.ts";
 
 /** Whether `b` holds the bytes of `want` and then a NUL at `p`; `want` has no NUL. */
 function bytesAt(b: Uint8Array, p: number, want: Uint8Array): boolean {
@@ -237,6 +66,7 @@ export class Btf {
   #ascii: string | null | undefined;
   #strCache: Map<number, string> | undefined;
   #ptrSize = 0;
+  #decoder: TypeDecoder | undefined;
 
   /**
    * Use {@link parseBtf} or {@link loadBtf} rather than this constructor.
@@ -249,98 +79,14 @@ export class Btf {
     this.bytes = bytes;
     this.base = base;
     this.fileOffset = fileOffset;
-    const at = (n: number) => fileOffset + n;
-    if (bytes.length < HEADER_LEN) {
-      throw new BtfError(
-        `expected a BTF header of ${HEADER_LEN} bytes, found ${bytes.length} bytes`,
-        at(0),
-      );
-    }
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.#dv = dv;
-    const magic = dv.getUint16(0, true);
-    if (magic === BTF_MAGIC) this.littleEndian = true;
-    else if (magic === 0x9feb) this.littleEndian = false;
-    else {
-      throw new BtfError(
-        `expected BTF magic 0xeb9f, found 0x${magic.toString(16).padStart(4, "0")}`,
-        at(0),
-      );
-    }
-    const le = this.littleEndian;
-    const version = bytes[2];
-    if (version !== 1) throw new BtfError(`expected BTF version 1, found ${version}`, at(2));
-    this.flags = bytes[3];
-    const hdrLen = dv.getUint32(4, le);
-    if (hdrLen < HEADER_LEN || hdrLen > bytes.length) {
-      throw new BtfError(
-        `expected a header length between ${HEADER_LEN} and ${bytes.length}, found ${hdrLen}`,
-        at(4),
-      );
-    }
-    // A longer header must be zero-filled past the fields we know.
-    for (let i = HEADER_LEN; i < hdrLen; i++) {
-      if (bytes[i] !== 0) {
-        throw new BtfError(`expected zero in the unknown header tail, found ${bytes[i]}`, at(i));
-      }
-    }
-    const typeOff = dv.getUint32(8, le);
-    const typeLen = dv.getUint32(12, le);
-    const strOff = dv.getUint32(16, le);
-    const strLen = dv.getUint32(20, le);
-    const avail = bytes.length - hdrLen;
-    if (typeOff % 4 !== 0) {
-      throw new BtfError(`expected a 4-aligned type_off, found ${typeOff}`, at(8));
-    }
-    if (typeOff + typeLen > avail) {
-      throw new BtfError(
-        `expected the type section (${typeLen} bytes at ${typeOff}) within the ${avail} bytes after the header, found it past the end`,
-        at(12),
-      );
-    }
-    if (strOff + strLen > avail) {
-      throw new BtfError(
-        `expected the string section (${strLen} bytes at ${strOff}) within the ${avail} bytes after the header, found it past the end`,
-        at(20),
-      );
-    }
-    if (typeOff < strOff ? typeOff + typeLen > strOff : strOff + strLen > typeOff) {
-      throw new BtfError(
-        `expected the type section [${typeOff}, ${
-          typeOff + typeLen
-        }) and string section [${strOff}, ${
-          strOff + strLen
-        }) not to overlap, found them overlapping`,
-        at(8),
-      );
-    }
-    if (!base) {
-      if (strLen === 0 || bytes[hdrLen + strOff] !== 0) {
-        throw new BtfError(
-          `expected the string section to start with an empty string, found ${
-            strLen === 0 ? "an empty section" : `byte ${bytes[hdrLen + strOff]}`
-          }`,
-          at(hdrLen + strOff),
-        );
-      }
-    } else if (base.littleEndian !== this.littleEndian) {
-      throw new BtfError(
-        "expected split BTF in the byte order of its base, found the other order",
-        at(0),
-      );
-    }
-    if (strLen > 0 && bytes[hdrLen + strOff + strLen - 1] !== 0) {
-      throw new BtfError(
-        `expected the string section to end with a NUL byte, found ${
-          bytes[hdrLen + strOff + strLen - 1]
-        }`,
-        at(hdrLen + strOff + strLen - 1),
-      );
-    }
-    this.#typeOff = hdrLen + typeOff;
-    this.#typeLen = typeLen;
-    this.#strOff = hdrLen + strOff;
-    this.#strLen = strLen;
+    const h = readHeader(bytes, fileOffset, base);
+    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.littleEndian = h.littleEndian;
+    this.flags = h.flags;
+    this.#typeOff = h.typeOff;
+    this.#typeLen = h.typeLen;
+    this.#strOff = h.strOff;
+    this.#strLen = h.strLen;
     this.startId = base ? base.count : 1;
     this.startStr = base ? base.startStr + base.#strLen : 0;
   }
@@ -384,60 +130,18 @@ export class Btf {
   /** Builds the type index if needed; returns the number of types in this blob. */
   #index(): number {
     if (this.#n >= 0) return this.#n;
-    const words = this.#hostWords();
-    const nw = words.length;
-    // One entry per type: the word index of its record in the type section.
-    const at = new Uint32Array(Math.floor(this.#typeLen / TYPE_HEADER) + 1);
-    let n = 0, w = 0;
-    while (w + 3 <= nw) {
-      const info = words[w + 1];
-      const kind = (info >>> 24) & 0x1f;
-      const fixed = FIXED_WORDS[kind];
-      if (fixed < 0) break;
-      const next = w + 3 + fixed + (info & 0xffff) * VLEN_WORDS[kind];
-      if (next > nw) break;
-      at[n++] = w;
-      w = next;
-    }
-    if (4 * w !== this.#typeLen) this.#indexError(words, w, n);
+    const { words, at, n } = buildIndex({
+      bytes: this.bytes,
+      littleEndian: this.littleEndian,
+      typeOff: this.#typeOff,
+      typeLen: this.#typeLen,
+      startId: this.startId,
+      fileOffset: this.fileOffset,
+    });
     this.#at = at;
     this.#words = words;
     this.#n = n;
     return n;
-  }
-
-  /** The type section as u32 words in host order: a view when possible, else a swapped copy. */
-  #hostWords(): Uint32Array {
-    const nw = this.#typeLen >>> 2, abs = this.bytes.byteOffset + this.#typeOff;
-    if (this.littleEndian && abs % 4 === 0) return new Uint32Array(this.bytes.buffer, abs, nw);
-    const words = new Uint32Array(nw), dv = this.#dv, le = this.littleEndian;
-    for (let i = 0; i < nw; i++) words[i] = dv.getUint32(this.#typeOff + 4 * i, le);
-    return words;
-  }
-
-  /** Throws the error for the record at word `w`, where indexing stopped short. */
-  #indexError(words: Uint32Array, w: number, n: number): never {
-    const p = this.#typeOff + 4 * w, left = this.#typeLen - 4 * w, id = this.startId + n;
-    if (left < TYPE_HEADER) {
-      throw new BtfError(
-        `expected a ${TYPE_HEADER}-byte type header for type ${id}, found ${left} bytes left in the type section`,
-        this.fileOffset + p,
-      );
-    }
-    const info = words[w + 1], kind = (info >>> 24) & 0x1f, vlen = info & 0xffff;
-    if (FIXED_WORDS[kind] < 0) {
-      throw new BtfError(
-        `expected a type kind between 1 and 19 for type ${id}, found ${kind}`,
-        this.fileOffset + p + 4,
-      );
-    }
-    const need = 4 * (3 + FIXED_WORDS[kind] + vlen * VLEN_WORDS[kind]);
-    throw new BtfError(
-      `expected ${need} bytes for type ${id} (${
-        KIND_NAMES[kind]
-      }, vlen ${vlen}), found ${left} bytes left in the type section`,
-      this.fileOffset + p,
-    );
   }
 
   #check(id: number): void {
@@ -573,221 +277,16 @@ export class Btf {
   }
 
   #decode(id: number, i: number): Type {
-    const dv = this.#dv, le = this.littleEndian;
     const w = this.#at![i], words = this.#words!;
-    const p = this.#typeOff + 4 * w;
-    const nameOff = words[w];
-    const info = words[w + 1];
-    const kind = ((info >>> 24) & 0x1f) as KindNumber;
-    const vlen = info & 0xffff;
-    const kindFlag = (info >>> 31) === 1;
-    const sizeOrType = dv.getUint32(p + 8, le);
-    // Names and referenced ids are checked here, where the byte is known;
-    // error messages are built only when a check fails.
-    const name = this.#name(id, nameOff, p, "type", -1);
-    const q = p + TYPE_HEADER;
-    switch (kind) {
-      case Kind.INT: {
-        const v = dv.getUint32(q, le);
-        const encoding = (v >>> 24) & 0x0f;
-        return {
-          id,
-          name,
-          nameOff,
-          kindFlag,
-          kind,
-          size: sizeOrType,
-          encoding,
-          signed: (encoding & 1) !== 0,
-          char: (encoding & 2) !== 0,
-          bool: (encoding & 4) !== 0,
-          bitOffset: (v >>> 16) & 0xff,
-          bits: v & 0xff,
-        } satisfies IntType;
-      }
-      case Kind.PTR:
-      case Kind.TYPEDEF:
-      case Kind.VOLATILE:
-      case Kind.CONST:
-      case Kind.RESTRICT:
-      case Kind.TYPE_TAG:
-        return {
-          id,
-          name,
-          nameOff,
-          kindFlag,
-          kind,
-          type: this.#ref(id, kind, p + 8, "target", -1),
-        } satisfies RefType;
-      case Kind.ARRAY:
-        return {
-          id,
-          name,
-          nameOff,
-          kindFlag,
-          kind,
-          type: this.#ref(id, kind, q, "element type", -1),
-          indexType: this.#ref(id, kind, q + 4, "index type", -1),
-          nelems: dv.getUint32(q + 8, le),
-        } satisfies ArrayType;
-      case Kind.STRUCT:
-      case Kind.UNION: {
-        const members: Member[] = new Array(vlen);
-        for (let k = 0; k < vlen; k++) {
-          const m = q + k * 12;
-          const mNameOff = dv.getUint32(m, le);
-          const off = dv.getUint32(m + 8, le);
-          members[k] = {
-            name: this.#name(id, mNameOff, m, "member", k),
-            nameOff: mNameOff,
-            type: this.#ref(id, kind, m + 4, "member", k),
-            bitOffset: kindFlag ? off & 0xffffff : off,
-            bitfieldSize: kindFlag ? off >>> 24 : 0,
-          };
-        }
-        return {
-          id,
-          name,
-          nameOff,
-          kindFlag,
-          kind,
-          size: sizeOrType,
-          members,
-        } satisfies CompositeType;
-      }
-      case Kind.ENUM:
-      case Kind.ENUM64: {
-        const values: Enumerator[] = new Array(vlen);
-        const step = kind === Kind.ENUM ? 8 : 12;
-        for (let k = 0; k < vlen; k++) {
-          const m = q + k * step;
-          const eNameOff = dv.getUint32(m, le);
-          let value: number | bigint;
-          if (kind === Kind.ENUM) {
-            value = kindFlag ? dv.getInt32(m + 4, le) : dv.getUint32(m + 4, le);
-          } else {
-            const u = (BigInt(dv.getUint32(m + 8, le)) << 32n) | BigInt(dv.getUint32(m + 4, le));
-            value = kindFlag ? BigInt.asIntN(64, u) : u;
-          }
-          values[k] = {
-            name: this.#name(id, eNameOff, m, "enumerator", k),
-            nameOff: eNameOff,
-            value,
-          };
-        }
-        return {
-          id,
-          name,
-          nameOff,
-          kindFlag,
-          kind,
-          size: sizeOrType,
-          signed: kindFlag,
-          values,
-        } satisfies EnumType;
-      }
-      case Kind.FWD:
-        return { id, name, nameOff, kindFlag, kind, union: kindFlag } satisfies FwdType;
-      case Kind.FUNC:
-        return {
-          id,
-          name,
-          nameOff,
-          kindFlag,
-          kind,
-          type: this.#ref(id, kind, p + 8, "prototype", -1),
-          linkage: vlen,
-        } satisfies FuncType;
-      case Kind.FUNC_PROTO: {
-        const params: Param[] = new Array(vlen);
-        for (let k = 0; k < vlen; k++) {
-          const m = q + k * 8;
-          const pNameOff = dv.getUint32(m, le);
-          params[k] = {
-            name: this.#name(id, pNameOff, m, "parameter", k),
-            nameOff: pNameOff,
-            type: this.#ref(id, kind, m + 4, "parameter", k),
-          };
-        }
-        return {
-          id,
-          name,
-          nameOff,
-          kindFlag,
-          kind,
-          type: this.#ref(id, kind, p + 8, "return type", -1),
-          params,
-        } satisfies FuncProtoType;
-      }
-      case Kind.VAR:
-        return {
-          id,
-          name,
-          nameOff,
-          kindFlag,
-          kind,
-          type: this.#ref(id, kind, p + 8, "type", -1),
-          linkage: dv.getUint32(q, le),
-        } satisfies VarType;
-      case Kind.DATASEC: {
-        const vars: VarSecinfo[] = new Array(vlen);
-        for (let k = 0; k < vlen; k++) {
-          const m = q + k * 12;
-          vars[k] = {
-            type: this.#ref(id, kind, m, "variable", k),
-            offset: dv.getUint32(m + 4, le),
-            size: dv.getUint32(m + 8, le),
-          };
-        }
-        return { id, name, nameOff, kindFlag, kind, size: sizeOrType, vars } satisfies DatasecType;
-      }
-      case Kind.FLOAT:
-        return { id, name, nameOff, kindFlag, kind, size: sizeOrType } satisfies FloatType;
-      case Kind.DECL_TAG:
-        return {
-          id,
-          name,
-          nameOff,
-          kindFlag,
-          kind,
-          type: this.#ref(id, kind, p + 8, "tagged type", -1),
-          componentIdx: dv.getInt32(q, le),
-        } satisfies DeclTagType;
-      default:
-        throw new BtfError(
-          `expected a known kind for type ${id}, found ${kind}`,
-          this.fileOffset + p + 4,
-        );
-    }
-  }
-
-  /** The string at `off` for a name stored at byte `pos` of type `id` (`k`: item index or -1). */
-  #name(id: number, off: number, pos: number, what: string, k: number): string {
-    const strEnd = this.startStr + this.#strLen;
-    if (off >= strEnd) {
-      throw new BtfError(
-        `expected the ${what}${
-          k >= 0 ? ` ${k}` : ""
-        } name offset of type ${id} below ${strEnd}, found ${off}`,
-        this.fileOffset + pos,
-      );
-    }
-    return this.str(off);
-  }
-
-  /** The type id stored at byte `pos` of type `id`, checked against the id range. */
-  #ref(id: number, kind: number, pos: number, what: string, k: number): number {
-    const t = this.#dv.getUint32(pos, this.littleEndian);
-    const count = this.startId + this.#n;
-    if (t >= count) {
-      throw new BtfError(
-        `expected the ${what}${k >= 0 ? ` ${k}` : ""} of type ${id} (${
-          KIND_NAMES[kind]
-        }) to be a type id below ${count}, found ${t}`,
-        this.fileOffset + pos,
-      );
-    }
-    return t;
+    this.#decoder ??= new TypeDecoder(
+      this.#dv,
+      this.littleEndian,
+      this.fileOffset,
+      this.startStr + this.#strLen,
+      this.startId + this.#n,
+      (off) => this.str(off),
+    );
+    return this.#decoder.decode(id, this.#typeOff + 4 * w, words[w], words[w + 1]);
   }
 
   /**

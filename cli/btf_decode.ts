@@ -7,7 +7,7 @@
 
 import { argument, command, map, object, option, string } from "@optique/core";
 import { BtfError } from "../mod.ts";
-import { type BtfSource, btfSourceOptions, openBtf } from "./btf_source.ts";
+import { type BtfSource, btfSourceOptions, openSource } from "./btf_source.ts";
 import { type CommandParser, doc, examples, jsonFlag, type Run } from "./command.ts";
 import { warn, writeOut } from "./output.ts";
 
@@ -77,7 +77,7 @@ const FLUSH = 1 << 16;
 export async function runDecode(o: DecodeOptions): Promise<number> {
   let input: Deno.FsFile | undefined;
   try {
-    const btf = openBtf(o);
+    const btf = openSource(o);
     const V = btf.view(o.type);
     const size = V.size;
     if (size === 0) {

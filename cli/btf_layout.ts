@@ -27,7 +27,7 @@ import {
   paholeLayout,
   resolveType,
 } from "../mod.ts";
-import { type BtfSource, btfSourceOptions, idsByName, openBtf } from "./btf_source.ts";
+import { type BtfSource, btfSourceOptions, idsByName, openSource } from "./btf_source.ts";
 import { type CommandParser, doc, examples, jsonFlag, type Run } from "./command.ts";
 import { writeOut } from "./output.ts";
 
@@ -89,7 +89,7 @@ export const layoutCommand: CommandParser = command(
 
 /** `btf layout`: pahole's view of a struct (or its figures as JSON); returns the exit code. */
 export function runLayout(o: LayoutOptions): number {
-  const btf = openBtf(o);
+  const btf = openSource(o);
   const id = idsByName(btf, o.type)[0];
   const rid = resolveType(btf, id);
   const kind = btf.kindOf(rid);

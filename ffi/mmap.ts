@@ -14,6 +14,11 @@ const O_RDONLY_CLOEXEC = 0o2000000;
 const MAP_FAILED = 0xffffffffffffffffn;
 const SEEK_END = 2;
 
+/** Mappings handed to the garbage collector ({@link MappedFile.unmapWhenUnreachable}). */
+const unreachable = new FinalizationRegistry<{ ptr: Deno.PointerObject; length: bigint }>(
+  ({ ptr, length }) => libc().munmap(ptr, length),
+);
+
 /**
  * A file mapped read-only into memory. `bytes` reads the file in place;
  * closing unmaps it, after detaching `bytes` (and every view over it), so a
@@ -48,9 +53,20 @@ export class MappedFile {
     return this.#ptr === null;
   }
 
+  /**
+   * Unmaps the file once nothing can read its bytes any more (no object,
+   * view or slice over them is reachable), for mappings handed out with no
+   * owner to close them (`openBtf`). {@link close} still unmaps at once.
+   */
+  unmapWhenUnreachable(): void {
+    if (this.#ptr === null) return;
+    unreachable.register(this.#buffer, { ptr: this.#ptr, length: this.#length }, this);
+  }
+
   /** Detaches the bytes and unmaps the file. Safe to call twice. */
   close(): void {
     if (this.#ptr === null) return;
+    unreachable.unregister(this);
     this.#buffer.transfer(0); // detach: every view over it now has length 0
     libc().munmap(this.#ptr, this.#length);
     this.#ptr = null;

@@ -5,11 +5,13 @@
  * Before load a view reads (and, where writable, writes) libbpf's copy of
  * the section: the initial value the maps are created with. After load it
  * reads the kernel's map itself, mapped into memory: `.data` and `.bss`
- * live and writable, `.rodata` read-only (the kernel froze it).
+ * live and writable; `.rodata`, which the kernel froze, is a read-only
+ * copy.
  *
  * @module
  */
 
+import { encodeInto } from "../btf/encode.ts";
 import { Kind } from "../btf/kinds.ts";
 import type { Btf } from "../btf/parse.ts";
 import type { View } from "../btf/view.ts";
@@ -35,8 +37,22 @@ interface Section {
   readonly map: BpfMap;
   readonly datasec: number;
   readonly readOnly: boolean;
+  beforeBuf?: ArrayBuffer;
+  afterBuf?: ArrayBuffer;
   before?: View;
   after?: View;
+}
+
+/** Where a global variable lies. */
+export interface GlobalVar {
+  /** Its data section (`.rodata`, `.bss`, ...). */
+  readonly section: string;
+  /** Its type id in the object's BTF. */
+  readonly type: number;
+  /** Its byte offset in the section. */
+  readonly offset: number;
+  /** Its size in bytes. */
+  readonly size: number;
 }
 
 /** The global variables of one object. @internal */
@@ -67,8 +83,8 @@ export class Globals {
     return [...this.#sections.keys()];
   }
 
-  /** The view of section `name` for the object's current state. */
-  view(name: string, loaded: boolean, objectName: string): View {
+  /** The section `name`, or a FfiError listing those there are. */
+  #section(name: string, objectName: string): Section {
     const s = this.#sections.get(name);
     if (!s) {
       const have = this.names;
@@ -78,12 +94,78 @@ export class Globals {
         }`,
       );
     }
-    if (!loaded) return s.before ??= this.#bind(s, this.#initial(s));
-    return s.after ??= this.#bind(s, this.#mapped(s));
+    return s;
   }
 
-  #bind(s: Section, buffer: ArrayBuffer): View {
-    const V = this.#btf!.view(s.datasec);
+  /** The memory of a section for the object's current state. */
+  #buffer(s: Section, loaded: boolean): ArrayBuffer {
+    if (!loaded) return s.beforeBuf ??= this.#initial(s);
+    return s.afterBuf ??= this.#mapped(s);
+  }
+
+  /** The view of section `name` for the object's current state. */
+  view(name: string, loaded: boolean, objectName: string): View {
+    const s = this.#section(name, objectName);
+    if (!loaded) return s.before ??= this.#bind(s, this.#buffer(s, loaded), true);
+    return s.after ??= this.#bind(s, this.#buffer(s, loaded), !s.readOnly);
+  }
+
+  /**
+   * The variable `name`: searched in `.rodata`, `.data`, `.bss`, then the
+   * other sections; `SECTION:NAME` (`.data.custom:counter`) names the section.
+   */
+  find(name: string, objectName: string): GlobalVar {
+    const colon = name.lastIndexOf(":");
+    const sections = colon > 0
+      ? [name.slice(0, colon)]
+      : [".rodata", ".data", ".bss", ...this.names.filter((n) => !/^\.(rodata|data|bss)$/.test(n))];
+    const varName = colon > 0 ? name.slice(colon + 1) : name;
+    const btf = this.#btf;
+    for (const secName of sections) {
+      const s = colon > 0 ? this.#section(secName, objectName) : this.#sections.get(secName);
+      if (!s || !btf) continue;
+      const t = btf.type(s.datasec);
+      if (t.kind !== Kind.DATASEC) continue;
+      for (const v of t.vars) {
+        if (v.type === 0 || btf.kindOf(v.type) !== Kind.VAR) continue;
+        const vt = btf.type(v.type) as { name: string; type: number };
+        if (vt.name === varName) {
+          return { section: secName, type: vt.type, offset: v.offset, size: v.size };
+        }
+      }
+    }
+    const all = this.names.flatMap((n) => {
+      const t = btf!.type(this.#sections.get(n)!.datasec);
+      return t.kind === Kind.DATASEC
+        ? t.vars.map((v) => btf!.nameOf(v.type)).filter((x) => x && !x.startsWith("."))
+        : [];
+    });
+    throw new FfiError(
+      `expected a global variable '${name}' in object '${objectName}', found ${
+        all.length ? `only ${all.slice(0, 20).join(", ")}${all.length > 20 ? ", ..." : ""}` : "none"
+      }`,
+    );
+  }
+
+  /**
+   * Writes `value` into global `name` (see {@link find}), checked against
+   * its BTF type. Before load: the value the map is created with. After
+   * load: the live map; `.rodata` is read-only then.
+   */
+  set(name: string, value: unknown, loaded: boolean, objectName: string): void {
+    const g = this.find(name, objectName);
+    const s = this.#sections.get(g.section)!;
+    if (loaded && s.readOnly) {
+      throw new FfiError(
+        `expected to set '${name}' before load, found object '${objectName}' loaded: ${g.section} is read-only in the kernel`,
+      );
+    }
+    const buf = this.#buffer(s, loaded);
+    encodeInto(this.#btf!, g.type, value, new DataView(buf), g.offset, name);
+  }
+
+  #bind(s: Section, buffer: ArrayBuffer, writable: boolean): View {
+    const V = this.#btf!.view(s.datasec, { writable });
     return new V(buffer);
   }
 
@@ -107,7 +189,9 @@ export class Globals {
   #mapped(s: Section): ArrayBuffer {
     const size = s.map.valueSize;
     const fd = s.map.fd;
-    if ((s.map.flags & BPF_F_MMAPABLE) === 0) {
+    // A read-only section (frozen .rodata) never changes: a copy reads the same and
+    // cannot fault on a write through a typed array of the view.
+    if ((s.map.flags & BPF_F_MMAPABLE) === 0 || s.readOnly) {
       const copy = new ArrayBuffer(size);
       const r = libbpf().bpf_map_lookup_elem(fd, new Uint32Array(1), new Uint8Array(copy));
       if (r < 0) {
@@ -120,7 +204,7 @@ export class Globals {
     }
     const page = libc().getpagesize();
     const length = Math.ceil(size / page) * page;
-    const prot = s.readOnly ? PROT_READ : PROT_READ | PROT_WRITE;
+    const prot = PROT_READ | PROT_WRITE;
     const ptr = libc().mmap(null, BigInt(length), prot, MAP_SHARED, fd, 0n);
     if (ptr === null || Deno.UnsafePointer.value(ptr) === MAP_FAILED) {
       const e = errno();

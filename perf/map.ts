@@ -4,10 +4,55 @@
  * @module
  */
 
+import { encode } from "../btf/encode.ts";
 import type { Btf } from "../btf/parse.ts";
+import { type ValueReader, valueReader } from "../btf/value.ts";
+import type { ViewOptions } from "../btf/view.ts";
 import { FfiError } from "../ffi/error.ts";
-import { libbpf, readCString, typeName } from "../ffi/libbpf.ts";
+import { errText, libbpf, readCString, typeName } from "../ffi/libbpf.ts";
 import type { Owner } from "./program.ts";
+
+const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const ENOENT = 2;
+const EINVAL = 22;
+const EOPNOTSUPP = 95;
+const ENOTSUPP = 524;
+
+/**
+ * How {@link BpfMap.update} treats an existing key: `"any"` (create or
+ * replace, `BPF_ANY`), `"noexist"` (create only), `"exist"` (replace only),
+ * or the raw `BPF_*` flags.
+ *
+ * @example
+ * ```ts
+ * import type { UpdateFlags } from "@bpfview/bpfview";
+ * const flags: UpdateFlags = "noexist";
+ * ```
+ */
+export type UpdateFlags = "any" | "noexist" | "exist" | number;
+
+/** One side of a map (key or value): its size, BTF type and reader. */
+interface Side {
+  readonly what: "key" | "value";
+  readonly size: number;
+  readonly type: number;
+  readonly read: ValueReader;
+}
+
+let possibleCpus = 0;
+
+/** The number of possible CPUs (the number of values of a per-CPU map entry). */
+function cpus(): number {
+  if (possibleCpus > 0) return possibleCpus;
+  const n = libbpf().libbpf_num_possible_cpus();
+  if (n <= 0) {
+    throw new FfiError(
+      `expected the number of possible CPUs from libbpf, found ${errText(-n)}`,
+      -n,
+    );
+  }
+  return possibleCpus = n;
+}
 
 /**
  * BPF map types (`BPF_MAP_TYPE_*` of `linux/bpf.h`) by name; the commonly
@@ -88,6 +133,7 @@ export class BpfMap {
   readonly btf: Btf | undefined;
   #ptr: Deno.PointerObject;
   #owner: Owner;
+  #sides = new Map<string, Side>();
 
   /** @internal Made by {@link BpfObject}. */
   constructor(owner: Owner, ptr: Deno.PointerObject, btf: Btf | undefined, name: string) {
@@ -185,5 +231,278 @@ export class BpfMap {
       );
     }
     return fd;
+  }
+
+  /**
+   * Number of values per entry: the number of possible CPUs for a per-CPU
+   * map, else 1.
+   */
+  get valuesPerEntry(): number {
+    return this.perCpu ? cpus() : 1;
+  }
+
+  #side(what: "key" | "value", options?: ViewOptions): Side {
+    const cacheKey = `${what}|${options?.int64 ?? ""}|${options?.enums ?? ""}`;
+    let s = options?.fields || options?.types ? undefined : this.#sides.get(cacheKey);
+    if (s) return s;
+    const size = what === "key" ? this.keySize : this.valueSize;
+    const type = what === "key" ? this.keyType : this.valueType;
+    let read: ValueReader;
+    if (type !== 0 && this.btf) read = valueReader(this.btf, type, options);
+    else if (what === "key" && size === 4 && this.#isArray()) {
+      read = (b, o) => new DataView(b.buffer, b.byteOffset + o, 4).getUint32(0, HOST_LE);
+    } else read = (b, o) => b.slice(o, o + size);
+    s = { what, size, type, read };
+    if (!options?.fields && !options?.types) this.#sides.set(cacheKey, s);
+    return s;
+  }
+
+  /** Whether keys are u32 indexes (array maps; data sections have no key type in BTF). */
+  #isArray(): boolean {
+    const t = this.type;
+    return t === MapType.ARRAY || t === MapType.PERCPU_ARRAY || this.internal;
+  }
+
+  /** `v` as the bytes of one key or value: bytes as they are, else encoded by its BTF type. */
+  #encode(side: Side, v: unknown): Uint8Array<ArrayBuffer> {
+    if (v instanceof Uint8Array) {
+      if (v.length !== side.size) {
+        throw new FfiError(
+          `expected ${side.size} bytes for a ${side.what} of map '${this.name}', found ${v.length}`,
+        );
+      }
+      return v as Uint8Array<ArrayBuffer>;
+    }
+    if (side.type === 0 || !this.btf) {
+      if (
+        (typeof v === "number" || typeof v === "bigint") && (side.size === 4 || side.size === 8)
+      ) {
+        const b = new Uint8Array(side.size);
+        const dv = new DataView(b.buffer);
+        if (side.size === 4) dv.setUint32(0, Number(v), HOST_LE);
+        else dv.setBigUint64(0, BigInt.asUintN(64, BigInt(v)), HOST_LE);
+        return b;
+      }
+      throw new FfiError(
+        `expected ${side.size} bytes for a ${side.what} of map '${this.name}' (it has no BTF type), found ${typeof v}`,
+      );
+    }
+    const b = encode(this.btf, side.type, v, `${this.name} ${side.what}`);
+    if (b.length !== side.size) {
+      throw new FfiError(
+        `expected the ${side.what} type of map '${this.name}' to be ${side.size} bytes, found ${b.length}`,
+      );
+    }
+    return b;
+  }
+
+  /** The value buffer of one entry: all CPUs' values for a per-CPU map, 8-byte aligned each. */
+  #valueBuffer(): { bytes: Uint8Array<ArrayBuffer>; stride: number; n: number } {
+    const n = this.valuesPerEntry;
+    const size = this.valueSize;
+    const stride = n > 1 || this.perCpu ? (size + 7) & ~7 : size;
+    return { bytes: new Uint8Array(stride * n), stride, n };
+  }
+
+  #readValues(
+    side: Side,
+    bytes: Uint8Array,
+    off: number,
+    stride: number,
+    n: number,
+  ): unknown {
+    if (!this.perCpu) return side.read(bytes, off);
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = side.read(bytes, off + i * stride);
+    return out;
+  }
+
+  /**
+   * The value under `key`, or undefined if there is none. A key may be
+   * bytes, a view, a plain object (as `toObject()` gives it) or a number,
+   * as the key's BTF type takes it. The value is a view over a fresh
+   * buffer for a struct or union (a plain value otherwise); for a per-CPU
+   * map, an array with one value per possible CPU.
+   */
+  lookup(key: unknown, options?: ViewOptions): unknown {
+    const bytes = this.lookupBytes(key);
+    if (bytes === undefined) return undefined;
+    const n = this.valuesPerEntry;
+    const stride = this.perCpu ? (this.valueSize + 7) & ~7 : this.valueSize;
+    return this.#readValues(this.#side("value", options), bytes, 0, stride, n);
+  }
+
+  /** The raw bytes of the value under `key` (all CPUs' for a per-CPU map), or undefined. */
+  lookupBytes(key: unknown): Uint8Array<ArrayBuffer> | undefined {
+    const k = this.#encode(this.#side("key"), key);
+    const { bytes } = this.#valueBuffer();
+    const r = libbpf().bpf_map_lookup_elem(this.fd, k, bytes);
+    if (r < 0) {
+      if (-r === ENOENT) return undefined;
+      throw new FfiError(
+        `expected to look up a key in map '${this.name}', found ${errText(-r)}`,
+        -r,
+      );
+    }
+    return bytes;
+  }
+
+  /**
+   * Sets the value under `key`. Keys and values may be bytes, views, plain
+   * objects or numbers, as their BTF types take them; a per-CPU map takes
+   * an array with one value per possible CPU, or one value for every CPU.
+   */
+  update(key: unknown, value: unknown, flags: UpdateFlags = "any"): void {
+    const k = this.#encode(this.#side("key"), key);
+    let v: Uint8Array<ArrayBuffer>;
+    if (this.perCpu && !(value instanceof Uint8Array)) {
+      const { bytes, stride, n } = this.#valueBuffer();
+      const vals = Array.isArray(value) ? value : new Array(n).fill(value);
+      if (vals.length !== n) {
+        throw new FfiError(
+          `expected ${n} values (one per possible CPU) for per-CPU map '${this.name}', found ${vals.length}`,
+        );
+      }
+      const side = this.#side("value");
+      for (let i = 0; i < n; i++) bytes.set(this.#encode(side, vals[i]), i * stride);
+      v = bytes;
+    } else if (this.perCpu) {
+      v = value as Uint8Array<ArrayBuffer>;
+      const want = this.#valueBuffer().bytes.length;
+      if (v.length !== want) {
+        throw new FfiError(
+          `expected ${want} bytes (all CPUs' values) for per-CPU map '${this.name}', found ${v.length}`,
+        );
+      }
+    } else v = this.#encode(this.#side("value"), value);
+    const f = flags === "any" ? 0 : flags === "noexist" ? 1 : flags === "exist" ? 2 : flags;
+    if (typeof f !== "number" || !Number.isInteger(f) || f < 0) {
+      throw new FfiError(
+        `expected update flags "any", "noexist", "exist" or a BPF_* number, found ${String(flags)}`,
+      );
+    }
+    const r = libbpf().bpf_map_update_elem(this.fd, k, v, BigInt(f));
+    if (r < 0) {
+      throw new FfiError(
+        `expected to update an entry of map '${this.name}', found ${errText(-r)}`,
+        -r,
+      );
+    }
+  }
+
+  /** Deletes the entry under `key`; false if there was none. */
+  delete(key: unknown): boolean {
+    const k = this.#encode(this.#side("key"), key);
+    const r = libbpf().bpf_map_delete_elem(this.fd, k);
+    if (r < 0) {
+      if (-r === ENOENT) return false;
+      throw new FfiError(
+        `expected to delete an entry of map '${this.name}', found ${errText(-r)}`,
+        -r,
+      );
+    }
+    return true;
+  }
+
+  /** The keys, one by one (`BPF_MAP_GET_NEXT_KEY`), each read from its own bytes. */
+  *keys(options?: ViewOptions): Generator<unknown> {
+    const side = this.#side("key", options);
+    for (const k of this.#keyBytes()) yield side.read(k, 0);
+  }
+
+  *#keyBytes(): Generator<Uint8Array<ArrayBuffer>> {
+    const size = this.keySize;
+    let prev: Uint8Array<ArrayBuffer> | null = null;
+    for (;;) {
+      const next: Uint8Array<ArrayBuffer> = new Uint8Array(size);
+      const r = libbpf().bpf_map_get_next_key(this.fd, prev, next);
+      if (r < 0) {
+        if (-r === ENOENT) return;
+        throw new FfiError(
+          `expected the next key of map '${this.name}', found ${errText(-r)}`,
+          -r,
+        );
+      }
+      yield next;
+      prev = next;
+    }
+  }
+
+  /**
+   * Every entry as `[key, value]`, read in batches where the kernel can
+   * (`BPF_MAP_LOOKUP_BATCH`: one call for the whole map, keys and values in
+   * two buffers that the views read in place), else key by key. Values as
+   * {@link lookup} gives them.
+   */
+  entries(options?: ViewOptions): [unknown, unknown][] {
+    const batched = this.#batch(options);
+    if (batched) return batched;
+    const out: [unknown, unknown][] = [];
+    const key = this.#side("key", options);
+    const value = this.#side("value", options);
+    for (const k of this.#keyBytes()) {
+      const { bytes, stride, n } = this.#valueBuffer();
+      const r = libbpf().bpf_map_lookup_elem(this.fd, k, bytes);
+      if (r < 0) {
+        if (-r === ENOENT) continue; // deleted meanwhile
+        throw new FfiError(
+          `expected to look up a key in map '${this.name}', found ${errText(-r)}`,
+          -r,
+        );
+      }
+      out.push([key.read(k, 0), this.#readValues(value, bytes, 0, stride, n)]);
+    }
+    return out;
+  }
+
+  /** Batched lookup of every entry, or undefined where the kernel does not batch this map. */
+  #batch(options?: ViewOptions): [unknown, unknown][] | undefined {
+    const fd = this.fd;
+    const keySize = this.keySize;
+    const cap = Math.max(1, Math.min(this.maxEntries, 1 << 16));
+    const key = this.#side("key", options);
+    const value = this.#side("value", options);
+    const n = this.valuesPerEntry;
+    const stride = this.perCpu ? (this.valueSize + 7) & ~7 : this.valueSize;
+    const entry = stride * n;
+    const token = Math.max(keySize, 8);
+    let inBatch: Uint8Array<ArrayBuffer> | null = null;
+    const out: [unknown, unknown][] = [];
+    const count = new Uint32Array(1);
+    const countBytes = new Uint8Array(count.buffer);
+    for (let round = 0;; round++) {
+      const outBatch = new Uint8Array(token);
+      const keys = new Uint8Array(cap * keySize);
+      const values = new Uint8Array(cap * entry);
+      count[0] = cap;
+      const r = libbpf().bpf_map_lookup_batch(
+        fd,
+        inBatch,
+        outBatch,
+        keys,
+        values,
+        countBytes,
+        null,
+      );
+      const err = r < 0 ? -r : 0;
+      if (err && err !== ENOENT) {
+        if (round === 0 && (err === EINVAL || err === EOPNOTSUPP || err === ENOTSUPP)) {
+          return undefined;
+        }
+        throw new FfiError(
+          `expected a batch of entries of map '${this.name}', found ${errText(err)}`,
+          err,
+        );
+      }
+      const got = count[0];
+      for (let i = 0; i < got; i++) {
+        out.push([
+          key.read(keys, i * keySize),
+          this.#readValues(value, values, i * entry, stride, n),
+        ]);
+      }
+      if (err === ENOENT) return out;
+      inBatch = outBatch;
+    }
   }
 }

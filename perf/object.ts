@@ -20,7 +20,7 @@ import {
   readCString,
   typeName,
 } from "../ffi/libbpf.ts";
-import { Globals } from "./globals.ts";
+import { Globals, type GlobalVar } from "./globals.ts";
 import { BpfMap } from "./map.ts";
 import { type BpfLink, BpfProgram, type Owner } from "./program.ts";
 
@@ -81,6 +81,7 @@ const registry = new FinalizationRegistry<State>(freeState);
  * ```ts
  * import { BpfObject } from "@bpfview/bpfview";
  * using obj = BpfObject.open("counter.bpf.o");
+ * obj.rodata.target_pid = Deno.pid; // a const volatile filter, set before load
  * obj.load();
  * obj.attachAll();
  * const counts = obj.map("counts");
@@ -297,15 +298,43 @@ export class BpfObject {
 
   /**
    * The globals of a data section as a view of its DATASEC: before load,
-   * the initial values the maps are created with; after load, the
-   * kernel's map in place (`.rodata` read-only).
+   * the initial values the maps are created with (writable: assign a
+   * member to set it, checked by its type); after load, the kernel's map
+   * in place (`.data`, `.bss`: live and writable; `.rodata`: a read-only
+   * copy, as the kernel froze it).
    */
   section(name: string): View {
     this.#pointer(`section '${name}'`);
     return this.#state.globals!.view(name, this.#loaded, this.name);
   }
 
-  /** The `const volatile` globals (`.rodata`): set them before load. */
+  /**
+   * Where global variable `name` lies: searched in `.rodata`, `.data`,
+   * `.bss`, then the other data sections; `SECTION:NAME` names the section.
+   */
+  global(name: string): GlobalVar {
+    this.#pointer(`global '${name}'`);
+    return this.#state.globals!.find(name, this.name);
+  }
+
+  /**
+   * Sets global variable `name` (as {@link global} finds it) to `value`,
+   * checked against its BTF type: numbers, bigints, decimal strings,
+   * enumerator names, booleans, strings for `char[N]`, plain objects for
+   * structs. Before load it sets the value the kernel's map starts with
+   * (`.rodata` included); after load it writes the live map (`.data`,
+   * `.bss`; `.rodata` is read-only then).
+   */
+  setGlobal(name: string, value: unknown): void {
+    this.#pointer(`global '${name}'`);
+    this.#state.globals!.set(name, value, this.#loaded, this.name);
+  }
+
+  /**
+   * The `const volatile` globals (`.rodata`): writable before load
+   * (`obj.rodata.target_pid = 42` sets the value the program sees),
+   * read-only after.
+   */
   get rodata(): View {
     return this.section(".rodata");
   }

@@ -3,35 +3,17 @@
 // process (getppid), read back through maps and globals. Other tests load
 // BPF programs at the same time: the program counts only this process.
 import assert from "node:assert/strict";
-import { BpfObject, FfiError, MapType } from "../mod.ts";
-import { buildDir, denoRun, sh } from "./tools.ts";
+import { BpfObject, BtfError, encode, FfiError, jsonValue, MapType, type View } from "../mod.ts";
+import { bpfObject, buildDir, denoRun } from "./tools.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 const BUILD = buildDir("object");
 
-/** `clang -g -O2 -target bpf` of tests/bpf/NAME.bpf.c into tests/build/object/NAME.o. */
-function buildBpf(name: string): string {
-  const out = `${BUILD}${name}.o`;
-  let arch = "x86_64-linux-gnu";
-  try {
-    arch = sh("cc", ["-print-multiarch"]).trim() || arch;
-  } catch { /* keep the default */ }
-  sh("clang", [
-    "-g",
-    "-O2",
-    "-target",
-    "bpf",
-    `-I/usr/include/${arch}`,
-    "-c",
-    `${HERE}bpf/${name}.bpf.c`,
-    "-o",
-    out,
-  ]);
-  return out;
-}
+const COUNTER = bpfObject("object_counter");
+const REJECT = bpfObject("object_reject");
 
-const COUNTER = buildBpf("object_counter");
-const REJECT = buildBpf("object_reject");
+/** This thread's name: what bpf_get_current_comm() gives for the calls below. */
+const COMM = Deno.readTextFileSync("/proc/thread-self/comm").trim();
 
 /** Calls getppid() `n` times from this process (Deno.ppid is a getppid call each time). */
 function trigger(n: number): void {
@@ -158,4 +140,208 @@ Deno.test("libbpf missing: the override points at a missing file, one install se
   assert.match(text, /\/nonexistent\/libbpf\.so\.1/);
   assert.match(text, /apt-get install libbpf1/);
   assert.equal(text.split("\n").length, 1);
+});
+
+/** The counter object, opened with its filter on this process, loaded and attached. */
+function counterRun(calls: number): BpfObject {
+  const obj = BpfObject.open(COUNTER);
+  try {
+    // The usual way to set a const volatile filter: through the writable .rodata view.
+    const ro = obj.rodata as View & Record<string, unknown>;
+    ro.target_pid = Deno.pid;
+    ro.enabled = true;
+    ro.mode = "MODE_COUNT";
+    ro.big_value = 2n ** 63n + 5n;
+    obj.setGlobal("small_signed", -300); // or by name
+    obj.setGlobal("label", "hello");
+    obj.load();
+    obj.attachAll();
+    trigger(calls);
+    return obj;
+  } catch (e) {
+    obj.close();
+    throw e;
+  }
+}
+
+Deno.test("globals: .rodata set before load filters by this pid; .bss, .data, custom read after the run", () => {
+  using obj = counterRun(5);
+  assert.deepEqual(obj.rodata.toObject(), {
+    target_pid: Deno.pid,
+    big_value: "9223372036854775813",
+    small_signed: -300,
+    mode: 1,
+    label: "hello",
+    enabled: true,
+  });
+  // Only this process's calls count, whatever else runs getppid meanwhile.
+  assert.deepEqual(obj.bss.toObject(), {
+    bss_hits: 5,
+    bss_last_pid: Deno.pid,
+    bss_big_echo: "9223372036854775813",
+    bss_small_echo: -300,
+    bss_mode_echo: 1,
+    bss_label_echo: "hello",
+  });
+  assert.equal(obj.data.data_magic, 0x1122334455667788n);
+  assert.equal(obj.data.data_neg, -5);
+  assert.equal(obj.data.data_seen, 0x55667788);
+  assert.equal(obj.section(".data.custom").custom_counter, 12);
+  // The DATASECs are laid out (clang leaves offsets 0; libbpf fixed them on open).
+  const offsets = obj.btf!.view(".rodata").fields.map((f) => f.bitOffset / 8);
+  assert.deepEqual(offsets, [0, 8, 16, 20, 24, 32]);
+  assert.deepEqual(obj.global("custom_counter"), {
+    section: ".data.custom",
+    type: obj.global(".data.custom:custom_counter").type,
+    offset: 0,
+    size: 4,
+  });
+  // After load: .bss is live and writable, .rodata read-only.
+  obj.setGlobal("bss_hits", 1000);
+  trigger(1);
+  assert.equal(obj.bss.bss_hits, 1001n);
+  (obj.bss as Record<string, unknown>).bss_hits = 5;
+  trigger(1);
+  assert.equal(obj.bss.bss_hits, 6n);
+  assert.throws(() => obj.setGlobal("target_pid", 1), /\.rodata is read-only/);
+  assert.throws(() => {
+    (obj.rodata as Record<string, unknown>).target_pid = 1;
+  }, (e) => e instanceof BtfError && /read-only/.test(e.message));
+  assert.equal(obj.rodata.target_pid, Deno.pid);
+});
+
+Deno.test("globals: values that do not fit name the variable and its type", () => {
+  using obj = BpfObject.open(COUNTER);
+  const cases: [string, unknown, RegExp][] = [
+    ["target_pid", -1, /from 0 to 4294967295 for target_pid \(const volatile __u32\), found -1/],
+    ["target_pid", 2 ** 32, /found 4294967296/],
+    ["target_pid", 1.5, /expected an integer for target_pid/],
+    ["small_signed", 40000, /from -32768 to 32767 for small_signed/],
+    ["big_value", 2n ** 64n, /from 0 to 18446744073709551615 for big_value/],
+    ["mode", "NOPE", /enumerator of mode .*MODE_OFF, MODE_COUNT, MODE_BIG/],
+    ["label", "123456789", /at most 8 bytes for label \(const volatile char\[8\]\)/],
+    ["enabled", 2, /true or false for enabled/],
+  ];
+  for (const [name, value, re] of cases) {
+    assert.throws(
+      () => obj.setGlobal(name, value),
+      (e) => e instanceof BtfError && re.test(e.message),
+    );
+  }
+  assert.throws(() => obj.setGlobal("nope", 1), /global variable 'nope'.*target_pid/);
+  obj.setGlobal("big_value", "0xffffffffffffffff");
+  obj.setGlobal("mode", 0x7fffffff);
+  obj.setGlobal("small_signed", "-32768");
+  assert.equal(obj.rodata.big_value, 2n ** 64n - 1n);
+  assert.equal(obj.rodata.mode, 0x7fffffff);
+  assert.equal(obj.rodata.small_signed, -32768);
+});
+
+Deno.test("maps: hash keyed by a struct, array of structs, per-CPU maps, through views, objects and bytes", () => {
+  using obj = counterRun(4);
+  const me = { pid: Deno.pid, tag: 0xbeef, kind: 3, pad: 0 };
+  const stats = { calls: 4, last_pid: Deno.pid, flags: 5, level: 1000, rest: 40000, comm: COMM };
+  const counts = obj.map("counts");
+  const entries = counts.entries();
+  assert.equal(entries.length, 1);
+  const [k, v] = entries[0] as [View, View];
+  assert.deepEqual(k.toObject(), me);
+  assert.deepEqual(jsonValue(v), stats);
+  assert.equal(v.calls, 4n);
+  // Lookup by view, by plain object, by bytes.
+  assert.deepEqual(jsonValue(counts.lookup(k)), stats);
+  assert.deepEqual(jsonValue(counts.lookup(me)), stats);
+  const keyBytes = encode(obj.btf!, counts.keyType, me);
+  assert.deepEqual(jsonValue(counts.lookup(keyBytes)), stats);
+  assert.equal(counts.lookup({ ...me, pid: 1 }), undefined);
+  assert.deepEqual([...counts.keys()].map(jsonValue), [me]);
+  // Update, then delete.
+  counts.update({ pid: 1, tag: 2, kind: 3 }, { calls: 7, comm: "x" }, "noexist");
+  assert.throws(() => counts.update({ pid: 1, tag: 2, kind: 3 }, {}, "noexist"), /EEXIST/);
+  assert.equal((counts.lookup({ pid: 1, tag: 2, kind: 3 }) as View).calls, 7n);
+  assert.equal(counts.delete({ pid: 1, tag: 2, kind: 3 }), true);
+  assert.equal(counts.delete({ pid: 1, tag: 2, kind: 3 }), false);
+  assert.throws(() => counts.update(me, { nope: 1 }), /expected a member of counts value/);
+  assert.throws(() => counts.lookup(new Uint8Array(3)), /expected 8 bytes for a key/);
+
+  // An array of structs: all its slots, slot 2 written by the program.
+  const slots = obj.map("slots");
+  const all = slots.entries().map(([i, s]) => [i, jsonValue(s)]);
+  assert.deepEqual(all.map(([i]) => i), [0, 1, 2, 3]);
+  assert.deepEqual(all[2][1], {
+    calls: 4,
+    last_pid: -Deno.pid,
+    flags: 0,
+    level: 7,
+    rest: 0,
+    comm: "",
+  });
+  slots.update(1, { calls: 99, flags: 15, level: 4095, rest: 65535, comm: "abc" });
+  assert.deepEqual(jsonValue(slots.lookup(1)), {
+    calls: 99,
+    last_pid: 0,
+    flags: 15,
+    level: 4095,
+    rest: 65535,
+    comm: "abc",
+  });
+  assert.throws(() => slots.update(1, { level: 4096 }), /from 0 to 4095 for slots value\.level/);
+
+  // Per-CPU: one value per possible CPU, the calls summed over CPUs.
+  const percpu = obj.map("percpu_calls");
+  const perCpuValues = percpu.lookup(0) as bigint[];
+  assert.equal(perCpuValues.length, percpu.valuesPerEntry);
+  assert.equal(perCpuValues.reduce((a, b) => a + b, 0n), 4n);
+  percpu.update(1, 9n);
+  assert.deepEqual(percpu.lookup(1), new Array(percpu.valuesPerEntry).fill(9n));
+  const ps = obj.map("percpu_stats");
+  const [[psKey, psValues]] = ps.entries() as [[View, View[]]];
+  assert.deepEqual(psKey.toObject(), me);
+  assert.equal(psValues.reduce((a, v) => a + (v.calls as bigint), 0n), 4n);
+});
+
+/**
+ * The open fds of this process that BPF objects make (maps, programs, links, perf events,
+ * BTF, object files), by number and target. (The runtime opens pipes of its own now and then.)
+ */
+function fds(): string[] {
+  const out: string[] = [];
+  for (const e of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      const target = Deno.readLinkSync(`/proc/self/fd/${e.name}`);
+      if (/bpf|perf|btf|\.o$/.test(target)) out.push(`${e.name} -> ${target}`);
+    } catch { /* the fd of the listing itself */ }
+  }
+  return out.sort();
+}
+
+/** The mappings of this process that are not the JS heap's: files, BPF maps and libbpf's own. */
+function mappings(): string[] {
+  return Deno.readTextFileSync("/proc/self/maps").trim().split("\n").map((l) => {
+    const [range, perms, , , , path = ""] = l.split(/\s+/);
+    return `${range} ${perms} ${path}`;
+  }).filter((l) => /bpf|libbpf|\.o$/.test(l));
+}
+
+Deno.test("100 open/load/attach/close cycles leave /proc/self/fd and /proc/self/maps as they were", () => {
+  let check = true;
+  const cycle = () => {
+    using obj = counterRun(1);
+    assert.equal(obj.bss.bss_hits, 1n);
+    assert.equal(obj.rodata.target_pid, Deno.pid);
+    obj.map("counts").entries();
+    if (check) assert.ok(fds().length >= 10, fds().join("\n")); // 8 maps, a program, a link
+  };
+  cycle(); // libbpf and its callback opened once for good
+  check = false;
+  const fdsBefore = fds(), mapsBefore = mappings();
+  assert.deepEqual(fdsBefore, []);
+  const anonBefore = Deno.readTextFileSync("/proc/self/maps").split("\n").length;
+  for (let i = 0; i < 100; i++) cycle();
+  assert.deepEqual(fds(), fdsBefore);
+  assert.deepEqual(mappings(), mapsBefore);
+  // libbpf's anonymous mappings (one per data section per object) are gone too;
+  // the JS heap may have grown by a few.
+  const anonAfter = Deno.readTextFileSync("/proc/self/maps").split("\n").length;
+  assert.ok(anonAfter - anonBefore < 50, `${anonBefore} mappings before, ${anonAfter} after`);
 });

@@ -1,0 +1,232 @@
+/**
+ * Declarations for the C dump (libbpf's `btf_dump_emit_type_decl`): a chain
+ * of pointers, qualifiers, arrays and prototypes written inside out around
+ * a name, anonymous structs and enums inline.
+ *
+ * A declaration chain is `d.chain[lo..cnt)` (outermost type first, in the
+ * dumper's shared chain stack); the functions below take the cursor `cnt`,
+ * just past the innermost type not yet written, and return where it is
+ * after them.
+ *
+ * @module
+ */
+
+import { ascii } from "./byte_out.ts";
+import { emitEnumDef, emitStructDef } from "./dump_c_emit.ts";
+import { type CDumpState, MAX_CHAIN, VLEN_MASK } from "./dump_c_state.ts";
+import { BtfError } from "./error.ts";
+import { Kind } from "./kinds.ts";
+
+const S_ENUM_SP = ascii("enum ");
+const S_VOID = ascii("void");
+const S_VOLATILE_SP = ascii("volatile ");
+const S_CONST_SP = ascii("const ");
+const S_RESTRICT_SP = ascii("restrict ");
+const S_SP_VOLATILE = ascii(" volatile");
+const S_SP_CONST = ascii(" const");
+const S_SP_RESTRICT = ascii(" restrict");
+const S_STAR = ascii("*");
+const S_SP_STAR = ascii(" *");
+const S_SP_PAREN = ascii(" (");
+const S_VOID_PAREN = ascii("void)");
+const S_COMMA = ascii(", ");
+const S_ELLIPSIS = ascii("...");
+const S_ATTR = ascii(" __attribute__((");
+const S_ATTR_END = ascii("))");
+const S_TYPE_TAG = ascii(' __attribute__((btf_type_tag("');
+const S_TYPE_TAG_END = ascii('")))');
+
+/**
+ * Writes a declaration of the name at string offset `fOff` (0: no name;
+ * `fDup` > 1 adds a `___N` suffix) with type `id` (libbpf's
+ * btf_dump_emit_type_decl).
+ */
+export function emitTypeDecl(d: CDumpState, id: number, fOff: number, fDup: number, lvl: number) {
+  const chain = d.chain, lo = d.top, w = d.w, kinds = d.kinds;
+  let top = lo;
+  for (;;) {
+    if (top - lo >= MAX_CHAIN) {
+      throw new BtfError(
+        `expected a declaration chain of fewer than ${MAX_CHAIN} pointers, qualifiers and arrays, found a longer one or a cycle at ${
+          d.describe(id)
+        }`,
+      );
+    }
+    chain[top++] = id;
+    if (id === 0) break;
+    const kind = kinds[id];
+    if (
+      kind === Kind.PTR || kind === Kind.VOLATILE || kind === Kind.CONST ||
+      kind === Kind.RESTRICT || kind === Kind.FUNC_PROTO || kind === Kind.TYPE_TAG
+    ) {
+      id = w[d.at[id] + 2];
+    } else if (kind === Kind.ARRAY) {
+      id = w[d.at[id] + 3];
+    } else if (
+      kind === Kind.INT || kind === Kind.ENUM || kind === Kind.ENUM64 || kind === Kind.FWD ||
+      kind === Kind.STRUCT || kind === Kind.UNION || kind === Kind.TYPEDEF || kind === Kind.FLOAT
+    ) {
+      break;
+    } else {
+      throw new BtfError(`expected a type usable in a C declaration, found ${d.describe(id)}`);
+    }
+  }
+  d.enter(chain[lo], "declarations");
+  // Declarations nested in this one (members of an anonymous struct,
+  // parameters of a prototype) go above it.
+  d.top = top;
+  emitTypeChain(d, lo, top, fOff, fDup, lvl);
+  d.top = lo;
+  d.depth--;
+}
+
+/** Writes leading `const `/`volatile `/`restrict ` for the qualifiers just outside the cursor. */
+function emitMods(d: CDumpState, lo: number, cnt: number): number {
+  while (cnt > lo) {
+    const k = d.kinds[d.chain[cnt - 1]];
+    if (k === Kind.VOLATILE) d.out.lit(S_VOLATILE_SP);
+    else if (k === Kind.CONST) d.out.lit(S_CONST_SP);
+    else if (k === Kind.RESTRICT) d.out.lit(S_RESTRICT_SP);
+    else break;
+    cnt--;
+  }
+  return cnt;
+}
+
+/** Drops qualifiers and type tags on arrays and function prototypes (C has no place for them). */
+function dropMods(d: CDumpState, lo: number, cnt: number): number {
+  while (cnt > lo) {
+    const k = d.kinds[d.chain[cnt - 1]];
+    if (k !== Kind.VOLATILE && k !== Kind.CONST && k !== Kind.RESTRICT && k !== Kind.TYPE_TAG) {
+      break;
+    }
+    cnt--;
+  }
+  return cnt;
+}
+
+function emitName(d: CDumpState, fOff: number, fDup: number, lastWasPtr: boolean): void {
+  if (fOff !== 0) {
+    if (!lastWasPtr) d.out.byte(32);
+    d.writeName(fOff, fDup);
+  }
+}
+
+/** Writes the chain `[lo, cnt)` from its innermost (terminal) type outwards. */
+function emitTypeChain(
+  d: CDumpState,
+  lo: number,
+  cnt: number,
+  fOff: number,
+  fDup: number,
+  lvl: number,
+): void {
+  const out = d.out, w = d.w;
+  let lastWasPtr = true;
+  while (cnt > lo) {
+    const id = d.chain[--cnt];
+    if (id === 0) {
+      cnt = emitMods(d, lo, cnt);
+      out.lit(S_VOID);
+      lastWasPtr = false;
+      continue;
+    }
+    const p = d.at[id], kind = d.kinds[id];
+    switch (kind) {
+      case Kind.INT:
+      case Kind.FLOAT:
+        cnt = emitMods(d, lo, cnt);
+        d.writeName(w[p], 1);
+        break;
+      case Kind.STRUCT:
+      case Kind.UNION:
+        cnt = emitMods(d, lo, cnt);
+        if (!d.named(w[p])) emitStructDef(d, id, lvl, false);
+        else d.structFwd(id);
+        break;
+      case Kind.ENUM:
+      case Kind.ENUM64:
+        cnt = emitMods(d, lo, cnt);
+        if (!d.named(w[p])) emitEnumDef(d, id, lvl);
+        else {
+          out.lit(S_ENUM_SP);
+          d.writeTag(id);
+        }
+        break;
+      case Kind.FWD:
+        cnt = emitMods(d, lo, cnt);
+        d.fwdDef(id);
+        break;
+      case Kind.TYPEDEF:
+        cnt = emitMods(d, lo, cnt);
+        d.writeIdent(id);
+        break;
+      case Kind.PTR:
+        out.lit(lastWasPtr ? S_STAR : S_SP_STAR);
+        break;
+      case Kind.VOLATILE:
+        out.lit(S_SP_VOLATILE);
+        break;
+      case Kind.CONST:
+        out.lit(S_SP_CONST);
+        break;
+      case Kind.RESTRICT:
+        out.lit(S_SP_RESTRICT);
+        break;
+      case Kind.TYPE_TAG: {
+        cnt = emitMods(d, lo, cnt);
+        const plain = w[p + 1] >>> 31 === 1;
+        out.lit(plain ? S_ATTR : S_TYPE_TAG);
+        d.writeName(w[p], 1);
+        out.lit(plain ? S_ATTR_END : S_TYPE_TAG_END);
+        break;
+      }
+      case Kind.ARRAY: {
+        cnt = dropMods(d, lo, cnt);
+        if (cnt === lo) {
+          emitName(d, fOff, fDup, lastWasPtr);
+        } else {
+          const multidim = d.kinds[d.chain[cnt - 1]] === Kind.ARRAY;
+          if (fOff !== 0 && !lastWasPtr) out.byte(32);
+          if (!multidim) out.byte(40);
+          emitTypeChain(d, lo, cnt, fOff, fDup, lvl);
+          if (!multidim) out.byte(41);
+        }
+        out.byte(91);
+        out.num(w[p + 5]);
+        out.byte(93);
+        return;
+      }
+      case Kind.FUNC_PROTO: {
+        cnt = dropMods(d, lo, cnt);
+        if (cnt > lo) {
+          out.lit(S_SP_PAREN);
+          emitTypeChain(d, lo, cnt, fOff, fDup, lvl);
+          out.byte(41);
+        } else {
+          emitName(d, fOff, fDup, lastWasPtr);
+        }
+        out.byte(40);
+        const vlen = w[p + 1] & VLEN_MASK;
+        if (vlen === 0 || (vlen === 1 && w[p + 4] === 0)) {
+          out.lit(S_VOID_PAREN);
+          return;
+        }
+        for (let k = 0, m = p + 3; k < vlen; k++, m += 2) {
+          if (k > 0) out.lit(S_COMMA);
+          if (k === vlen - 1 && w[m + 1] === 0) {
+            out.lit(S_ELLIPSIS);
+            break;
+          }
+          emitTypeDecl(d, w[m + 1], d.named(w[m]) ? w[m] : 0, 1, lvl);
+        }
+        out.byte(41);
+        return;
+      }
+      default:
+        throw new BtfError(`expected a type usable in a C declaration, found ${d.describe(id)}`);
+    }
+    lastWasPtr = kind === Kind.PTR;
+  }
+  emitName(d, fOff, fDup, lastWasPtr);
+}

@@ -1,0 +1,104 @@
+/**
+ * Ordering for the C dump (libbpf's `btf_dump_order_type`): a depth-first
+ * topological sort that queues each named type after what it needs by
+ * value, and lets pointers to named structs make do with a forward
+ * declaration.
+ *
+ * @module
+ */
+
+import { BtfError } from "./error.ts";
+import { Kind } from "./kinds.ts";
+import { type CDumpState, DONE, IN_PROGRESS, VLEN_MASK } from "./dump_c_state.ts";
+
+/**
+ * Depth-first topological sort (libbpf's btf_dump_order_type). Returns 1
+ * when the link to `id` is strong (it must be fully defined first), 0 when
+ * a forward declaration is enough.
+ */
+export function orderType(d: CDumpState, id: number, throughPtr: boolean): number {
+  const state = d.order[id];
+  if (state === DONE) return 1;
+  const w = d.w, p = d.at[id], kind = d.kinds[id];
+  if (state === IN_PROGRESS) {
+    if ((kind === Kind.STRUCT || kind === Kind.UNION) && throughPtr && d.named(w[p])) return 0;
+    throw new BtfError(
+      `expected a type graph C can express, found a cycle through ${
+        d.describe(id)
+      } that no forward declaration can break (a type containing itself by value)`,
+    );
+  }
+  switch (kind) {
+    case Kind.INT:
+    case Kind.FLOAT:
+      d.order[id] = DONE;
+      return 0;
+    case Kind.STRUCT:
+    case Kind.UNION: {
+      const named = d.named(w[p]);
+      if (throughPtr && named) return 0;
+      d.order[id] = IN_PROGRESS;
+      d.enter(id, "struct members");
+      const vlen = w[p + 1] & VLEN_MASK;
+      for (let k = 0, m = p + 4; k < vlen; k++, m += 3) orderType(d, w[m], false);
+      d.depth--;
+      if (named) d.queue.push(id);
+      d.order[id] = DONE;
+      return 1;
+    }
+    case Kind.ENUM:
+    case Kind.ENUM64:
+    case Kind.FWD:
+      if (d.named(w[p]) || !d.referenced[id]) d.queue.push(id);
+      d.order[id] = DONE;
+      return 1;
+    case Kind.FUNC:
+    case Kind.VAR:
+    case Kind.DATASEC:
+    case Kind.DECL_TAG:
+      d.order[id] = DONE;
+      return 0;
+  }
+  // Pointers, arrays, typedefs, qualifiers and prototypes only lead to
+  // definitions; a loop made of them alone is caught by the depth bound.
+  d.enter(id, "type references");
+  let res: number;
+  switch (kind) {
+    case Kind.PTR:
+      res = orderType(d, w[p + 2], true);
+      d.order[id] = DONE;
+      break;
+    case Kind.ARRAY:
+      res = orderType(d, w[p + 3], false);
+      break;
+    case Kind.TYPEDEF: {
+      const strong = orderType(d, w[p + 2], throughPtr);
+      if (throughPtr && !strong) {
+        res = 0;
+      } else {
+        d.queue.push(id);
+        d.order[id] = DONE;
+        res = 1;
+      }
+      break;
+    }
+    case Kind.VOLATILE:
+    case Kind.CONST:
+    case Kind.RESTRICT:
+    case Kind.TYPE_TAG:
+      res = orderType(d, w[p + 2], throughPtr);
+      break;
+    case Kind.FUNC_PROTO: {
+      res = orderType(d, w[p + 2], throughPtr);
+      const vlen = w[p + 1] & VLEN_MASK;
+      for (let k = 0, m = p + 4; k < vlen; k++, m += 2) {
+        if (orderType(d, w[m], throughPtr) > 0) res = 1;
+      }
+      break;
+    }
+    default:
+      throw new BtfError(`expected a known BTF kind, found another at ${d.describe(id)}`);
+  }
+  d.depth--;
+  return res;
+}
