@@ -94,6 +94,7 @@ export { BpfObject, type BpfObjectOptions } from "./perf/object.ts";
 export type { GlobalVar } from "./perf/globals.ts";
 export { BpfLink, BpfProgram } from "./perf/program.ts";
 export { BpfMap, isPerCpu, MapType, type UpdateFlags } from "./perf/map.ts";
+export { listMaps, listPrograms, type MapInfo, type ProgramInfo } from "./perf/kernel_objects.ts";
 export {
   PerfBuffer,
   type PerfBufferHandler,

@@ -304,9 +304,18 @@ function jsonValue(v: unknown): string {
 }
 
 function jsonInt(v: number | bigint): string {
-  if (typeof v === "number") return String(v);
+  if (typeof v === "number") {
+    // Sample times (~1e12..1e15 ns) as two small integers: much faster than String(v).
+    if (v >= 1e9 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v)) {
+      const hi = Math.floor(v / 1e9), lo = v - hi * 1e9;
+      return hi + (lo < 1e8 ? PAD[String(lo).length] + lo : String(lo));
+    }
+    return String(v);
+  }
   return v >= -0x1fffffffffffffn && v <= 0x1fffffffffffffn ? String(v) : `"${v}"`;
 }
+
+const PAD = ["", "00000000", "0000000", "000000", "00000", "0000", "000", "00", "0", ""];
 
 function bigintReplacer(_k: string, v: unknown): unknown {
   if (typeof v !== "bigint") return v;

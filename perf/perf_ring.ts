@@ -150,11 +150,24 @@ export class PerfRing {
    * ring holds throws {@link PerfError} (the ring is then unusable).
    */
   drain(fn: RecordHandler, max = Infinity): number {
+    return this.#walk(fn, max, true);
+  }
+
+  /**
+   * Reads the records the kernel has written, up to `max`, like
+   * {@link drain}, but leaves them in the ring (no `data_tail` store, no
+   * counts): a later `peek` or `drain` reads them again. While they stay,
+   * the kernel has less room and drops what does not fit.
+   */
+  peek(fn: RecordHandler, max = Infinity): number {
+    return this.#walk(fn, max, false);
+  }
+
+  #walk(fn: RecordHandler, max: number, commit: boolean): number {
     if (!this.#ptr) return 0;
     const head = Number(Atomics.load(this.#pos, 0));
     const dv = this.#dv, base = this.dataOffset, size = this.dataSize, mask = size - 1;
-    let tail = this.#tail, n = 0;
-    const stats = this.stats;
+    let tail = this.#tail, n = 0, bytes = 0, joined = 0, lost = 0, lostRecords = 0;
     try {
       while (tail < head && n < max) {
         // Records are 8-byte aligned and the area a multiple of 8: headers never wrap.
@@ -171,23 +184,30 @@ export class PerfRing {
           );
         }
         if (type === RecordType.LOST) {
-          stats.lostRecords++;
-          stats.lost += this.#u64At(((at + 16) & mask) + base);
+          lostRecords++;
+          lost += this.#u64At(((at + 16) & mask) + base);
         }
         if (at + len <= size) fn(dv, p, len, type);
         else {
-          stats.joined++;
+          joined++;
           fn(this.#joined(p, size - at, len), 0, len, type);
         }
         tail += len;
         n++;
-        stats.bytes += len;
+        bytes += len;
       }
     } finally {
-      stats.records += n;
-      if (tail !== this.#tail) {
-        this.#tail = tail;
-        Atomics.store(this.#pos, 1, BigInt(tail));
+      if (commit) {
+        const st = this.stats;
+        st.records += n;
+        st.bytes += bytes;
+        st.joined += joined;
+        st.lost += lost;
+        st.lostRecords += lostRecords;
+        if (tail !== this.#tail) {
+          this.#tail = tail;
+          Atomics.store(this.#pos, 1, BigInt(tail));
+        }
       }
     }
     return n;

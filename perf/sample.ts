@@ -459,7 +459,17 @@ function countTooBig(
 export type SampleDecoder = (dv: DataView, o: number, s: PerfSample) => PerfSample;
 type IdDecoder = (dv: DataView, o: number, n: number, s: PerfSample) => PerfSample;
 
-const GEN_PARAMS = ["readU64", "fail", "countTooBig", "readValuesEnd", "layout"] as const;
+const GEN_PARAMS = ["readU64", "fail", "countTooBig", "readValuesEnd"] as const;
+
+/** Generated decoder factories by layout key (see the constructor). */
+const factories = new Map<
+  string,
+  {
+    decode: (layout: SampleLayout) => SampleDecoder;
+    id: (layout: SampleLayout) => IdDecoder;
+    idSize: number;
+  }
+>();
 
 /**
  * The layout of PERF_RECORD_SAMPLE (and of the `sample_id_all` trailer of
@@ -535,11 +545,23 @@ export class SampleLayout {
     const gen = this.#generate();
     this.fixedSize = gen.fixed;
     this.rawAt = gen.rawAt;
-    const args = [readU64, fail, countTooBig, readValuesEnd, this];
-    this.decode = new Function(...GEN_PARAMS, gen.body)(...args) as SampleDecoder;
-    const id = this.#generateSampleId();
-    this.sampleIdSize = id.size;
-    const idFn = new Function(...GEN_PARAMS, id.body)(...args) as IdDecoder;
+    // One generated factory per distinct layout: layouts of equal attrs share
+    // the decoder's code (so it is optimized once, and call sites stay monomorphic).
+    const key =
+      `${t}/${this.readFormat}/${this.branchSampleType}/${this.regsUserCount}/${this.regsIntrCount}/${+this
+        .sampleIdAll}`;
+    let f = factories.get(key);
+    if (!f) {
+      const id = this.#generateSampleId();
+      const helpers = [readU64, fail, countTooBig, readValuesEnd];
+      const make = (body: string) =>
+        new Function(...GEN_PARAMS, `return (layout) => {\n${body}\n};`)(...helpers);
+      f = { decode: make(gen.body), id: make(id.body), idSize: id.size };
+      factories.set(key, f);
+    }
+    this.decode = f.decode(this) as SampleDecoder;
+    this.sampleIdSize = f.idSize;
+    const idFn = f.id(this) as IdDecoder;
     this.decodeSampleId = (dv, o, s) => {
       const n = checkRecord(dv, o);
       if (this.sampleIdSize === 0) return s;
@@ -556,7 +578,7 @@ export class SampleLayout {
     const fixed: string[] = [];
     let off = 8; // after the header
     const u64 = (name: string) => {
-      fixed.push(`s.${name} = readU64(dv, o + ${off});`);
+      fixed.push(inlineU64(name, `o + ${off}`));
       off += 8;
     };
     if (t & S.IDENTIFIER) u64("identifier");
@@ -588,7 +610,7 @@ export class SampleLayout {
     const need = (n: number | string, what: string) =>
       `if (p + ${n} > e) fail(${JSON.stringify(what)}, ${n}, e - p, p);`;
     const var64 = (name: string, what: string) => {
-      L.push(need(8, what), `s.${name} = readU64(dv, p); p += 8;`);
+      L.push(need(8, what), inlineU64(name, "p"), "p += 8;");
     };
     let rawAt = -1;
     if (t & S.CALLCHAIN) {
@@ -659,11 +681,15 @@ export class SampleLayout {
     const body = [
       `"use strict";`,
       `return function decodeSample(dv, o, s) {`,
-      `  if (!(o >= 0 && o + 8 <= dv.byteLength)) fail("a record header", 8, dv.byteLength - o, o);`,
+      `  const L = dv.byteLength;`,
+      `  if (!(o >= 0 && o + 8 <= L)) fail("a record header", 8, L - o, o);`,
       `  const n = dv.getUint16(o + 6, true), e = o + n;`,
-      `  if (e > dv.byteLength) fail("a record", n, dv.byteLength - o, o);`,
+      `  if (e > L) fail("a record", n, L - o, o);`,
       `  if (n < ${fixedEnd}) fail("a sample's fixed fields", ${fixedEnd}, n, o);`,
-      `  s.dv = dv; s.layout = layout; s.offset = o; s.size = n; s.misc = dv.getUint16(o + 4, true);`,
+      // Pointer stores cost a write barrier: skip them when nothing changed.
+      `  if (s.dv !== dv) s.dv = dv;`,
+      `  if (s.layout !== layout) s.layout = layout;`,
+      `  s.offset = o; s.size = n; s.misc = dv.getUint16(o + 4, true);`,
       ...fixed.map((l) => "  " + l),
       ...L.map((l) => "  " + l),
       `  return s;`,
@@ -695,6 +721,15 @@ export class SampleLayout {
       size: off,
     };
   }
+}
+
+/**
+ * Generated code reading the u64 at `at` into `s.<name>`, inline: a call
+ * returning a number that is not a small integer would box it, and a
+ * sample's time would allocate on every record.
+ */
+function inlineU64(name: string, at: string): string {
+  return `{ const hi = dv.getUint32(${at} + 4, true); s.${name} = hi < 0x200000 ? hi * 4294967296 + dv.getUint32(${at}, true) : dv.getBigUint64(${at}, true); }`;
 }
 
 /** Checks that a record header at `o` and the record it announces fit `dv`; returns its size.

@@ -25,6 +25,7 @@ import { PerfSample, SampleLayout } from "./sample.ts";
 import { expandEvents, readFormat, type TraceFormat, tracefsRoot } from "./tracefs.ts";
 import { TracepointDecoder, type TraceSchema } from "./tracepoint.ts";
 import { FdWaiter, follow } from "./wait.ts";
+import { libc } from "../ffi/libc.ts";
 
 /**
  * Options of {@link Tracer.open}.
@@ -48,10 +49,19 @@ export interface TracerOptions {
   btf?: Btf;
   /** Data pages per ring, a power of two (default 64). */
   pages?: number;
-  /** Wake the reader every this many samples (default 1); ignored with `watermark`. */
+  /**
+   * Wake the reader every this many samples instead of by watermark. Each
+   * wakeup costs the kernel an interrupt: at high rates prefer the default.
+   */
   wakeupEvents?: number;
-  /** Wake the reader when this many bytes are waiting instead. */
+  /** Wake the reader when this many bytes are waiting (default: a quarter of the ring). */
   watermark?: number;
+  /**
+   * Milliseconds {@link Tracer.follow} waits at most while idle before
+   * draining anyway (default 50), so events below the watermark are not
+   * held back; -1 waits for wakeups only.
+   */
+  idle?: number;
   /** Extra sample_type bits (TID, TIME, CPU and RAW are always on). */
   sampleType?: number;
   /** Where tracefs is (default: found). */
@@ -138,6 +148,7 @@ export class Tracer {
   #waiter: FdWaiter | undefined;
   #handler: TraceHandler | undefined;
   #unknown = 0;
+  readonly #idle: number;
   readonly #onRecord = (dv: DataView, offset: number, _size: number, type: number): void => {
     if (type !== RecordType.SAMPLE) return;
     const s = this.layout.decode(dv, offset, this.#sample);
@@ -155,7 +166,9 @@ export class Tracer {
     layout: SampleLayout,
     perf: PerfEvent[],
     rings: PerfRing[],
+    idle: number,
   ) {
+    this.#idle = idle;
     this.events = events;
     this.layout = layout;
     this.#perf = perf;
@@ -185,6 +198,7 @@ export class Tracer {
     const sampleType = SampleType.TID | SampleType.TIME | SampleType.CPU | SampleType.RAW |
       (options.sampleType ?? 0);
     const layout = new SampleLayout({ sample_type: sampleType });
+    const pageSize = libc().getpagesize();
     // Where to open: (pid, cpu) pairs, one ring each.
     const places: [number, number][] = [];
     if (options.pid !== undefined) {
@@ -205,8 +219,9 @@ export class Tracer {
             sample_period: 1,
             sample_type: sampleType,
             disabled: true,
-            watermark: options.watermark !== undefined,
-            wakeup_events: options.watermark ?? options.wakeupEvents ?? 1,
+            watermark: options.wakeupEvents === undefined,
+            wakeup_events: options.wakeupEvents ??
+              options.watermark ?? (options.pages ?? 64) * pageSize / 4,
           }, { pid, cpu });
           perf.push(ev);
           if (options.filter !== undefined) {
@@ -232,7 +247,7 @@ export class Tracer {
       for (const ev of perf) ev.close();
       throw e;
     }
-    return new Tracer(events, layout, perf, rings);
+    return new Tracer(events, layout, perf, rings, options.idle ?? 50);
   }
 
   /** The rings (one per CPU, or per thread). */
@@ -270,7 +285,7 @@ export class Tracer {
       if (after && n) after(n);
       return n;
     };
-    const total = await follow(this.#waiter, drain, { signal: options.signal });
+    const total = await follow(this.#waiter, drain, { signal: options.signal, idle: this.#idle });
     return total + drain();
   }
 

@@ -295,6 +295,13 @@ export interface FollowOptions {
   signal?: AbortSignal;
   /** Milliseconds to sleep after a drain that found data (default 1). */
   sleep?: number;
+  /**
+   * Milliseconds an idle wait lasts at most before draining again (default
+   * -1: until a descriptor is readable). For descriptors that wake their
+   * reader only past a watermark (perf rings), so a few records do not sit
+   * unread.
+   */
+  idle?: number;
 }
 
 /**
@@ -321,7 +328,7 @@ export async function follow(
   drain: () => number,
   options: FollowOptions = {},
 ): Promise<number> {
-  const { signal, sleep = 1 } = options;
+  const { signal, sleep = 1, idle = -1 } = options;
   let total = 0;
   while (!signal?.aborted && !waiter.closed) {
     const n = drain();
@@ -329,7 +336,7 @@ export async function follow(
     if (n > 0) {
       await new Promise((resolve) => setTimeout(resolve, sleep));
     } else if (!signal?.aborted && !waiter.closed) {
-      await waiter.wait({ signal });
+      await waiter.wait({ signal, timeout: idle });
     }
   }
   return total;

@@ -197,6 +197,9 @@ Deno.test("a newer perf's file: unknown features and longer attrs are skipped an
     // perf 6.1 refuses these files; bpfview reads them, and says what it skipped only with --verbose.
     const file = `${path}.attr${extra}`;
     Deno.writeFileSync(file, longer);
+    const perf = new Deno.Command("perf", { args: ["script", "-i", file], stderr: "piped" })
+      .outputSync();
+    assert.match(new TextDecoder().decode(perf.stderr), /incompatible file format/);
     const quiet = cliSync("perf-data", file, "--json");
     assert.equal(quiet.code, 0);
     assert.equal(quiet.err, "");

@@ -159,9 +159,13 @@ Deno.test("every sample (tid, pid, cpu, time in ns, each tracepoint field) equal
     assert.ok(got.some((s) => typeof s.fields.filename === "string" && s.fields.filename !== ""));
     compareSamples(path, got);
   }
-  const z = recordPerf("z_small", ["-z"]);
-  using zdata = PerfData.open(z);
-  compareSamples(z, [...perfDataSamples(zdata, { ordered: true })]);
+  for (const pipe of [false, true]) {
+    const z = recordPerf(pipe ? "z_small_pipe" : "z_small", ["-z"], { pipe });
+    using zdata = PerfData.open(z);
+    assert.ok((zdata.counts.get(81) ?? 0) === 0); // nothing read yet
+    compareSamples(z, [...perfDataSamples(zdata, { ordered: true })]);
+    assert.ok((zdata.counts.get(81) ?? 0) > 0, "PERF_RECORD_COMPRESSED records were read");
+  }
 });
 
 Deno.test("a software event with callchains: ips as perf script resolves them", () => {
