@@ -45,6 +45,18 @@ export {
   skipQualifiers,
 } from "./btf/layout.ts";
 export { dumpC, dumpCBytes, type DumpCBytesOptions, type DumpCOptions } from "./btf/dump_c.ts";
+// pahole's layout view (issue 12)
+export {
+  formatPahole,
+  type PaholeBitHole,
+  type PaholeHole,
+  type PaholeLayout,
+  paholeLayout,
+  type PaholeMember,
+  type PaholeOptions,
+} from "./btf/pahole.ts";
+// TypeScript declarations from BTF (issue 12)
+export { commentSafe, dumpTs, type DumpTsOptions, tsNames } from "./btf/dump_ts.ts";
 export {
   dumpRaw,
   dumpRawBytes,
@@ -220,5 +232,5 @@ export {
   perfDataSamples,
   type PerfDataSamplesOptions,
   sampleJson,
-  SampleJsonWriter,
 } from "./perf/perf_data_events.ts";
+export { JsonLineWriter } from "./perf/perf_data_json.ts";
