@@ -20,6 +20,8 @@ const SYMBOLS = {
   vasprintf: { parameters: ["buffer", "pointer", "pointer"], result: "i32" },
   free: { parameters: ["pointer"], result: "void" },
   getpagesize: { parameters: [], result: "i32" },
+  getppid: { parameters: [], result: "i32" },
+  gettid: { parameters: [], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   // `syscall` is variadic: it is bound once per argument shape, every

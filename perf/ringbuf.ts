@@ -27,6 +27,7 @@
  */
 
 import type { Btf } from "../btf/parse.ts";
+import type { BpfObject } from "./object.ts";
 import type { View, ViewClass, ViewOptions } from "../btf/view.ts";
 import { bpfMapInfo, bpfMapLookup, possibleCpus } from "../ffi/bpf.ts";
 import { FfiError } from "../ffi/error.ts";
@@ -205,6 +206,47 @@ export class RingBuffer<T = Record<string, unknown>> {
     options: RingBufferOptions<T>,
   ): RingBuffer<T> {
     return new RingBuffer(fd, options);
+  }
+
+  /**
+   * The ring buffer map `mapName` of a loaded {@link BpfObject}, its
+   * records typed from the object's BTF. When the object has the
+   * `bpfview_lost` map of `perf/ringbuf.h`, `stats.lost` counts its drops.
+   * The object keeps the fds: close the ring before the object.
+   *
+   * @example
+   * ```ts
+   * import { BpfObject, RingBuffer } from "@bpfview/bpfview";
+   * using obj = BpfObject.open("prog.bpf.o").load();
+   * obj.attachAll();
+   * using ring = RingBuffer.fromObject(obj, "events", { type: "event" });
+   * await ring.follow((e) => console.log(e.toJSON()), { signal: AbortSignal.timeout(1000) });
+   * ```
+   */
+  static fromObject<T = Record<string, unknown>>(
+    obj: BpfObject,
+    mapName: string,
+    options: Omit<RingBufferOptions<T>, "btf" | "lostFd" | "ownFd">,
+  ): RingBuffer<T> {
+    const map = obj.map(mapName);
+    if (map.type !== RINGBUF) {
+      throw new PerfError(
+        `expected map '${mapName}' of object '${obj.name}' to be a ring buffer (BPF_MAP_TYPE_RINGBUF), found ${map.typeName}`,
+      );
+    }
+    if (!obj.btf && typeof options.type !== "function") {
+      throw new PerfError(
+        `expected BTF in object '${obj.name}' to find the record type ${
+          String(options.type)
+        } in, found none: build it with clang -g`,
+      );
+    }
+    const lost = obj.maps.find((m) => m.name === LOST_MAP_NAME);
+    return new RingBuffer<T>(map.fd, {
+      ...options,
+      btf: obj.btf,
+      lostFd: lost ? lost.fd : undefined,
+    });
   }
 
   /** Use {@link RingBuffer.open}. */
