@@ -25,9 +25,7 @@
  * @module
  */
 
-import { bpfObjGet, bpfProgTestRun, parseBtf, RingBuffer } from "../mod.ts";
-import { bpfProgTestRunAsync } from "../ffi/bpf.ts";
-import { libc } from "../ffi/libc.ts";
+import { BpfObject, bpfProgTestRun, bpfProgTestRunAsync, RingBuffer } from "../mod.ts";
 
 const args = Deno.args;
 const opt = (name: string, def: number) => {
@@ -74,27 +72,16 @@ run("cc", ["-O2", "-o", C, `${HERE}c/ringbuf_bench.c`, "-lbpf", "-lpthread"]);
 type Rec = { a: number; b: number; c: number };
 const SLOT = 32 + 8;
 
-/** The object loaded with bpftool, pinned under a private directory. */
+/** The benchmark object loaded through BpfObject. */
 class Loaded {
-  readonly dir: string;
+  readonly obj: BpfObject;
   readonly ring: RingBuffer<Rec>;
   readonly prog: number;
-  #fds: number[] = [];
   constructor(label: string) {
-    const obj = `${BUILD}rb_${label}.o`;
-    this.dir = `/sys/fs/bpf/bpfview_bench_${Deno.pid}_${label}`;
-    run("bpftool", ["prog", "loadall", obj, this.dir, "pinmaps", `${this.dir}/maps`]);
-    const fd = (p: string) => {
-      const f = bpfObjGet(`${this.dir}/${p}`);
-      this.#fds.push(f);
-      return f;
-    };
-    this.prog = fd("fill");
-    this.ring = RingBuffer.open<Rec>(fd("maps/ring"), {
-      btf: parseBtf(Deno.readFileSync(obj)),
-      type: "rec",
-      lostFd: fd("maps/bpfview_lost"),
-    });
+    this.obj = BpfObject.open(`${BUILD}rb_${label}.o`);
+    this.obj.load();
+    this.prog = this.obj.program("fill").fd;
+    this.ring = RingBuffer.fromObject<Rec>(this.obj, "ring", { type: "rec" });
   }
   fill(count: number): number {
     const a = new Uint32Array(4);
@@ -104,8 +91,7 @@ class Loaded {
   }
   close(): void {
     this.ring.close();
-    for (const f of this.#fds) libc().close(f);
-    Deno.removeSync(this.dir, { recursive: true });
+    this.obj.close();
   }
 }
 
