@@ -103,6 +103,7 @@ export {
   bpfMapInfo,
   bpfMapLookup,
   bpfObjGet,
+  bpfObjPin,
   bpfProgTestRun,
   bpfProgTestRunAsync,
   possibleCpus,
