@@ -45,6 +45,18 @@ export {
   skipQualifiers,
 } from "./btf/layout.ts";
 export { dumpC, dumpCBytes, type DumpCBytesOptions, type DumpCOptions } from "./btf/dump_c.ts";
+// pahole's layout view (issue 12)
+export {
+  formatPahole,
+  type PaholeBitHole,
+  type PaholeHole,
+  type PaholeLayout,
+  paholeLayout,
+  type PaholeMember,
+  type PaholeOptions,
+} from "./btf/pahole.ts";
+// TypeScript declarations from BTF (issue 12)
+export { commentSafe, dumpTs, type DumpTsOptions, tsNames } from "./btf/dump_ts.ts";
 export {
   dumpRaw,
   dumpRawBytes,
@@ -82,6 +94,7 @@ export { BpfObject, type BpfObjectOptions } from "./perf/object.ts";
 export type { GlobalVar } from "./perf/globals.ts";
 export { BpfLink, BpfProgram } from "./perf/program.ts";
 export { BpfMap, isPerCpu, MapType, type UpdateFlags } from "./perf/map.ts";
+export { listMaps, listPrograms, type MapInfo, type ProgramInfo } from "./perf/kernel_objects.ts";
 export {
   PerfBuffer,
   type PerfBufferHandler,
@@ -220,5 +233,5 @@ export {
   perfDataSamples,
   type PerfDataSamplesOptions,
   sampleJson,
-  SampleJsonWriter,
 } from "./perf/perf_data_events.ts";
+export { JsonLineWriter } from "./perf/perf_data_json.ts";

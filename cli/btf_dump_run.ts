@@ -5,14 +5,16 @@
  * @module
  */
 
-import { closure, dumpCBytes, dumpJsonBytes, dumpRawBytes, writeAllSync } from "../mod.ts";
+import { closure, dumpCBytes, dumpJsonBytes, dumpRawBytes, dumpTs, writeAllSync } from "../mod.ts";
 import { type BtfSource, idsByName, openSource } from "./btf_open.ts";
 import { writeOut } from "./output.ts";
 
 /** Options of {@link runDump}. */
 export interface DumpOptions extends BtfSource {
-  /** `raw` (bpftool's text), `c` (a header) or `json` (one type per line). */
-  format: "raw" | "c" | "json";
+  /** `raw` (bpftool's text), `c` (a header), `json` (one type per line) or `ts` (TypeScript). */
+  format: "raw" | "c" | "json" | "ts";
+  /** For `ts`: the views' int64 option the declarations are for (default `bigint`). */
+  int64?: "bigint" | "safe";
   /** Type names to dump with what they need; empty: every type. */
   types: readonly string[];
 }
@@ -36,6 +38,9 @@ export function runDump(o: DumpOptions): number {
       break;
     case "json":
       dumpJsonBytes(btf, { ids, write: toStdout });
+      break;
+    case "ts":
+      writeOut(dumpTs(btf, { ids: roots.length ? roots : undefined, int64: o.int64 }));
       break;
   }
   return 0;

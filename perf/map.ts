@@ -10,6 +10,7 @@ import { type ValueReader, valueReader } from "../btf/value.ts";
 import type { ViewOptions } from "../btf/view.ts";
 import { FfiError } from "../ffi/error.ts";
 import { errText, libbpf, readCString, typeName } from "../ffi/libbpf.ts";
+import { idOfFd } from "./kernel_objects.ts";
 import type { Owner } from "./program.ts";
 
 const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -231,6 +232,11 @@ export class BpfMap {
       );
     }
     return fd;
+  }
+
+  /** The map's id in the kernel once created (as `bpftool map list` shows it). */
+  get id(): number {
+    return idOfFd(this.fd);
   }
 
   /**

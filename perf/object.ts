@@ -443,7 +443,9 @@ function loadError(obj: BpfObject, err: number, log: string): FfiError {
       log,
     );
   }
-  if (err !== 1 && err !== 13) {
+  // What a kernel answers for a map or program type it does not know. Probes of
+  // tracing, struct_ops, extension and LSM programs need an attach target: skipped.
+  if (err === 22 || err === 7 || err === 95 || err === 524) {
     const s = libbpf();
     for (const m of obj.maps) {
       if (s.libbpf_probe_bpf_map_type(m.type, null) === 0) {
@@ -457,6 +459,7 @@ function loadError(obj: BpfObject, err: number, log: string): FfiError {
       }
     }
     for (const p of obj.programs) {
+      if (p.type >= 26 && p.type <= 29) continue; // TRACING, STRUCT_OPS, EXT, LSM
       if (p.autoload && s.libbpf_probe_bpf_prog_type(p.type, null) === 0) {
         return new FfiError(
           `expected a kernel supporting program type ${p.typeName} (program '${p.name}'), found this kernel (${Deno.osRelease()}) without it: upgrade the kernel`,

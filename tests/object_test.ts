@@ -126,16 +126,9 @@ Deno.test("errors: bad object, missing file, missing map and program, verifier r
 });
 
 Deno.test("libbpf missing: the override points at a missing file, one install sentence", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: denoRun("-A", "--quiet", `${HERE}object_child.ts`, COUNTER),
-    env: { BPFVIEW_LIBBPF: "/nonexistent/libbpf.so.1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
+  const text = await child([], ["-A", "--quiet"], [COUNTER], {
+    BPFVIEW_LIBBPF: "/nonexistent/libbpf.so.1",
   });
-  const out = await child.output();
-  const text = new TextDecoder().decode(out.stdout).trim();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
   assert.match(text, /^FfiError: expected libbpf 1.x, found none/);
   assert.match(text, /\/nonexistent\/libbpf\.so\.1/);
   assert.match(text, /apt-get install libbpf1/);
@@ -344,4 +337,78 @@ Deno.test("100 open/load/attach/close cycles leave /proc/self/fd and /proc/self/
   // the JS heap may have grown by a few.
   const anonAfter = Deno.readTextFileSync("/proc/self/maps").split("\n").length;
   assert.ok(anonAfter - anonBefore < 50, `${anonBefore} mappings before, ${anonAfter} after`);
+});
+
+/** Runs tests/object_child.ts with `prefix` before deno (e.g. setpriv) and deno flags `flags`. */
+async function child(
+  prefix: string[],
+  flags: string[],
+  args: string[],
+  env?: Record<string, string>,
+): Promise<string> {
+  const argv = [
+    ...prefix,
+    Deno.execPath(),
+    ...denoRun(...flags, `${HERE}object_child.ts`, ...args),
+  ];
+  const out = await new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+Deno.test("without --allow-ffi: one sentence naming the flag", async () => {
+  const text = await child([], ["--allow-read", "--quiet"], [COUNTER]);
+  assert.equal(
+    text,
+    "FfiError: expected permission to call libbpf, found none: run with --allow-ffi",
+  );
+});
+
+const hasSetpriv = (() => {
+  try {
+    return Deno.uid() === 0 && Deno.statSync("/usr/bin/setpriv").isFile;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "without CAP_BPF: loading says to run as root or grant CAP_BPF",
+  ignore: !hasSetpriv,
+  fn: async () => {
+    // Root with every capability dropped: the bpf() syscall answers EPERM.
+    const text = await child(
+      ["/usr/bin/setpriv", "--inh-caps=-all", "--bounding-set=-all", "--"],
+      ["-A", "--quiet"],
+      [COUNTER, "load"],
+    );
+    assert.match(text, /^FfiError: expected to load object 'object_counter', found EPERM \(1\)/);
+    assert.match(text, /run as root, or grant CAP_BPF/);
+  },
+});
+
+Deno.test("attachAll: tracepoint, raw_tp and tp_btf programs attach, a syscall program is skipped", () => {
+  using obj = BpfObject.open(bpfObject("object_attach"));
+  const ro = obj.rodata as Record<string, unknown>;
+  ro.target_pid = Deno.pid;
+  ro.nr_getppid = { x86_64: 110, aarch64: 173 }[Deno.build.arch];
+  obj.load();
+  const links = obj.attachAll();
+  assert.deepEqual(links.map((l) => l.program), ["on_tracepoint", "on_raw_tp", "on_tp_btf"]);
+  trigger(7);
+  assert.deepEqual(obj.bss.toObject(), { tracepoint_hits: 7, raw_tp_hits: 7, tp_btf_hits: 7 });
+  assert.throws(
+    () => obj.program("not_attachable").attach(),
+    (e) =>
+      e instanceof FfiError && /SEC\("syscall"\), which libbpf cannot auto-attach/.test(e.message),
+  );
+  links[1].close(); // detach one: the others keep counting
+  trigger(2);
+  assert.deepEqual(obj.bss.toObject(), { tracepoint_hits: 9, raw_tp_hits: 7, tp_btf_hits: 9 });
 });
