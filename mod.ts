@@ -116,6 +116,7 @@ export {
   bpfMapInfo,
   bpfMapLookup,
   bpfObjGet,
+  bpfObjPin,
   bpfProgTestRun,
   bpfProgTestRunAsync,
   possibleCpus,

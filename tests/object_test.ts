@@ -201,6 +201,12 @@ Deno.test("globals: .rodata set before load filters by this pid; .bss, .data, cu
     (obj.rodata as Record<string, unknown>).target_pid = 1;
   }, (e) => e instanceof BtfError && /read-only/.test(e.message));
   assert.equal(obj.rodata.target_pid, Deno.pid);
+  // After close the live views' memory is unmapped: writing is a typed error.
+  const bss = obj.bss as Record<string, unknown>;
+  obj.close();
+  assert.throws(() => {
+    bss.bss_hits = 1;
+  }, (e) => e instanceof BtfError && /found it closed/.test(e.message));
 });
 
 Deno.test("globals: values that do not fit name the variable and its type", () => {
