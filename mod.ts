@@ -232,5 +232,5 @@ export {
   perfDataSamples,
   type PerfDataSamplesOptions,
   sampleJson,
-  SampleJsonWriter,
 } from "./perf/perf_data_events.ts";
+export { JsonLineWriter } from "./perf/perf_data_json.ts";

@@ -269,9 +269,19 @@ export class PerfData {
       at = rec.at + rec.size - this.#isPos * 8;
     }
     if (at < rec.at + 8 || at + 8 > rec.at + rec.size) return undefined;
-    const id = rec.dv.getUint32(at, true) + rec.dv.getUint32(at + 4, true) * 0x100000000;
-    return this.#byId.get(id);
+    const lo = rec.dv.getUint32(at, true), hi = rec.dv.getUint32(at + 4, true);
+    // Consecutive samples mostly share their id; a small id stays a small integer (a Smi key).
+    if (lo === this.#lastId && hi === 0) return this.#lastEvent;
+    const ev = this.#byId.get(hi === 0 ? lo : hi * 0x100000000 + lo);
+    if (hi === 0) {
+      this.#lastId = lo;
+      this.#lastEvent = ev;
+    }
+    return ev;
   }
+
+  #lastId = -1;
+  #lastEvent: PerfDataEvent | undefined = undefined;
 
   /**
    * Every record of the data, in file order or (with `ordered`) by time.
@@ -427,6 +437,7 @@ export class PerfData {
     }
     this.events.push(ev);
     for (const id of ids) this.#byId.set(id, ev);
+    this.#lastId = -1;
     this.#settle();
   }
 

@@ -7,7 +7,7 @@ import { PerfData, type PerfDataSample, perfDataSamples, sampleJson, ZstdStream 
 
 const SAMPLE = 9;
 import { perfDumpCounts, perfScriptSamples, recordPerf } from "./perf_data_fixtures.ts";
-import { cli, cliSync, sh } from "./tools.ts";
+import { buildDir, cli, cliSync, sh } from "./tools.ts";
 
 function counts(data: PerfData, ordered = false): Map<number, number> {
   const c = new Map<number, number>();
@@ -205,4 +205,27 @@ Deno.test("CLI perf-data: JSON lines equal the library's, --event filters, pipe 
   const h = JSON.parse(head.out).header;
   assert.equal(h.hostname, data.features.hostname);
   assert.deepEqual(h.events.map((e: { name: string }) => e.name), data.events.map((e) => e.name));
+});
+
+Deno.test("CLI perf-data --json: odd strings (quotes, backslashes, control bytes, UTF-8) as the library writes them", () => {
+  const dir = buildDir("perf_data");
+  const odd = `${dir}q"b\\s\tü\x01-${"x".repeat(20)}`;
+  try {
+    Deno.removeSync(odd);
+  } catch {
+    // not there
+  }
+  Deno.symlinkSync("/bin/true", odd);
+  const path = recordPerf("odd", [], {
+    events: ["sched:sched_process_exec", "sched:sched_switch"],
+    workload: [odd],
+  });
+  using data = PerfData.open(path);
+  const want = [...perfDataSamples(data)].map((s) => sampleJson(s));
+  assert.ok(want.some((l) => l.includes("\\u0001")), "an escaped control byte");
+  const r = cliSync("perf-data", path, "--json");
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(r.out.trim().split("\n"), want);
+  const exec = want.map((l) => JSON.parse(l)).find((s) => s.event === "sched:sched_process_exec");
+  assert.equal(exec.fields.filename, odd);
 });
