@@ -33,7 +33,7 @@ import { bpfMapInfo, bpfMapLookup, possibleCpus } from "../ffi/bpf.ts";
 import { FfiError } from "../ffi/error.ts";
 import { errno, errnoText, libc } from "../ffi/libc.ts";
 import { PerfError } from "./error.ts";
-import { FdWaiter, follow, type FollowOptions } from "./wait.ts";
+import { FdWaiter, follow, type FollowOptions, pause } from "./wait.ts";
 
 /** `BPF_MAP_TYPE_RINGBUF`. */
 const RINGBUF = 27;
@@ -184,7 +184,7 @@ export class RingBuffer<T = Record<string, unknown>> {
   #words: Int32Array;
   #view: View<T>;
   /** Consumer position and counters, shared with the generated drain loop. */
-  #s: DrainState = { cons: 0, records: 0, bytes: 0, discarded: 0 };
+  #s: DrainState = { cons: 0, records: 0, bytes: 0, discarded: 0, prev: -1, n: 0, step: 0 };
   #drain: DrainFn<T>;
   #closed = false;
 
@@ -387,7 +387,7 @@ export class RingBuffer<T = Record<string, unknown>> {
       }
       yield batch;
       if (batch.read === 0) await waiter.wait({ signal, timeout: sleep });
-      else await new Promise((resolve) => setTimeout(resolve, sleep));
+      else await pause(sleep);
     }
   }
 
@@ -482,6 +482,10 @@ interface DrainState {
   records: number;
   bytes: number;
   discarded: number;
+  /** The last good record header (-1: none yet), its payload length and its step. */
+  prev: number;
+  n: number;
+  step: number;
 }
 
 type DrainFn<T> = (fn: (record: View<T>) => void, max: number) => number;
@@ -521,7 +525,11 @@ function drainLoop<T>(
 return function drain(fn, max) {
   // bytes: the payload of the records before the last header change; those
   // since (count - mark of them) all have length n.
-  let cons = S.cons, count = 0, bytes = 0, mark = 0, discarded = 0, prev = -1, n = 0, step = 0;
+  // prev, n, step: the last good header, its length and step, kept from the
+  // last drain, so a steady stream never takes the slow path (a branch that
+  // never runs costs nothing; one taken once per call slows every record).
+  let cons = S.cons, count = 0, bytes = 0, mark = 0, discarded = 0;
+  let prev = S.prev, n = S.n, step = S.step;
   try {
     while (count < max) {
       const end = cons + ((Atomics.load(P, 0) - cons) >>> 0);
@@ -561,6 +569,9 @@ return function drain(fn, max) {
     S.records += count;
     S.bytes += bytes + n * (count - mark);
     S.discarded += discarded;
+    S.prev = prev;
+    S.n = n;
+    S.step = step;
   }
 };`;
   return new Function("W", "P", "C", "V", "S", "SHORT", src)(
