@@ -148,6 +148,7 @@ export {
   readValuesAt,
   type SampleAttr,
   type SampleDecoder,
+  type SampleId,
   SampleLayout,
 } from "./perf/sample.ts";
 export {
@@ -158,7 +159,6 @@ export {
   type RecordCounts,
   RecordMisc,
   RecordType,
-  type SampleId,
 } from "./perf/records.ts";
 export {
   expandEvents,

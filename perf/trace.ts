@@ -146,21 +146,8 @@ export class Tracer {
   readonly #byId: (TracedEvent | undefined)[];
   readonly #sample = new PerfSample();
   #waiter: FdWaiter | undefined;
-  #handler: TraceHandler | undefined;
   #unknown = 0;
   readonly #idle: number;
-  readonly #onRecord = (dv: DataView, offset: number, _size: number, type: number): void => {
-    if (type !== RecordType.SAMPLE) return;
-    const s = this.layout.decode(dv, offset, this.#sample);
-    const ev = s.rawSize >= 2 ? this.#byId[dv.getUint16(s.rawOffset, true)] : undefined;
-    if (!ev) {
-      this.#unknown++;
-      return;
-    }
-    ev.samples++;
-    this.#handler!(ev, s);
-  };
-
   private constructor(
     events: TracedEvent[],
     layout: SampleLayout,
@@ -261,9 +248,27 @@ export class Tracer {
    * object is reused).
    */
   drain(fn: TraceHandler): number {
-    this.#handler = fn;
+    const layout = this.layout, s = this.#sample, byId = this.#byId;
     let n = 0;
-    for (const r of this.#rings) n += r.drain(this.#onRecord);
+    for (const r of this.#rings) {
+      try {
+        for (let off = r.next(); off >= 0; off = r.next()) {
+          n++;
+          if (r.type !== RecordType.SAMPLE) continue;
+          const dv = r.view;
+          layout.decode(dv, off, s);
+          const ev = s.rawSize >= 2 ? byId[dv.getUint16(s.rawOffset, true)] : undefined;
+          if (ev === undefined) {
+            this.#unknown++;
+            continue;
+          }
+          ev.samples++;
+          fn(ev, s);
+        }
+      } finally {
+        r.commit();
+      }
+    }
     return n;
   }
 

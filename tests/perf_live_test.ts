@@ -138,6 +138,17 @@ class Spinner {
   }
 }
 
+/** sys_enter_getpid of thread `pid`, every call sampled, disabled until enable(). */
+function openGetpid(pid: number, sampleType: number): PerfEvent {
+  return PerfEvent.open({
+    type: PerfType.TRACEPOINT,
+    config: readFormat("syscalls", "sys_enter_getpid").id,
+    sample_period: 1,
+    sample_type: sampleType,
+    disabled: true,
+  }, { pid });
+}
+
 Deno.test("live: a one-page ring wraps (records joined) and overflows; samples + lost = syscalls made", async () => {
   const spin = new Spinner();
   try {
@@ -174,13 +185,7 @@ Deno.test("live: the same ring read with small drains joins every wrapping recor
   const spin = new Spinner();
   try {
     await spin.line();
-    using ev = PerfEvent.open({
-      type: PerfType.TRACEPOINT,
-      config: readFormat("syscalls", "sys_enter_getpid").id,
-      sample_period: 1,
-      sample_type: S.TID | S.TIME | S.RAW,
-      disabled: true,
-    }, { pid: spin.child.pid });
+    using ev = openGetpid(spin.child.pid, S.TID | S.TIME | S.RAW);
     using ring = new PerfRing(ev.fd, 2);
     ev.enable();
     const layout = new SampleLayout({ sample_type: S.TID | S.TIME | S.RAW });
@@ -309,4 +314,42 @@ Deno.test("live: read_format GROUP with a leader and a sibling: both values and 
     n++;
   });
   assert.ok(n >= 2, `${n} samples`);
+});
+
+Deno.test("live: the ring cursor (next, rewind, commit) reads records in place, counts them once", async () => {
+  const spin = new Spinner();
+  try {
+    await spin.line();
+    using ev = openGetpid(spin.child.pid, S.TID | S.TIME | S.CPU | S.RAW);
+    using ring = new PerfRing(ev.fd, 1);
+    ev.enable();
+    const layout = new SampleLayout({ sample_type: S.TID | S.TIME | S.CPU | S.RAW });
+    const s = new PerfSample();
+    const walk = () => {
+      let n = 0;
+      for (let off = ring.next(); off >= 0; off = ring.next()) {
+        if (ring.type !== RecordType.SAMPLE) continue;
+        layout.decode(ring.view, off, s);
+        assert.equal(s.pid, spin.child.pid);
+        assert.equal(s.rawOffset, off + layout.rawAt + 4);
+        n++;
+      }
+      return n;
+    };
+    let total = 0;
+    for (let round = 0; round < 10; round++) {
+      await spin.spin(50); // 50 x 56 bytes < 4 KiB
+      const n = walk();
+      ring.rewind();
+      assert.equal(walk(), n); // the same records again
+      assert.equal(ring.commit(), n * 56);
+      assert.equal(walk(), 0); // freed
+      total += n;
+    }
+    assert.equal(total, 500);
+    assert.equal(ring.stats.records, 500);
+    assert.ok(ring.stats.joined > 0);
+  } finally {
+    await spin.close();
+  }
 });
