@@ -116,6 +116,7 @@ export {
   bpfMapInfo,
   bpfMapLookup,
   bpfObjGet,
+  bpfObjPin,
   bpfProgTestRun,
   bpfProgTestRunAsync,
   possibleCpus,
@@ -147,6 +148,7 @@ export {
   readValuesAt,
   type SampleAttr,
   type SampleDecoder,
+  type SampleId,
   SampleLayout,
 } from "./perf/sample.ts";
 export {
@@ -157,7 +159,6 @@ export {
   type RecordCounts,
   RecordMisc,
   RecordType,
-  type SampleId,
 } from "./perf/records.ts";
 export {
   expandEvents,
