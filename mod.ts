@@ -118,6 +118,7 @@ export {
   bpfMapInfo,
   bpfMapLookup,
   bpfObjGet,
+  bpfObjPin,
   bpfProgTestRun,
   bpfProgTestRunAsync,
   possibleCpus,
@@ -149,6 +150,7 @@ export {
   readValuesAt,
   type SampleAttr,
   type SampleDecoder,
+  type SampleId,
   SampleLayout,
 } from "./perf/sample.ts";
 export {
@@ -159,7 +161,6 @@ export {
   type RecordCounts,
   RecordMisc,
   RecordType,
-  type SampleId,
 } from "./perf/records.ts";
 export {
   expandEvents,
