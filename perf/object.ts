@@ -301,11 +301,12 @@ export class BpfObject {
    * the initial values the maps are created with (writable: assign a
    * member to set it, checked by its type); after load, the kernel's map
    * in place (`.data`, `.bss`: live and writable; `.rodata`: a read-only
-   * copy, as the kernel froze it).
+   * copy, as the kernel froze it). `T` types the members, e.g. the
+   * section's interface from `bpfview btf dump --format ts` (`.bss` is `bss`).
    */
-  section(name: string): View {
+  section<T = Record<string, unknown>>(name: string): View<T> {
     this.#pointer(`section '${name}'`);
-    return this.#state.globals!.view(name, this.#loaded, this.name);
+    return this.#state.globals!.view(name, this.#loaded, this.name) as View<T>;
   }
 
   /**

@@ -189,6 +189,22 @@ Deno.test("dumpTs: the test objects' declarations type-check a use of every fiel
       fields += uses("v", v, 0, lines);
       lines.push(`}`);
     }
+    // A BPF object's data sections take their interfaces too.
+    const bss = btf.findIds(".bss").find((i) => btf.kindOf(i) === Kind.DATASEC);
+    if (bss !== undefined) {
+      const g = btf.type(bss) as unknown as { vars: { type: number }[] };
+      const first = btf.nameOf(g.vars[0].type);
+      lines.push(
+        `import type { BpfObject } from ${JSON.stringify(`${ROOT}perf/object.ts`)};`,
+        `declare const obj: BpfObject;`,
+        `{`,
+        `  const s = obj.section<T.${names.get(bss)}>(".bss");`,
+        `  const _g: object = s.${first};`,
+        `  // @ts-expect-error no such global`,
+        `  s.no_such_global;`,
+        `}`,
+      );
+    }
     // The safe int64 mode: 64-bit fields may be numbers.
     if (name === "view_types") {
       const safe = `${BUILD}${name}_safe.ts`;
