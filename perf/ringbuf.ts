@@ -37,6 +37,8 @@ import { FdWaiter, follow, type FollowOptions, pause } from "./wait.ts";
 
 /** `BPF_MAP_TYPE_RINGBUF`. */
 const RINGBUF = 27;
+/** `BPF_MAP_TYPE_PERCPU_ARRAY`. */
+const PERCPU_ARRAY = 6;
 const BUSY = 0x80000000 | 0;
 const DISCARD = 0x40000000;
 const LEN_MASK = 0x3fffffff;
@@ -187,6 +189,8 @@ export class RingBuffer<T = Record<string, unknown>> {
   #s: DrainState = { cons: 0, records: 0, bytes: 0, discarded: 0, prev: -1, n: 0, step: 0 };
   #drain: DrainFn<T>;
   #closed = false;
+  /** Waiters of follow() / batches() in flight: closing the ring closes them. */
+  #followers = new Set<FdWaiter>();
 
   /**
    * Maps the ring buffer map behind `fd`. Throws {@link PerfError} if it is
@@ -241,7 +245,11 @@ export class RingBuffer<T = Record<string, unknown>> {
         } in, found none: build it with clang -g`,
       );
     }
-    const lost = obj.maps.find((m) => m.name === LOST_MAP_NAME);
+    // The counter of perf/ringbuf.h: a per-CPU array of one u64 (a map of
+    // another shape under that name is not ours to read).
+    const lost = obj.maps.find((m) =>
+      m.name === LOST_MAP_NAME && m.type === PERCPU_ARRAY && m.valueSize === 8 && m.keySize === 4
+    );
     return new RingBuffer<T>(map.fd, {
       ...options,
       btf: obj.btf,
@@ -268,6 +276,13 @@ export class RingBuffer<T = Record<string, unknown>> {
       );
     }
     this.type = recordClass(options);
+    if (this.type.size > size - HDR) {
+      throw new PerfError(
+        `expected a record type that fits ring "${info.name}" (${
+          size - HDR
+        } bytes at most), found ${this.type.typeName} of ${this.type.size} bytes`,
+      );
+    }
     this.fd = fd;
     this.name = info.name;
     this.size = size;
@@ -379,6 +394,7 @@ export class RingBuffer<T = Record<string, unknown>> {
   async *batches(options: FollowOptions = {}): AsyncGenerator<Iterable<View<T>>, void, void> {
     const { signal, sleep = 1 } = options;
     using waiter = new FdWaiter([this.fd]);
+    using _ = { [Symbol.dispose]: this._follow(waiter) };
     const batch = new RingBatch(this);
     while (!signal?.aborted && !this.#closed) {
       if (this.pending === 0) {
@@ -399,6 +415,8 @@ export class RingBuffer<T = Record<string, unknown>> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const w of this.#followers) w.close(); // ends a follow() or batches() in flight
+    this.#followers.clear();
     this.#consBuf.transfer(0);
     this.#prodBuf.transfer(0);
     const c = libc();
@@ -443,6 +461,13 @@ export class RingBuffer<T = Record<string, unknown>> {
     }
     this.#commit(cons);
     return null;
+  }
+
+  /** @internal Closes `waiter` when this ring closes (until the returned function is called). */
+  _follow(waiter: FdWaiter): () => void {
+    if (this.#closed) waiter.close();
+    else this.#followers.add(waiter);
+    return () => this.#followers.delete(waiter);
   }
 
   /** @internal The producer position now, as an end for {@link RingBatch}. */
@@ -632,7 +657,8 @@ function readLost(fd: number): number {
 /**
  * Follows several rings on one epoll set: each gets its own callback;
  * drains all, sleeps about 1 ms while data flows, waits when idle, until
- * `signal` aborts; then drains once more. Resolves to the records seen.
+ * `signal` aborts or one of the rings is closed; then drains the open
+ * ones once more. Resolves to the records seen.
  *
  * @example
  * ```ts
@@ -651,11 +677,17 @@ export async function followRings(
   options: FollowOptions = {},
 ): Promise<number> {
   using waiter = new FdWaiter(rings.map(([r]) => r.fd));
-  const drainAll = rings.length === 1 ? () => rings[0][0].drain(rings[0][1]) : () => {
+  const unfollow = rings.map(([r]) => r._follow(waiter));
+  // A ring closed meanwhile closes the waiter (ending the loop) and is skipped.
+  const drainAll = () => {
     let n = 0;
-    for (const [r, fn] of rings) n += r.drain(fn);
+    for (const [r, fn] of rings) if (!r.closed) n += r.drain(fn);
     return n;
   };
-  const total = await follow(waiter, drainAll, options);
-  return total + drainAll();
+  try {
+    const total = await follow(waiter, drainAll, options);
+    return total + drainAll();
+  } finally {
+    for (const f of unfollow) f();
+  }
 }

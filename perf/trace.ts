@@ -37,9 +37,12 @@ import { libc } from "../ffi/libc.ts";
  * ```
  */
 export interface TracerOptions {
-  /** CPUs to trace (default: every online CPU). With `pid`, only these CPUs of its threads. */
+  /** CPUs to trace (default: every online CPU). */
   cpus?: number[];
-  /** Trace only this process (one event per thread, on any CPU unless `cpus` is given). */
+  /**
+   * Trace only this process: one event per thread it has on each CPU,
+   * inherited by the threads and children it starts later.
+   */
   pid?: number;
   /** An ftrace filter expression, applied by the kernel to every event (PERF_EVENT_IOC_SET_FILTER). */
   filter?: string;
@@ -186,45 +189,44 @@ export class Tracer {
       (options.sampleType ?? 0);
     const layout = new SampleLayout({ sample_type: sampleType });
     const pageSize = libc().getpagesize();
-    // Where to open: (pid, cpu) pairs, one ring each.
-    const places: [number, number][] = [];
-    if (options.pid !== undefined) {
-      for (const tid of threadsOf(options.pid)) {
-        for (const cpu of options.cpus ?? [-1]) places.push([tid, cpu]);
-      }
-    } else {
-      for (const cpu of options.cpus ?? onlineCpus()) places.push([-1, cpu]);
-    }
+    // Where to open: one ring per CPU; with a pid, one event per thread on each CPU (the
+    // kernel maps no ring of an inherited event that is not bound to a CPU), all of a CPU's
+    // events writing into its ring.
+    const tids = options.pid === undefined ? [-1] : threadsOf(options.pid);
     const perf: PerfEvent[] = [], rings: PerfRing[] = [];
     try {
-      for (const [pid, cpu] of places) {
+      for (const cpu of options.cpus ?? onlineCpus()) {
         let leader: PerfEvent | undefined;
-        for (const e of events) {
-          const ev = PerfEvent.open({
-            type: PerfType.TRACEPOINT,
-            config: e.format.id,
-            sample_period: 1,
-            sample_type: sampleType,
-            disabled: true,
-            watermark: options.wakeupEvents === undefined,
-            wakeup_events: options.wakeupEvents ??
-              options.watermark ?? (options.pages ?? 64) * pageSize / 4,
-          }, { pid, cpu });
-          perf.push(ev);
-          if (options.filter !== undefined) {
-            try {
-              ev.setFilter(options.filter);
-            } catch (err) {
-              if (err instanceof PerfError) {
-                throw new PerfError(`${err.message} for ${e.event}`);
+        for (const pid of tids) {
+          for (const e of events) {
+            const ev = PerfEvent.open({
+              type: PerfType.TRACEPOINT,
+              config: e.format.id,
+              sample_period: 1,
+              sample_type: sampleType,
+              disabled: true,
+              // With a pid: threads and children started later are traced too.
+              inherit: options.pid !== undefined,
+              watermark: options.wakeupEvents === undefined,
+              wakeup_events: options.wakeupEvents ??
+                options.watermark ?? (options.pages ?? 64) * pageSize / 4,
+            }, { pid, cpu });
+            perf.push(ev);
+            if (options.filter !== undefined) {
+              try {
+                ev.setFilter(options.filter);
+              } catch (err) {
+                if (err instanceof PerfError) {
+                  throw new PerfError(`${err.message} for ${e.event}`);
+                }
+                throw err;
               }
-              throw err;
             }
-          }
-          if (leader) ev.setOutput(leader);
-          else {
-            leader = ev;
-            rings.push(new PerfRing(ev.fd, options.pages ?? 64));
+            if (leader) ev.setOutput(leader);
+            else {
+              leader = ev;
+              rings.push(new PerfRing(ev.fd, options.pages ?? 64));
+            }
           }
         }
       }

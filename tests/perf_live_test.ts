@@ -60,20 +60,25 @@ Deno.test("live: sched_switch system-wide; prev_pid is the switching task; BTF a
   assert.equal(t.stats().unknown, 0);
 });
 
-Deno.test("live: a syscall tracepoint triggered by this process carries its pid and syscall number", () => {
+Deno.test("live: a syscall tracepoint triggered by this process carries its pid and syscall number", async () => {
   const file = Deno.makeTempFileSync();
   try {
     using t = Tracer.open(["syscalls:sys_enter_openat"], { btf, pid: Deno.pid });
     assert.equal(t.events[0].decoder.schema, "tracefs"); // no per-syscall struct in BTF
     for (let i = 0; i < 25; i++) Deno.readTextFileSync(file);
-    let ours = 0;
+    // A child started after the events were opened is traced too (inherit).
+    const child = new Deno.Command("/bin/cat", { args: [file], stdout: "null" }).spawn();
+    await child.status;
+    let ours = 0, child_ = 0;
     t.drain((ev, s) => {
       const f = ev.decode(s);
-      assert.equal(s.pid, Deno.pid);
       assert.equal(f.__syscall_nr, NR_OPENAT);
-      ours++;
+      if (s.pid === Deno.pid) ours++;
+      else if (s.pid === child.pid) child_++;
+      else assert.fail(`openat of pid ${s.pid}, not ours`);
     });
     assert.ok(ours >= 25, `${ours} openat from this process`);
+    assert.ok(child_ >= 1, `${child_} openat from the child`);
   } finally {
     Deno.removeSync(file);
   }

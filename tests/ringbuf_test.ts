@@ -9,6 +9,7 @@ import {
   type Btf,
   BtfError,
   FfiError,
+  loadBtf,
   PerfError,
   RingBuffer,
   type View,
@@ -253,6 +254,20 @@ Deno.test("ringbuf: follow waits without blocking the event loop, then abort end
   assert.ok(ticks >= 25 && producedAt >= 25, `${ticks} ticks while following`);
 });
 
+Deno.test("ringbuf: closing a ring ends a follow() and a batches() in flight", async () => {
+  using o = new Loaded(1 << 16);
+  const ring = o.ring();
+  let ticks = 0;
+  const id = setInterval(() => ticks++ === 3 && ring.close(), 1);
+  const n = await ring.follow(() => assert.fail("no records were written"));
+  assert.equal(n, 0);
+  assert.equal(ring.closed, true);
+  const again = o.ring();
+  setTimeout(() => again.close(), 5);
+  for await (const _ of again.batches()) assert.fail("no records were written");
+  clearInterval(id);
+});
+
 Deno.test("ringbuf: batches iterate the records there, commit them, and end on abort", async () => {
   using o = new Loaded(1 << 16);
   using ring = o.ring();
@@ -330,6 +345,10 @@ Deno.test("ringbuf: a missing type, a wrong map and a too-short record give clea
   assert.throws(() => RingBuffer.open(9999, { btf: o.btf, type: "event" }), FfiError);
   assert.throws(() => RingBuffer.open(o.btf as never, { type: "event" }), PerfError);
   assert.throws(() => RingBuffer.open(fd, { btf: o.btf, type: "unused_event" }), BtfError);
+  assert.throws(
+    () => RingBuffer.open(fd, { btf: loadBtf(), type: "pglist_data" }),
+    /expected a record type that fits ring "events" \(4088 bytes at most\), found struct pglist_data/,
+  );
 
   using ring = o.ring();
   produce(o, 2, { mode: 2 }); // 8-byte records
