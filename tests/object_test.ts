@@ -363,12 +363,9 @@ async function child(
   flags: string[],
   args: string[],
   env?: Record<string, string>,
+  script = "object_child.ts",
 ): Promise<string> {
-  const argv = [
-    ...prefix,
-    Deno.execPath(),
-    ...denoRun(...flags, `${HERE}object_child.ts`, ...args),
-  ];
+  const argv = [...prefix, Deno.execPath(), ...denoRun(...flags, `${HERE}${script}`, ...args)];
   const out = await new Deno.Command(argv[0], {
     args: argv.slice(1),
     env,
@@ -513,4 +510,17 @@ Deno.test("objectBtf lays out the data sections from the symbol table as libbpf 
       assert.equal(ours.view(".bss").size, 40);
     }
   }
+});
+
+Deno.test("a forgotten close(): the GC frees links, mappings and the object", async () => {
+  const text = await child(
+    [],
+    ["-A", "--quiet", "--v8-flags=--expose-gc"],
+    [COUNTER],
+    undefined,
+    "object_gc_child.ts",
+  );
+  const { during, after } = JSON.parse(text);
+  assert.ok(during[0] >= 10 && during[1] >= 1, text); // maps, program, link; .bss mapped
+  assert.deepEqual(after, [0, 0], text);
 });
