@@ -5,9 +5,11 @@
  * The library is looked up as `$BPFVIEW_LIBBPF` (when set and readable
  * with `--allow-env`), else `libbpf.so.1`, else `libbpf.so`. The table
  * binds what libbpf 1.1 has; symbols of newer releases are optional (null
- * when missing). libbpf's messages never reach stderr: its print callback
- * collects them, and a failing call carries them in {@link FfiError.log}
- * (for a program the verifier rejected, the verifier log).
+ * when missing). libbpf's messages never reach stderr: libbpf is silenced
+ * (its print hook is process-wide, and a JavaScript hook would be called
+ * from other Workers' threads too); a rejected program's verifier log comes
+ * through the object's own log buffer, and {@link capture} collects
+ * libbpf's messages around one call when asked.
  *
  * @module
  */
@@ -112,16 +114,14 @@ export const NEED_CAP_BPF =
 let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
 let libPath = "";
 const PRINT_FN = { parameters: ["i32", "pointer", "pointer"], result: "i32" } as const;
-/** libbpf's print callback; kept for the life of the process (libbpf holds its address). */
+/** The print callback of {@link capture} with messages; made on first use, kept. */
 let printCallback: Deno.UnsafeCallback<typeof PRINT_FN> | undefined;
 
-/** libbpf's messages since the last {@link capture} began. */
+/** libbpf's messages since the last {@link capture} with messages began. */
 let logParts: string[] = [];
 let logLength = 0;
 /** At most this many characters of libbpf messages are kept per call. */
 const LOG_LIMIT = 8 << 20;
-/** Whether debug-level messages are kept too. */
-let keepDebug = false;
 
 function envPath(): string | undefined {
   try {
@@ -157,7 +157,12 @@ export function libbpf(): LibbpfSymbols {
       `expected libbpf 1.x, found none (${errors.join("; ")}): ${INSTALL_LIBBPF}`,
     );
   }
-  installPrint(lib.symbols);
+  // libbpf prints through one process-wide callback. A JavaScript callback
+  // there would be called on whichever thread calls libbpf: from another
+  // Worker (or another isolate of `deno test --parallel`) that is a crash.
+  // So libbpf stays silent; verifier logs come through each object's own log
+  // buffer, and capture(fn, true) installs a callback only around its call.
+  lib.symbols.libbpf_set_print(null);
   return lib.symbols;
 }
 
@@ -176,14 +181,14 @@ export function libbpfVersion(): { path: string; major: number; minor: number } 
   return { path: libPath, major: s.libbpf_major_version(), minor: s.libbpf_minor_version() };
 }
 
-function installPrint(s: LibbpfSymbols): void {
+function printer(): Deno.UnsafeCallback<typeof PRINT_FN> {
+  if (printCallback) return printCallback;
   const c = libc();
   const out = new BigUint64Array(1);
   const outBytes = new Uint8Array(out.buffer);
-  const cb = new Deno.UnsafeCallback(
+  printCallback = new Deno.UnsafeCallback(
     PRINT_FN,
-    (level: number, fmt: Deno.PointerValue, args: Deno.PointerValue): number => {
-      if (level > 1 && !keepDebug) return 0;
+    (_level: number, fmt: Deno.PointerValue, args: Deno.PointerValue): number => {
       if (fmt === null || args === null || logLength >= LOG_LIMIT) return 0;
       const n = c.vasprintf(outBytes, fmt, args);
       if (n < 0) return 0;
@@ -202,31 +207,28 @@ function installPrint(s: LibbpfSymbols): void {
       return n;
     },
   );
-  printCallback = cb;
-  s.libbpf_set_print(printCallback.pointer);
+  return printCallback;
 }
 
 /**
- * Runs `fn` (one or more libbpf calls) with libbpf's messages collected
- * from its start: the result and the messages. Set `debug` to keep
- * debug-level messages too.
+ * Runs `fn` (one or more libbpf calls): the result, and with `messages`
+ * what libbpf printed meanwhile (every level). Collecting messages puts a
+ * JavaScript callback in libbpf's one process-wide print hook for the
+ * duration of `fn`: libbpf calls made meanwhile from another Worker would
+ * call it from the wrong thread, so it is opt-in (`BpfObjectOptions.debug`).
  */
-export function capture<T>(fn: () => T, debug = false): { value: T; log: string } {
-  libbpf();
+export function capture<T>(fn: () => T, messages = false): { value: T; log: string } {
+  const s = libbpf();
+  if (!messages) return { value: fn(), log: "" };
   logParts = [];
   logLength = 0;
-  keepDebug = debug;
+  s.libbpf_set_print(printer().pointer);
   try {
     const value = fn();
     return { value, log: logParts.join("") };
   } finally {
-    keepDebug = false;
+    s.libbpf_set_print(null);
   }
-}
-
-/** The messages collected since the last {@link capture} began (for an error thrown from it). */
-export function capturedLog(): string {
-  return logParts.join("");
 }
 
 const enc = new TextEncoder();
@@ -279,7 +281,7 @@ export function errText(err: number): string {
  * ENOENT (2)`, plus the one sentence that fixes it for missing privileges,
  * and the last of libbpf's messages.
  */
-export function libbpfError(what: string, err: number, log = capturedLog()): FfiError {
+export function libbpfError(what: string, err: number, log = ""): FfiError {
   let msg = `expected to ${what}, found ${err ? errText(err) : "an error"}`;
   if (err === 1 /* EPERM */ || (err === 13 /* EACCES */ && !/PROG LOAD LOG/.test(log))) {
     msg += hasCapBpf()

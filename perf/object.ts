@@ -38,7 +38,13 @@ export interface BpfObjectOptions {
   name?: string;
   /** BTF to use for CO-RE relocations instead of the kernel's (`/sys/kernel/btf/vmlinux`). */
   kernelBtf?: string;
-  /** Keep libbpf's debug messages too (in {@link FfiError.log} of a failure). */
+  /**
+   * Collect libbpf's own messages (every level) into {@link FfiError.log}
+   * of a failure. libbpf has one print hook per process: this puts a
+   * JavaScript callback there during each libbpf call of this object, so do
+   * not use it while other Workers call libbpf. (A rejected program's
+   * verifier log is always there, through the object's own log buffer.)
+   */
   debug?: boolean;
 }
 
@@ -55,6 +61,8 @@ interface State {
   memory: NativeMemory;
   /** Kept alive for `bpf_object__open_mem`: libbpf reads it until load. */
   mem: Uint8Array | undefined;
+  /** The object's `kernel_log_buf`: libbpf writes a rejected program's verifier log here. */
+  logBuf: Uint8Array | undefined;
 }
 
 function freeState(s: State): void {
@@ -67,6 +75,7 @@ function freeState(s: State): void {
     capture(() => libbpf().bpf_object__close(p));
   }
   s.mem = undefined;
+  s.logBuf = undefined;
 }
 
 const registry = new FinalizationRegistry<State>(freeState);
@@ -108,11 +117,24 @@ export class BpfObject {
   #maps = new Map<string, BpfMap>();
   #owner: Owner;
   #links = new Set<BpfLink>();
+  #debug: boolean;
   #globals: Globals = new Globals(undefined, [], { buffers: [], mappings: [] });
 
-  private constructor(ptr: Deno.PointerObject, mem: Uint8Array | undefined) {
+  private constructor(
+    ptr: Deno.PointerObject,
+    mem: Uint8Array | undefined,
+    logBuf: Uint8Array,
+    debug: boolean,
+  ) {
     const s = libbpf();
-    this.#state = { ptr, links: new Set(), memory: { buffers: [], mappings: [] }, mem };
+    this.#debug = debug;
+    this.#state = {
+      ptr,
+      links: new Set(),
+      memory: { buffers: [], mappings: [] },
+      mem,
+      logBuf,
+    };
     registry.register(this, this.#state, this);
     const name = (): string => this.name;
     const loaded = (): boolean => this.#loaded;
@@ -123,6 +145,7 @@ export class BpfObject {
       get loaded() {
         return loaded();
       },
+      debug,
       pointer: (what) => this.#pointer(what),
       addLink: (l, p) => {
         this.#links.add(l);
@@ -202,7 +225,7 @@ export class BpfObject {
       );
     }
     void opts.keep;
-    return new BpfObject(value, mem);
+    return new BpfObject(value, mem, opts.logBuf, !!options.debug);
   }
 
   #pointer(what: string): Deno.PointerObject {
@@ -233,8 +256,10 @@ export class BpfObject {
   load(): this {
     const ptr = this.#pointer("load");
     if (this.#loaded) return this;
-    const { value: r, log } = capture(() => libbpf().bpf_object__load(ptr));
-    if (r < 0) throw loadError(this, -r, log);
+    const logBuf = this.#state.logBuf!;
+    logBuf[0] = 0;
+    const { value: r, log } = capture(() => libbpf().bpf_object__load(ptr), this.#debug);
+    if (r < 0) throw loadError(this, -r, log, cText(logBuf));
     this.#loaded = true;
     return this;
   }
@@ -390,7 +415,7 @@ function listOf(names: string[], what: string): string {
 function openOptions(
   o: BpfObjectOptions,
   source: string | Uint8Array,
-): { bytes: Uint8Array; keep: unknown[] } {
+): { bytes: Uint8Array; keep: unknown[]; logBuf: Uint8Array } {
   const bytes = new Uint8Array(80);
   const dv = new DataView(bytes.buffer);
   const keep: unknown[] = [];
@@ -405,7 +430,11 @@ function openOptions(
   if (o.kernelBtf !== undefined) {
     dv.setBigUint64(48, BigInt(ptrOf(o.kernelBtf, "the kernel BTF path")), true);
   }
-  return { bytes, keep };
+  // kernel_log_buf / kernel_log_size (kernel_log_level 0: a log only when a load fails).
+  const logBuf = new Uint8Array(LOG_BUF_SIZE);
+  dv.setBigUint64(56, BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(logBuf))), true);
+  dv.setBigUint64(64, BigInt(LOG_BUF_SIZE), true);
+  return { bytes, keep, logBuf };
 }
 
 /** The object's BTF as libbpf fixed it up (copied: libbpf frees it on close). */
@@ -437,13 +466,32 @@ function mapName(p: Deno.PointerObject, btf: Btf | undefined): string {
 }
 
 const VERIFIER_LOG = /prog '([^']*)': -- BEGIN PROG LOAD LOG --\n([\s\S]*?)-- END PROG LOAD LOG --/;
+/** Bytes of each object's verifier log buffer (the kernel keeps the log's tail). */
+const LOG_BUF_SIZE = 1 << 20;
+
+const latin = new TextDecoder();
+
+/** The NUL-terminated text at the start of `b`. */
+function cText(b: Uint8Array): string {
+  const z = b.indexOf(0);
+  return latin.decode(z < 0 ? b : b.subarray(0, z));
+}
+
 /** At most this many lines of a verifier log go into an error message (all are in `log`). */
 const LOG_LINES = 60;
 
-function loadError(obj: BpfObject, err: number, log: string): FfiError {
+function loadError(obj: BpfObject, err: number, log: string, verifier: string): FfiError {
+  // The first program left unloaded is the one that failed (libbpf stops there).
+  const failed = obj.programs.find((p) => p.autoload && p.fd < 0);
   const v = VERIFIER_LOG.exec(log);
-  if (v) {
-    const lines = v[2].trimEnd().split("\n");
+  const text =
+    verifier.trim() !== "" && failed && (err === 13 || err === 22 || err === 28 || err === 7)
+      ? { prog: failed.name, lines: verifier }
+      : v
+      ? { prog: v[1], lines: v[2] }
+      : undefined;
+  if (text) {
+    const lines = text.lines.trimEnd().split("\n");
     const reason = lines.findLast((l) =>
       l.trim() !== "" && !/^(processed \d+ insns|verification time|stack depth)/.test(l)
     ) ?? "no reason given";
@@ -451,13 +499,11 @@ function loadError(obj: BpfObject, err: number, log: string): FfiError {
       ? ["...", ...lines.slice(-LOG_LINES)].join("\n")
       : lines.join("\n");
     return new FfiError(
-      `expected the verifier to accept program '${
-        v[1]
-      }' of object '${obj.name}', found it rejected: ${reason} (${
+      `expected the verifier to accept program '${text.prog}' of object '${obj.name}', found it rejected: ${reason} (${
         errText(err)
       }); verifier log:\n${shown}`,
       err,
-      log,
+      log ? `${log}\n${text.lines}` : text.lines,
     );
   }
   // What a kernel answers for a map or program type it does not know. Probes of

@@ -103,7 +103,12 @@ Deno.test("errors: bad object, missing file, missing map and program, verifier r
     () => BpfObject.open(bad),
     (e) =>
       e instanceof FfiError && /expected a BPF object/.test(e.message) &&
-      /not a proper ELF object/.test(e.message),
+      /BPF object format invalid/.test(e.message),
+  );
+  // With debug, libbpf's own words too.
+  assert.throws(
+    () => BpfObject.open(bad, { debug: true }),
+    (e) => e instanceof FfiError && /not a proper ELF object/.test(e.message + e.log),
   );
   assert.throws(
     () => BpfObject.open(`${BUILD}missing.o`),
@@ -132,9 +137,16 @@ Deno.test("errors: bad object, missing file, missing map and program, verifier r
       e instanceof FfiError && e.errno === 13 &&
       /verifier to accept program 'unchecked'/.test(e.message) &&
       /invalid mem access 'map_value_or_null'/.test(e.message.split("\n")[0]) &&
-      /BEGIN PROG LOAD LOG/.test(e.log),
+      /^0: R1=ctx\(\) R10=fp0$/m.test(e.message) && /map_value_or_null/.test(e.log),
   );
   assert.equal(rej.loaded, false);
+  using rejDebug = BpfObject.open(REJECT, { debug: true });
+  assert.throws(
+    () => rejDebug.load(),
+    (e) =>
+      e instanceof FfiError && /invalid mem access/.test(e.message.split("\n")[0]) &&
+      /failed to load object/.test(e.log),
+  );
 });
 
 Deno.test("libbpf missing: the override points at a missing file, one install sentence", async () => {
