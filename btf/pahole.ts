@@ -652,8 +652,8 @@ const leftWidth = (indent: number, col = 57) => Math.max(0, col - 8 * indent);
 
 /**
  * The layout as pahole prints it: members with offset comments, holes,
- * bit holes, cacheline boundaries, and the summary (unions, which pahole
- * shows without one, get the size line and the last cacheline).
+ * bit holes, cacheline boundaries, and the summary. A union shows its
+ * members only, as in pahole (its figures are in the {@link PaholeLayout}).
  *
  * Names come from BTF as they are: the text is for reading, not for a
  * compiler.
@@ -668,30 +668,30 @@ export function formatPahole(l: PaholeLayout): string {
   // pahole puts offset comments at column 57, in a union at the top at 55.
   const cur = { line: Math.floor(l.offset / l.cacheline), col: l.kind === "union" ? 55 : 57 };
   let s = body(l, 0, cur);
+  // pahole shows a union's members only; its figures are in the layout (and `--json`).
+  if (l.kind === "union") return s + "};\n";
   const tabs = "\t";
   s +=
     `\n${tabs}/* size: ${l.size}, cachelines: ${l.cachelines}, members: ${l.members.length} */\n`;
-  if (l.kind === "struct") {
-    if (l.sumHoles > 0 || l.sumBitHoles > 0) {
-      if (l.sumMembers > 0) {
-        s += `${tabs}/* sum members: ${l.sumMembers}`;
-        if (l.sumHoles > 0) s += `, holes: ${l.holes.length}, sum holes: ${l.sumHoles}`;
-        s += " */\n";
-      }
-      if (l.sumBitfieldMembers > 0) {
-        s += `${tabs}/* sum bitfield members: ${l.sumBitfieldMembers} bits`;
-        s += l.sumBitHoles > 0
-          ? `, bit holes: ${l.bitHoles.length}, sum bit holes: ${l.sumBitHoles} bits`
-          : ` (${Math.floor(l.sumBitfieldMembers / 8)} bytes)`;
-        s += " */\n";
-      }
+  if (l.sumHoles > 0 || l.sumBitHoles > 0) {
+    if (l.sumMembers > 0) {
+      s += `${tabs}/* sum members: ${l.sumMembers}`;
+      if (l.sumHoles > 0) s += `, holes: ${l.holes.length}, sum holes: ${l.sumHoles}`;
+      s += " */\n";
     }
-    if (l.padding > 0) s += `${tabs}/* padding: ${l.padding} */\n`;
-    if (l.paddings > 0) {
-      s += `${tabs}/* paddings: ${l.paddings}, sum paddings: ${l.sumPaddings} */\n`;
+    if (l.sumBitfieldMembers > 0) {
+      s += `${tabs}/* sum bitfield members: ${l.sumBitfieldMembers} bits`;
+      s += l.sumBitHoles > 0
+        ? `, bit holes: ${l.bitHoles.length}, sum bit holes: ${l.sumBitHoles} bits`
+        : ` (${Math.floor(l.sumBitfieldMembers / 8)} bytes)`;
+      s += " */\n";
     }
-    if (l.bitPadding > 0) s += `${tabs}/* bit_padding: ${l.bitPadding} bits */\n`;
   }
+  if (l.padding > 0) s += `${tabs}/* padding: ${l.padding} */\n`;
+  if (l.paddings > 0) {
+    s += `${tabs}/* paddings: ${l.paddings}, sum paddings: ${l.sumPaddings} */\n`;
+  }
+  if (l.bitPadding > 0) s += `${tabs}/* bit_padding: ${l.bitPadding} bits */\n`;
   if (l.lastCacheline !== 0) s += `${tabs}/* last cacheline: ${l.lastCacheline} bytes */\n`;
   return s + "}" + (l.packed ? " __attribute__((__packed__))" : "") + ";\n";
 }
@@ -716,7 +716,9 @@ function body(l: PaholeLayout, indent: number, cur: Cursor): string {
     if (!newline++) s += "\n";
     s += `${tabs}/* XXX ${plural(l.preHole, "byte")} hole, try to pack */\n`;
   }
-  const typeWidth = Math.max(0, leftWidth(ind) - 23);
+  // pahole pads the type to 26 columns less 8 per level, and printf takes a negative width as
+  // its absolute value.
+  const typeWidth = Math.abs(34 - 8 * ind);
   if (l.kind === "union") {
     // Each member of a union starts from the union's cacheline, as pahole does.
     const initial = cur.line;
