@@ -240,6 +240,17 @@ export class PerfData {
     return new PerfData(Window.ofReader(read, Infinity, null, options.windowSize), null);
   }
 
+  /**
+   * A sample time as wall-clock ns since the epoch, through the file's
+   * CLOCK_DATA reference point (`perf record -k CLOCK`); undefined when the
+   * file has none.
+   */
+  wallClockNs(time: number | bigint): bigint | undefined {
+    const c = this.features.clockData;
+    if (c === undefined) return undefined;
+    return c.todNs + (BigInt(time) - c.clockidNs);
+  }
+
   /** Closes the file, if this reader opened one. */
   close(): void {
     this.#close?.();

@@ -73,6 +73,8 @@ export class JsonLineWriter {
   #out: Uint8Array;
   #pos = 0;
   #plans: (EventPlan | undefined)[] = [];
+  #dv: DataView | null = null;
+  #dvBytes: Uint8Array = new Uint8Array(0);
 
   /**
    * `sink` gets the bytes (a view of the buffer, valid until it returns);
@@ -164,7 +166,12 @@ export class JsonLineWriter {
     this.#int(s.time);
     this.#bytes(FIELDS);
     const dv = s.dv, base = s.rawOffset, size = s.rawSize;
-    const bytes = new Uint8Array(dv.buffer, dv.byteOffset, dv.byteLength);
+    if (dv !== this.#dv) {
+      // One byte view per buffer (the reader's window, a decompressed chunk), not per sample.
+      this.#dv = dv;
+      this.#dvBytes = new Uint8Array(dv.buffer, dv.byteOffset, dv.byteLength);
+    }
+    const bytes = this.#dvBytes;
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i];
       if (f.offset + f.size > size) return false;
