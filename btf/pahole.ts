@@ -114,6 +114,8 @@ export interface PaholeMember {
   readonly padding: number;
   /** The expanded struct or union of an anonymous (or, with `expand`, any) struct/union member. */
   readonly expanded?: PaholeLayout;
+  /** The enumerators of an anonymous enum member (shown in place), values as decimal strings. */
+  readonly enumerators?: readonly { readonly name: string; readonly value: string }[];
 }
 
 /**
@@ -460,6 +462,8 @@ function analyze(st: State, id: number, base: number, depth: number): PaholeLayo
       i === raw.length - 1,
     );
     if (inner.pointer) declarator = "* " + declarator;
+    const enumerators = expanded ? undefined : anonymousEnum(btf, m.type);
+    if (enumerators) [type, declarator] = ["enum", m.name + (r.bits ? `:${r.bits}` : "")];
     members.push({
       name: m.name,
       typeId: m.type,
@@ -473,6 +477,7 @@ function analyze(st: State, id: number, base: number, depth: number): PaholeLayo
       bitHole: bitHole[i],
       padding: pad,
       ...(expanded ? { expanded } : {}),
+      ...(enumerators ? { enumerators } : {}),
     });
   }
   const sumHoles = holes.reduce((s, h) => s + h.size, 0);
@@ -797,6 +802,13 @@ function member(
       : `/* --- cacheline ${line} boundary (${start} bytes) was ${at} bytes ago --- */\n${tabs}`;
     cur.line = line;
   }
+  if (pos.enumerators) {
+    const width = Math.max(0, ...pos.enumerators.map((e) => e.name.length));
+    s += "enum {\n";
+    for (const e of pos.enumerators) s += `${tabs}\t${e.name.padEnd(width)} = ${e.value},\n`;
+    const close = `} ${pos.declarator};`;
+    return s + `${tabs}${close.padEnd(leftWidth(ind, cur.col) - 1)} ${offsetComment(pos)}`;
+  }
   if (pos.expanded) {
     s += body(pos.expanded, ind, cur);
     const close = `}${pos.declarator ? " " + pos.declarator : ""};`;
@@ -844,4 +856,16 @@ function paholePointer(btf: Btf, type: number): string | undefined {
     return s;
   }
   return undefined;
+}
+
+/** The enumerators of an anonymous enum (qualifiers skipped), or undefined for any other type. */
+function anonymousEnum(
+  btf: Btf,
+  type: number,
+): { name: string; value: string }[] | undefined {
+  const id = skipQualifiers(btf, type);
+  if (id === 0) return undefined;
+  const t = btf.type(id);
+  if ((t.kind !== Kind.ENUM && t.kind !== Kind.ENUM64) || t.name !== "") return undefined;
+  return t.values.map((e) => ({ name: e.name, value: String(e.value) }));
 }
