@@ -20,7 +20,7 @@ const SYMBOLS = {
   vasprintf: { parameters: ["buffer", "pointer", "pointer"], result: "i32" },
   free: { parameters: ["pointer"], result: "void" },
   getpagesize: { parameters: [], result: "i32" },
-  getppid: { parameters: [], result: "i32" },
+  getpgid: { parameters: ["i32"], result: "i32" },
   gettid: { parameters: [], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },

@@ -20,7 +20,7 @@ import {
   readCString,
   typeName,
 } from "../ffi/libbpf.ts";
-import { Globals, type GlobalVar } from "./globals.ts";
+import { freeMemory, Globals, type GlobalVar, type NativeMemory } from "./globals.ts";
 import { BpfMap } from "./map.ts";
 import { type BpfLink, BpfProgram, type Owner } from "./program.ts";
 
@@ -42,20 +42,25 @@ export interface BpfObjectOptions {
   debug?: boolean;
 }
 
-/** The native state of an object, freed by close() or, as a backstop, by the GC. */
+/**
+ * The native state of an object, freed by close() or, as a backstop, by the
+ * GC. It refers to no JavaScript object of the package (only pointers,
+ * buffers and mappings): a reference back to the BpfObject would keep it
+ * alive forever.
+ */
 interface State {
   ptr: Deno.PointerObject | null;
-  links: Set<BpfLink>;
-  globals: Globals | undefined;
+  /** libbpf's link pointers, in attach order. */
+  links: Set<Deno.PointerObject>;
+  memory: NativeMemory;
   /** Kept alive for `bpf_object__open_mem`: libbpf reads it until load. */
   mem: Uint8Array | undefined;
 }
 
 function freeState(s: State): void {
-  for (const l of s.links) l.destroy();
+  for (const l of s.links) capture(() => libbpf().bpf_link__destroy(l));
   s.links.clear();
-  s.globals?.close();
-  s.globals = undefined;
+  freeMemory(s.memory);
   if (s.ptr !== null) {
     const p = s.ptr;
     s.ptr = null;
@@ -102,10 +107,12 @@ export class BpfObject {
   #programs = new Map<string, BpfProgram>();
   #maps = new Map<string, BpfMap>();
   #owner: Owner;
+  #links = new Set<BpfLink>();
+  #globals: Globals = new Globals(undefined, [], { buffers: [], mappings: [] });
 
   private constructor(ptr: Deno.PointerObject, mem: Uint8Array | undefined) {
     const s = libbpf();
-    this.#state = { ptr, links: new Set(), globals: undefined, mem };
+    this.#state = { ptr, links: new Set(), memory: { buffers: [], mappings: [] }, mem };
     registry.register(this, this.#state, this);
     const name = (): string => this.name;
     const loaded = (): boolean => this.#loaded;
@@ -117,8 +124,14 @@ export class BpfObject {
         return loaded();
       },
       pointer: (what) => this.#pointer(what),
-      addLink: (l) => this.#state.links.add(l),
-      removeLink: (l) => this.#state.links.delete(l),
+      addLink: (l, p) => {
+        this.#links.add(l);
+        this.#state.links.add(p);
+      },
+      removeLink: (l, p) => {
+        this.#links.delete(l);
+        this.#state.links.delete(p);
+      },
     };
     this.name = readCString(s.bpf_object__name(ptr));
     try {
@@ -135,7 +148,7 @@ export class BpfObject {
         const map = new BpfMap(this.#owner, p, this.btf, mapName(p, this.btf));
         this.#maps.set(map.name, map);
       }
-      this.#state.globals = new Globals(this.btf, this.#maps.values());
+      this.#globals = new Globals(this.btf, this.#maps.values(), this.#state.memory);
     } catch (e) {
       this.close();
       throw e;
@@ -293,7 +306,7 @@ export class BpfObject {
   /** The data sections with views (`.rodata`, `.data`, `.bss`, `.data.custom`, ...). */
   get sections(): string[] {
     this.#pointer("the data sections");
-    return this.#state.globals!.names;
+    return this.#globals.names;
   }
 
   /**
@@ -306,7 +319,7 @@ export class BpfObject {
    */
   section<T = Record<string, unknown>>(name: string): View<T> {
     this.#pointer(`section '${name}'`);
-    return this.#state.globals!.view(name, this.#loaded, this.name) as View<T>;
+    return this.#globals.view(name, this.#loaded, this.name) as View<T>;
   }
 
   /**
@@ -315,7 +328,7 @@ export class BpfObject {
    */
   global(name: string): GlobalVar {
     this.#pointer(`global '${name}'`);
-    return this.#state.globals!.find(name, this.name);
+    return this.#globals.find(name, this.name);
   }
 
   /**
@@ -328,7 +341,7 @@ export class BpfObject {
    */
   setGlobal(name: string, value: unknown): void {
     this.#pointer(`global '${name}'`);
-    this.#state.globals!.set(name, value, this.#loaded, this.name);
+    this.#globals.set(name, value, this.#loaded, this.name);
   }
 
   /**
@@ -357,6 +370,9 @@ export class BpfObject {
   close(): void {
     if (this.#state.ptr === null) return;
     registry.unregister(this);
+    for (const l of this.#links) l.detached();
+    this.#links.clear();
+    this.#globals.close();
     freeState(this.#state);
   }
 
