@@ -114,6 +114,8 @@ export interface PaholeMember {
   readonly padding: number;
   /** The expanded struct or union of an anonymous (or, with `expand`, any) struct/union member. */
   readonly expanded?: PaholeLayout;
+  /** The enumerators of an anonymous enum member (shown in place), values as decimal strings. */
+  readonly enumerators?: readonly { readonly name: string; readonly value: string }[];
 }
 
 /**
@@ -460,6 +462,8 @@ function analyze(st: State, id: number, base: number, depth: number): PaholeLayo
       i === raw.length - 1,
     );
     if (inner.pointer) declarator = "* " + declarator;
+    const enumerators = expanded ? undefined : anonymousEnum(btf, m.type);
+    if (enumerators) [type, declarator] = ["enum", m.name + (r.bits ? `:${r.bits}` : "")];
     members.push({
       name: m.name,
       typeId: m.type,
@@ -473,6 +477,7 @@ function analyze(st: State, id: number, base: number, depth: number): PaholeLayo
       bitHole: bitHole[i],
       padding: pad,
       ...(expanded ? { expanded } : {}),
+      ...(enumerators ? { enumerators } : {}),
     });
   }
   const sumHoles = holes.reduce((s, h) => s + h.size, 0);
@@ -652,8 +657,8 @@ const leftWidth = (indent: number, col = 57) => Math.max(0, col - 8 * indent);
 
 /**
  * The layout as pahole prints it: members with offset comments, holes,
- * bit holes, cacheline boundaries, and the summary (unions, which pahole
- * shows without one, get the size line and the last cacheline).
+ * bit holes, cacheline boundaries, and the summary. A union shows its
+ * members only, as in pahole (its figures are in the {@link PaholeLayout}).
  *
  * Names come from BTF as they are: the text is for reading, not for a
  * compiler.
@@ -668,30 +673,30 @@ export function formatPahole(l: PaholeLayout): string {
   // pahole puts offset comments at column 57, in a union at the top at 55.
   const cur = { line: Math.floor(l.offset / l.cacheline), col: l.kind === "union" ? 55 : 57 };
   let s = body(l, 0, cur);
+  // pahole shows a union's members only; its figures are in the layout (and `--json`).
+  if (l.kind === "union") return s + "};\n";
   const tabs = "\t";
   s +=
     `\n${tabs}/* size: ${l.size}, cachelines: ${l.cachelines}, members: ${l.members.length} */\n`;
-  if (l.kind === "struct") {
-    if (l.sumHoles > 0 || l.sumBitHoles > 0) {
-      if (l.sumMembers > 0) {
-        s += `${tabs}/* sum members: ${l.sumMembers}`;
-        if (l.sumHoles > 0) s += `, holes: ${l.holes.length}, sum holes: ${l.sumHoles}`;
-        s += " */\n";
-      }
-      if (l.sumBitfieldMembers > 0) {
-        s += `${tabs}/* sum bitfield members: ${l.sumBitfieldMembers} bits`;
-        s += l.sumBitHoles > 0
-          ? `, bit holes: ${l.bitHoles.length}, sum bit holes: ${l.sumBitHoles} bits`
-          : ` (${Math.floor(l.sumBitfieldMembers / 8)} bytes)`;
-        s += " */\n";
-      }
+  if (l.sumHoles > 0 || l.sumBitHoles > 0) {
+    if (l.sumMembers > 0) {
+      s += `${tabs}/* sum members: ${l.sumMembers}`;
+      if (l.sumHoles > 0) s += `, holes: ${l.holes.length}, sum holes: ${l.sumHoles}`;
+      s += " */\n";
     }
-    if (l.padding > 0) s += `${tabs}/* padding: ${l.padding} */\n`;
-    if (l.paddings > 0) {
-      s += `${tabs}/* paddings: ${l.paddings}, sum paddings: ${l.sumPaddings} */\n`;
+    if (l.sumBitfieldMembers > 0) {
+      s += `${tabs}/* sum bitfield members: ${l.sumBitfieldMembers} bits`;
+      s += l.sumBitHoles > 0
+        ? `, bit holes: ${l.bitHoles.length}, sum bit holes: ${l.sumBitHoles} bits`
+        : ` (${Math.floor(l.sumBitfieldMembers / 8)} bytes)`;
+      s += " */\n";
     }
-    if (l.bitPadding > 0) s += `${tabs}/* bit_padding: ${l.bitPadding} bits */\n`;
   }
+  if (l.padding > 0) s += `${tabs}/* padding: ${l.padding} */\n`;
+  if (l.paddings > 0) {
+    s += `${tabs}/* paddings: ${l.paddings}, sum paddings: ${l.sumPaddings} */\n`;
+  }
+  if (l.bitPadding > 0) s += `${tabs}/* bit_padding: ${l.bitPadding} bits */\n`;
   if (l.lastCacheline !== 0) s += `${tabs}/* last cacheline: ${l.lastCacheline} bytes */\n`;
   return s + "}" + (l.packed ? " __attribute__((__packed__))" : "") + ";\n";
 }
@@ -716,7 +721,9 @@ function body(l: PaholeLayout, indent: number, cur: Cursor): string {
     if (!newline++) s += "\n";
     s += `${tabs}/* XXX ${plural(l.preHole, "byte")} hole, try to pack */\n`;
   }
-  const typeWidth = Math.max(0, leftWidth(ind) - 23);
+  // pahole pads the type to 26 columns less 8 per level, and printf takes a negative width as
+  // its absolute value.
+  const typeWidth = Math.abs(34 - 8 * ind);
   if (l.kind === "union") {
     // Each member of a union starts from the union's cacheline, as pahole does.
     const initial = cur.line;
@@ -795,6 +802,13 @@ function member(
       : `/* --- cacheline ${line} boundary (${start} bytes) was ${at} bytes ago --- */\n${tabs}`;
     cur.line = line;
   }
+  if (pos.enumerators) {
+    const width = Math.max(0, ...pos.enumerators.map((e) => e.name.length));
+    s += "enum {\n";
+    for (const e of pos.enumerators) s += `${tabs}\t${e.name.padEnd(width)} = ${e.value},\n`;
+    const close = `} ${pos.declarator};`;
+    return s + `${tabs}${close.padEnd(leftWidth(ind, cur.col) - 1)} ${offsetComment(pos)}`;
+  }
   if (pos.expanded) {
     s += body(pos.expanded, ind, cur);
     const close = `}${pos.declarator ? " " + pos.declarator : ""};`;
@@ -842,4 +856,16 @@ function paholePointer(btf: Btf, type: number): string | undefined {
     return s;
   }
   return undefined;
+}
+
+/** The enumerators of an anonymous enum (qualifiers skipped), or undefined for any other type. */
+function anonymousEnum(
+  btf: Btf,
+  type: number,
+): { name: string; value: string }[] | undefined {
+  const id = skipQualifiers(btf, type);
+  if (id === 0) return undefined;
+  const t = btf.type(id);
+  if ((t.kind !== Kind.ENUM && t.kind !== Kind.ENUM64) || t.name !== "") return undefined;
+  return t.values.map((e) => ({ name: e.name, value: String(e.value) }));
 }

@@ -17,8 +17,6 @@ const SYMBOLS = {
   munmap: { parameters: ["pointer", "usize"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   // libbpf's print callback (ffi/libbpf.ts) formats its messages.
-  vasprintf: { parameters: ["buffer", "pointer", "pointer"], result: "i32" },
-  free: { parameters: ["pointer"], result: "void" },
   getpagesize: { parameters: [], result: "i32" },
   getpgid: { parameters: ["i32"], result: "i32" },
   gettid: { parameters: [], result: "i32" },

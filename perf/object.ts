@@ -38,7 +38,11 @@ export interface BpfObjectOptions {
   name?: string;
   /** BTF to use for CO-RE relocations instead of the kernel's (`/sys/kernel/btf/vmlinux`). */
   kernelBtf?: string;
-  /** Keep libbpf's debug messages too (in {@link FfiError.log} of a failure). */
+  /**
+   * Let libbpf's own printer write its warnings to stderr while this object
+   * is opened and loaded (libbpf is silent otherwise; errors carry errno and
+   * the verifier's log either way).
+   */
   debug?: boolean;
 }
 
@@ -104,13 +108,15 @@ export class BpfObject {
   readonly btf: Btf | undefined;
   #state: State;
   #loaded = false;
+  #debug: boolean;
   #programs = new Map<string, BpfProgram>();
   #maps = new Map<string, BpfMap>();
   #owner: Owner;
   #links = new Set<BpfLink>();
   #globals: Globals = new Globals(undefined, [], { buffers: [], mappings: [] });
 
-  private constructor(ptr: Deno.PointerObject, mem: Uint8Array | undefined) {
+  private constructor(ptr: Deno.PointerObject, mem: Uint8Array | undefined, debug: boolean) {
+    this.#debug = debug;
     const s = libbpf();
     this.#state = { ptr, links: new Set(), memory: { buffers: [], mappings: [] }, mem };
     registry.register(this, this.#state, this);
@@ -202,7 +208,7 @@ export class BpfObject {
       );
     }
     void opts.keep;
-    return new BpfObject(value, mem);
+    return new BpfObject(value, mem, options.debug ?? false);
   }
 
   #pointer(what: string): Deno.PointerObject {
@@ -233,8 +239,23 @@ export class BpfObject {
   load(): this {
     const ptr = this.#pointer("load");
     if (this.#loaded) return this;
-    const { value: r, log } = capture(() => libbpf().bpf_object__load(ptr));
-    if (r < 0) throw loadError(this, -r, log);
+    const s = libbpf();
+    // One verifier log buffer per program: libbpf loads without a log and, for
+    // the program the kernel rejects, loads again with log level 1 into its
+    // buffer. Kernels since 6.4 keep the log's end when it does not fit.
+    const progs: Deno.PointerObject[] = [];
+    for (let p = s.bpf_object__next_program(ptr, null); p; p = s.bpf_object__next_program(ptr, p)) {
+      progs.push(p);
+    }
+    const size = Math.max(64 << 10, Math.min(1 << 20, Math.floor((16 << 20) / progs.length)));
+    const logs = progs.map((p) => {
+      const buf = new Uint8Array(size);
+      s.bpf_program__set_log_buf(p, buf, BigInt(size));
+      return buf;
+    });
+    const { value: r } = capture(() => s.bpf_object__load(ptr), this.#debug);
+    // libbpf never reads the buffers again once the object is loaded (or failed to).
+    if (r < 0) throw loadError(this, -r, verifierLogs(progs, logs));
     this.#loaded = true;
     return this;
   }
@@ -434,6 +455,22 @@ function mapName(p: Deno.PointerObject, btf: Btf | undefined): string {
     }
   }
   return readCString(s.bpf_map__name(p));
+}
+
+/** The non-empty verifier logs, in the text libbpf itself prints them as. */
+function verifierLogs(progs: Deno.PointerObject[], logs: Uint8Array[]): string {
+  const dec = new TextDecoder();
+  let out = "";
+  for (let i = 0; i < progs.length; i++) {
+    const end = logs[i].indexOf(0);
+    if (end === 0) continue;
+    const text = dec.decode(logs[i].subarray(0, end < 0 ? logs[i].length : end));
+    const name = readCString(libbpf().bpf_program__name(progs[i]));
+    out += `prog '${name}': -- BEGIN PROG LOAD LOG --\n${text}${
+      text.endsWith("\n") ? "" : "\n"
+    }-- END PROG LOAD LOG --\n`;
+  }
+  return out;
 }
 
 const VERIFIER_LOG = /prog '([^']*)': -- BEGIN PROG LOAD LOG --\n([\s\S]*?)-- END PROG LOAD LOG --/;

@@ -103,7 +103,7 @@ Deno.test("errors: bad object, missing file, missing map and program, verifier r
     () => BpfObject.open(bad),
     (e) =>
       e instanceof FfiError && /expected a BPF object/.test(e.message) &&
-      /not a proper ELF object/.test(e.message),
+      /BPF object format invalid/.test(e.message),
   );
   assert.throws(
     () => BpfObject.open(`${BUILD}missing.o`),
