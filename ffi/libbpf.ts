@@ -5,17 +5,15 @@
  * The library is looked up as `$BPFVIEW_LIBBPF` (when set and readable
  * with `--allow-env`), else `libbpf.so.1`, else `libbpf.so`. The table
  * binds what libbpf 1.1 has; symbols of newer releases are optional (null
- * when missing). libbpf's messages never reach stderr: libbpf is silenced
- * (its print hook is process-wide, and a JavaScript hook would be called
- * from other Workers' threads too); a rejected program's verifier log comes
- * through the object's own log buffer, and {@link capture} collects
- * libbpf's messages around one call when asked.
+ * when missing). libbpf's messages never reach stderr: its print callback
+ * collects them, and a failing call carries them in {@link FfiError.log}
+ * (for a program the verifier rejected, the verifier log).
  *
  * @module
  */
 
 import { FfiError } from "./error.ts";
-import { errno, errnoText, libc } from "./libc.ts";
+import { errno, errnoText } from "./libc.ts";
 
 /**
  * The environment variable naming the libbpf shared object to open
@@ -56,6 +54,7 @@ const SYMBOLS = {
   bpf_program__type: { parameters: ["pointer"], result: "u32" },
   bpf_program__autoload: { parameters: ["pointer"], result: "bool" },
   bpf_program__set_autoload: { parameters: ["pointer", "bool"], result: "i32" },
+  bpf_program__set_log_buf: { parameters: ["pointer", "buffer", "usize"], result: "i32" },
   bpf_program__attach: { parameters: ["pointer"], result: "pointer" },
   bpf_link__destroy: { parameters: ["pointer"], result: "i32" },
   bpf_link__fd: { parameters: ["pointer"], result: "i32" },
@@ -113,15 +112,11 @@ export const NEED_CAP_BPF =
 
 let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
 let libPath = "";
-const PRINT_FN = { parameters: ["i32", "pointer", "pointer"], result: "i32" } as const;
-/** The print callback of {@link capture} with messages; made on first use, kept. */
-let printCallback: Deno.UnsafeCallback<typeof PRINT_FN> | undefined;
-
-/** libbpf's messages since the last {@link capture} with messages began. */
-let logParts: string[] = [];
-let logLength = 0;
-/** At most this many characters of libbpf messages are kept per call. */
-const LOG_LIMIT = 8 << 20;
+/**
+ * libbpf's own printer (it writes warnings to stderr), as `libbpf_set_print`
+ * handed it back when bpfview silenced libbpf on open.
+ */
+let defaultPrinter: Deno.PointerValue = null;
 
 function envPath(): string | undefined {
   try {
@@ -157,12 +152,13 @@ export function libbpf(): LibbpfSymbols {
       `expected libbpf 1.x, found none (${errors.join("; ")}): ${INSTALL_LIBBPF}`,
     );
   }
-  // libbpf prints through one process-wide callback. A JavaScript callback
-  // there would be called on whichever thread calls libbpf: from another
-  // Worker (or another isolate of `deno test --parallel`) that is a crash.
-  // So libbpf stays silent; verifier logs come through each object's own log
-  // buffer, and capture(fn, true) installs a callback only around its call.
-  lib.symbols.libbpf_set_print(null);
+  // libbpf's print hook is one per process. A JS callback there would be
+  // called from whichever thread calls libbpf: with Workers (or `deno test
+  // --parallel`, which runs files as isolates of one process) that is another
+  // isolate's thread, or an isolate already gone, and the process crashes.
+  // So libbpf is silenced, and what errors need comes from errno and from
+  // per-program verifier log buffers (see BpfObject.load).
+  defaultPrinter = lib.symbols.libbpf_set_print(null);
   return lib.symbols;
 }
 
@@ -181,53 +177,19 @@ export function libbpfVersion(): { path: string; major: number; minor: number } 
   return { path: libPath, major: s.libbpf_major_version(), minor: s.libbpf_minor_version() };
 }
 
-function printer(): Deno.UnsafeCallback<typeof PRINT_FN> {
-  if (printCallback) return printCallback;
-  const c = libc();
-  const out = new BigUint64Array(1);
-  const outBytes = new Uint8Array(out.buffer);
-  printCallback = new Deno.UnsafeCallback(
-    PRINT_FN,
-    (_level: number, fmt: Deno.PointerValue, args: Deno.PointerValue): number => {
-      if (fmt === null || args === null || logLength >= LOG_LIMIT) return 0;
-      const n = c.vasprintf(outBytes, fmt, args);
-      if (n < 0) return 0;
-      const p = Deno.UnsafePointer.create(out[0]);
-      if (p === null) return 0;
-      try {
-        let text = Deno.UnsafePointerView.getCString(p);
-        if (logLength + text.length > LOG_LIMIT) {
-          text = text.slice(0, LOG_LIMIT - logLength) + "\n[libbpf messages cut here]\n";
-        }
-        logParts.push(text);
-        logLength += text.length;
-      } finally {
-        c.free(p);
-      }
-      return n;
-    },
-  );
-  return printCallback;
-}
-
 /**
- * Runs `fn` (one or more libbpf calls): the result, and with `messages`
- * what libbpf printed meanwhile (every level). Collecting messages puts a
- * JavaScript callback in libbpf's one process-wide print hook for the
- * duration of `fn`: libbpf calls made meanwhile from another Worker would
- * call it from the wrong thread, so it is opt-in (`BpfObjectOptions.debug`).
+ * Runs `fn` (one or more libbpf calls). libbpf is silent (its print hook is
+ * process-wide, see {@link libbpf}); with `debug` its own printer writes its
+ * messages to stderr for the call. `log` is always empty: callers that need
+ * text (the verifier's) collect it themselves.
  */
-export function capture<T>(fn: () => T, messages = false): { value: T; log: string } {
+export function capture<T>(fn: () => T, debug = false): { value: T; log: string } {
   const s = libbpf();
-  if (!messages) return { value: fn(), log: "" };
-  logParts = [];
-  logLength = 0;
-  s.libbpf_set_print(printer().pointer);
+  if (debug && defaultPrinter !== null) s.libbpf_set_print(defaultPrinter);
   try {
-    const value = fn();
-    return { value, log: logParts.join("") };
+    return { value: fn(), log: "" };
   } finally {
-    s.libbpf_set_print(null);
+    if (debug) s.libbpf_set_print(null);
   }
 }
 

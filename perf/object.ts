@@ -39,11 +39,9 @@ export interface BpfObjectOptions {
   /** BTF to use for CO-RE relocations instead of the kernel's (`/sys/kernel/btf/vmlinux`). */
   kernelBtf?: string;
   /**
-   * Collect libbpf's own messages (every level) into {@link FfiError.log}
-   * of a failure. libbpf has one print hook per process: this puts a
-   * JavaScript callback there during each libbpf call of this object, so do
-   * not use it while other Workers call libbpf. (A rejected program's
-   * verifier log is always there, through the object's own log buffer.)
+   * Let libbpf's own printer write its warnings to stderr while this object
+   * is opened and loaded (libbpf is silent otherwise; errors carry errno and
+   * the verifier's log either way).
    */
   debug?: boolean;
 }
@@ -61,8 +59,6 @@ interface State {
   memory: NativeMemory;
   /** Kept alive for `bpf_object__open_mem`: libbpf reads it until load. */
   mem: Uint8Array | undefined;
-  /** The object's `kernel_log_buf`: libbpf writes a rejected program's verifier log here. */
-  logBuf: Uint8Array | undefined;
 }
 
 function freeState(s: State): void {
@@ -75,7 +71,6 @@ function freeState(s: State): void {
     capture(() => libbpf().bpf_object__close(p));
   }
   s.mem = undefined;
-  s.logBuf = undefined;
 }
 
 const registry = new FinalizationRegistry<State>(freeState);
@@ -113,28 +108,17 @@ export class BpfObject {
   readonly btf: Btf | undefined;
   #state: State;
   #loaded = false;
+  #debug: boolean;
   #programs = new Map<string, BpfProgram>();
   #maps = new Map<string, BpfMap>();
   #owner: Owner;
   #links = new Set<BpfLink>();
-  #debug: boolean;
   #globals: Globals = new Globals(undefined, [], { buffers: [], mappings: [] });
 
-  private constructor(
-    ptr: Deno.PointerObject,
-    mem: Uint8Array | undefined,
-    logBuf: Uint8Array,
-    debug: boolean,
-  ) {
-    const s = libbpf();
+  private constructor(ptr: Deno.PointerObject, mem: Uint8Array | undefined, debug: boolean) {
     this.#debug = debug;
-    this.#state = {
-      ptr,
-      links: new Set(),
-      memory: { buffers: [], mappings: [] },
-      mem,
-      logBuf,
-    };
+    const s = libbpf();
+    this.#state = { ptr, links: new Set(), memory: { buffers: [], mappings: [] }, mem };
     registry.register(this, this.#state, this);
     const name = (): string => this.name;
     const loaded = (): boolean => this.#loaded;
@@ -225,7 +209,7 @@ export class BpfObject {
       );
     }
     void opts.keep;
-    return new BpfObject(value, mem, opts.logBuf, !!options.debug);
+    return new BpfObject(value, mem, options.debug ?? false);
   }
 
   #pointer(what: string): Deno.PointerObject {
@@ -256,10 +240,23 @@ export class BpfObject {
   load(): this {
     const ptr = this.#pointer("load");
     if (this.#loaded) return this;
-    const logBuf = this.#state.logBuf!;
-    logBuf[0] = 0;
-    const { value: r, log } = capture(() => libbpf().bpf_object__load(ptr), this.#debug);
-    if (r < 0) throw loadError(this, -r, log, cText(logBuf));
+    const s = libbpf();
+    // One verifier log buffer per program: libbpf loads without a log and, for
+    // the program the kernel rejects, loads again with log level 1 into its
+    // buffer. Kernels since 6.4 keep the log's end when it does not fit.
+    const progs: Deno.PointerObject[] = [];
+    for (let p = s.bpf_object__next_program(ptr, null); p; p = s.bpf_object__next_program(ptr, p)) {
+      progs.push(p);
+    }
+    const size = Math.max(64 << 10, Math.min(1 << 20, Math.floor((16 << 20) / progs.length)));
+    const logs = progs.map((p) => {
+      const buf = new Uint8Array(size);
+      s.bpf_program__set_log_buf(p, buf, BigInt(size));
+      return buf;
+    });
+    const { value: r } = capture(() => s.bpf_object__load(ptr), this.#debug);
+    // libbpf never reads the buffers again once the object is loaded (or failed to).
+    if (r < 0) throw loadError(this, -r, verifierLogs(progs, logs));
     this.#loaded = true;
     return this;
   }
@@ -415,7 +412,7 @@ function listOf(names: string[], what: string): string {
 function openOptions(
   o: BpfObjectOptions,
   source: string | Uint8Array,
-): { bytes: Uint8Array; keep: unknown[]; logBuf: Uint8Array } {
+): { bytes: Uint8Array; keep: unknown[] } {
   const bytes = new Uint8Array(80);
   const dv = new DataView(bytes.buffer);
   const keep: unknown[] = [];
@@ -430,11 +427,7 @@ function openOptions(
   if (o.kernelBtf !== undefined) {
     dv.setBigUint64(48, BigInt(ptrOf(o.kernelBtf, "the kernel BTF path")), true);
   }
-  // kernel_log_buf / kernel_log_size (kernel_log_level 0: a log only when a load fails).
-  const logBuf = new Uint8Array(LOG_BUF_SIZE);
-  dv.setBigUint64(56, BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(logBuf))), true);
-  dv.setBigUint64(64, BigInt(LOG_BUF_SIZE), true);
-  return { bytes, keep, logBuf };
+  return { bytes, keep };
 }
 
 /** The object's BTF as libbpf fixed it up (copied: libbpf frees it on close). */
@@ -465,33 +458,30 @@ function mapName(p: Deno.PointerObject, btf: Btf | undefined): string {
   return readCString(s.bpf_map__name(p));
 }
 
-const VERIFIER_LOG = /prog '([^']*)': -- BEGIN PROG LOAD LOG --\n([\s\S]*?)-- END PROG LOAD LOG --/;
-/** Bytes of each object's verifier log buffer (the kernel keeps the log's tail). */
-const LOG_BUF_SIZE = 1 << 20;
-
-const latin = new TextDecoder();
-
-/** The NUL-terminated text at the start of `b`. */
-function cText(b: Uint8Array): string {
-  const z = b.indexOf(0);
-  return latin.decode(z < 0 ? b : b.subarray(0, z));
+/** The non-empty verifier logs, in the text libbpf itself prints them as. */
+function verifierLogs(progs: Deno.PointerObject[], logs: Uint8Array[]): string {
+  const dec = new TextDecoder();
+  let out = "";
+  for (let i = 0; i < progs.length; i++) {
+    const end = logs[i].indexOf(0);
+    if (end === 0) continue;
+    const text = dec.decode(logs[i].subarray(0, end < 0 ? logs[i].length : end));
+    const name = readCString(libbpf().bpf_program__name(progs[i]));
+    out += `prog '${name}': -- BEGIN PROG LOAD LOG --\n${text}${
+      text.endsWith("\n") ? "" : "\n"
+    }-- END PROG LOAD LOG --\n`;
+  }
+  return out;
 }
 
+const VERIFIER_LOG = /prog '([^']*)': -- BEGIN PROG LOAD LOG --\n([\s\S]*?)-- END PROG LOAD LOG --/;
 /** At most this many lines of a verifier log go into an error message (all are in `log`). */
 const LOG_LINES = 60;
 
-function loadError(obj: BpfObject, err: number, log: string, verifier: string): FfiError {
-  // The first program left unloaded is the one that failed (libbpf stops there).
-  const failed = obj.programs.find((p) => p.autoload && p.fd < 0);
+function loadError(obj: BpfObject, err: number, log: string): FfiError {
   const v = VERIFIER_LOG.exec(log);
-  const text =
-    verifier.trim() !== "" && failed && (err === 13 || err === 22 || err === 28 || err === 7)
-      ? { prog: failed.name, lines: verifier }
-      : v
-      ? { prog: v[1], lines: v[2] }
-      : undefined;
-  if (text) {
-    const lines = text.lines.trimEnd().split("\n");
+  if (v) {
+    const lines = v[2].trimEnd().split("\n");
     const reason = lines.findLast((l) =>
       l.trim() !== "" && !/^(processed \d+ insns|verification time|stack depth)/.test(l)
     ) ?? "no reason given";
@@ -499,11 +489,13 @@ function loadError(obj: BpfObject, err: number, log: string, verifier: string): 
       ? ["...", ...lines.slice(-LOG_LINES)].join("\n")
       : lines.join("\n");
     return new FfiError(
-      `expected the verifier to accept program '${text.prog}' of object '${obj.name}', found it rejected: ${reason} (${
+      `expected the verifier to accept program '${
+        v[1]
+      }' of object '${obj.name}', found it rejected: ${reason} (${
         errText(err)
       }); verifier log:\n${shown}`,
       err,
-      log ? `${log}\n${text.lines}` : text.lines,
+      log,
     );
   }
   // What a kernel answers for a map or program type it does not know. Probes of

@@ -14,7 +14,7 @@ export interface Owner {
   readonly name: string;
   /** Whether `load()` has succeeded. */
   readonly loaded: boolean;
-  /** Whether libbpf's messages are collected (BpfObjectOptions.debug). */
+  /** Whether libbpf prints its own messages during calls (BpfObjectOptions.debug). */
   readonly debug: boolean;
   /** libbpf's object pointer; throws FfiError once closed. */
   pointer(what: string): Deno.PointerObject;

@@ -114,6 +114,17 @@ Deno.test("compressed (-z), file and pipe mode: records spanning two compressed 
   }
 });
 
+Deno.test("mapped, read through a window, or from bytes: the same samples", () => {
+  const path = recordPerf("z_small", ["-z"]);
+  const all = (d: PerfData) => [...perfDataSamples(d, { ordered: true })].map(sampleJson);
+  using mapped = PerfData.map(path);
+  using opened = PerfData.open(path, { windowSize: 1000 });
+  const want = all(PerfData.fromBytes(Deno.readFileSync(path)));
+  assert.ok(want.length > 0);
+  assert.deepEqual(all(mapped), want);
+  assert.deepEqual(all(opened), want);
+});
+
 Deno.test("ordered: samples come out in perf script's order", () => {
   const path = recordPerf("file", []);
   const want = perfScriptSamples(path).map((s) => s.time);
