@@ -113,7 +113,12 @@ export function runPerfData(o: PerfDataOptions): number {
     data = o.file === "-"
       ? PerfData.fromReader((buf) => Deno.stdin.readSync(buf))
       : PerfData.open(o.file);
-    if (o.header && !data.pipe) writeOut(headerText(data, o.json));
+    // A pipe's header arrives as records before its samples: print it at the first sample.
+    let header = o.header;
+    if (header && !data.pipe) {
+      writeOut(headerText(data, o.json));
+      header = false;
+    }
     const dec = new PerfDataDecoder(data);
     const only = o.event.length ? new Set(o.event) : null;
     json = o.json ? new JsonLineWriter(dec, writeOut) : null;
@@ -122,6 +127,10 @@ export function runPerfData(o: PerfDataOptions): number {
       if (rec.type !== 9) {
         if (rec.type === 2) lost += rec.dv.getUint32(rec.at + 16, true); // PERF_RECORD_LOST: u64 id, u64 lost
         continue;
+      }
+      if (header) {
+        writeOut(headerText(data, o.json));
+        header = false;
       }
       const ev = data.eventOf(rec);
       if (only !== null && (ev === undefined || !only.has(ev.name))) continue;
@@ -138,7 +147,7 @@ export function runPerfData(o: PerfDataOptions): number {
     }
     flush();
     json?.flush();
-    if (o.header && data.pipe) writeOut(headerText(data, o.json));
+    if (header) writeOut(headerText(data, o.json)); // a pipe without samples
     if (lost > 0) warn(`${lost} samples lost while recording (PERF_RECORD_LOST)`);
     if (o.verbose) verbose(data);
     return 0;

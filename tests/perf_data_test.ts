@@ -212,6 +212,10 @@ Deno.test("CLI perf-data: JSON lines equal the library's, --event filters, pipe 
     viaStdin.out.trim().split("\n").map((l) => JSON.parse(l)),
     [...perfDataSamples(pdata)].map((s) => JSON.parse(sampleJson(s))),
   );
+  const pipeHead = await cli(["perf-data", "-", "--header", "--json"], Deno.readFileSync(pipe));
+  const first = JSON.parse(pipeHead.out.split("\n")[0]);
+  assert.equal(first.header.pipe, true); // printed before the samples
+  assert.equal(first.header.hostname, pdata.features.hostname);
   const head = cliSync("perf-data", path, "--header", "--json", "--event", "none:none");
   assert.equal(head.code, 0);
   const h = JSON.parse(head.out).header;
