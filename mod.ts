@@ -17,7 +17,7 @@
  */
 
 export { BtfError } from "./btf/error.ts";
-export { Kind, KIND_NAMES, kindFromName, type KindNumber } from "./btf/kinds.ts";
+export { Kind, KIND_NAMES, kindFromName, kindName, type KindNumber } from "./btf/kinds.ts";
 export type * from "./btf/types.ts";
 export { type ElfSection, findElfSection, isElf } from "./btf/elf.ts";
 export {
@@ -28,6 +28,8 @@ export {
   parseBtf,
   type ParseOptions,
 } from "./btf/parse.ts";
+export type { BtfHeader, KindLayout } from "./btf/header.ts";
+export type { TypeIndex } from "./btf/type_index.ts";
 export {
   alignOf,
   closure,

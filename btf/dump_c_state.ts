@@ -9,7 +9,7 @@
 
 import { compositeAlign, isPacked, scalarAlign } from "./align.ts";
 import { BtfError } from "./error.ts";
-import { Kind, KIND_NAMES } from "./kinds.ts";
+import { Kind, typeKindName } from "./kinds.ts";
 import type { Btf } from "./parse.ts";
 import type { CompositeType, FwdType, Type } from "./types.ts";
 
@@ -99,7 +99,8 @@ export class CDumpState {
 
   describe(id: number): string {
     const name = this.btf.nameOf(id);
-    return `type [${id}] ${KIND_NAMES[this.btf.kindOf(id)]} '${name || "(anon)"}'`;
+    const kind = id === 0 ? "UNKNOWN" : typeKindName(this.t(id));
+    return `type [${id}] ${kind} '${name || "(anon)"}'`;
   }
 
   enter(id: number, what: string): void {

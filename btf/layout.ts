@@ -9,7 +9,7 @@
 
 import { compositeAlign, scalarAlign } from "./align.ts";
 import { BtfError } from "./error.ts";
-import { Kind, KIND_NAMES } from "./kinds.ts";
+import { Kind, KIND_NAMES, typeKindName } from "./kinds.ts";
 import type { Btf } from "./parse.ts";
 import type { Member, Type } from "./types.ts";
 
@@ -132,7 +132,7 @@ export function sizeOf(btf: Btf, id: number): number {
       default:
         throw new BtfError(
           `expected a sized type for id ${start}, found ${
-            id === 0 ? "void" : `${KIND_NAMES[t!.kind]} (type ${id})`
+            id === 0 ? "void" : `${typeKindName(t!)} (type ${id})`
           }`,
         );
     }
@@ -205,7 +205,7 @@ function alignOnce(
     default:
       throw new BtfError(
         `expected a type with an alignment for id ${start}, found ${
-          id === 0 ? "void" : KIND_NAMES[t!.kind]
+          id === 0 ? "void" : typeKindName(t!)
         }`,
       );
   }
@@ -252,7 +252,7 @@ export function fieldsOf(btf: Btf, id: number): Field[] {
   const t = btf.type(resolveType(btf, id));
   if (t.kind !== Kind.STRUCT && t.kind !== Kind.UNION) {
     throw new BtfError(
-      `expected a struct or union for type ${id}, found ${KIND_NAMES[t.kind]} '${t.name}'`,
+      `expected a struct or union for type ${id}, found ${typeKindName(t)} '${t.name}'`,
     );
   }
   const out: Field[] = [];

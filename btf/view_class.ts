@@ -7,7 +7,7 @@
  */
 
 import { BtfError } from "./error.ts";
-import { Kind, KIND_NAMES } from "./kinds.ts";
+import { Kind, typeKindName } from "./kinds.ts";
 import { describe, fieldsOf, MAX_DEPTH, resolveType, sizeOf } from "./layout.ts";
 import type { Btf } from "./parse.ts";
 import {
@@ -62,7 +62,7 @@ function compositeFields(btf: Btf, id: number): { size: number; fields: FieldSpe
   }
   throw new BtfError(
     `expected a struct, union or data section to view, found ${
-      KIND_NAMES[t.kind]
+      typeKindName(t)
     } '${t.name}' (type ${id})`,
   );
 }

@@ -10,7 +10,7 @@
  */
 
 import { BtfError } from "./error.ts";
-import { Kind, KIND_NAMES } from "./kinds.ts";
+import { Kind, typeKindName } from "./kinds.ts";
 import { describe, MAX_DEPTH, resolveType, sizeOf } from "./layout.ts";
 import type { Btf } from "./parse.ts";
 import type { Type } from "./types.ts";
@@ -67,7 +67,7 @@ export function fieldReader(
     if (t.kind !== Kind.INT && t.kind !== Kind.ENUM && t.kind !== Kind.ENUM64) {
       throw new BtfError(
         `expected an int or enum bitfield for ${where(btf, parent, f.name)}, found ${
-          KIND_NAMES[t.kind]
+          typeKindName(t)
         }`,
       );
     }
@@ -379,7 +379,7 @@ function valueReader(
     default:
       throw new BtfError(
         `expected a readable type for ${where(btf, parent, name)}, found ${
-          KIND_NAMES[t.kind]
+          typeKindName(t)
         } (type ${rid})`,
       );
   }
