@@ -25,6 +25,7 @@ export {
   BTF_MAGIC,
   KERNEL_BTF_PATH,
   loadBtf,
+  loadModuleBtf,
   parseBtf,
   type ParseOptions,
 } from "./btf/parse.ts";
@@ -140,3 +141,10 @@ export {
   type TracepointDecoderOptions,
   type TraceSchema,
 } from "./perf/tracepoint.ts";
+// Hardening and library parity (issue 7): records from byte streams
+export {
+  type ByteSource,
+  decodeRecords,
+  type DecodeRecordsOptions,
+  openRecordFile,
+} from "./btf/records.ts";

@@ -229,7 +229,7 @@ export interface Field {
   readonly type: number;
   /** Bit offset from the start of the outermost type. */
   readonly bitOffset: number;
-  /** Byte offset (`bitOffset >> 3`). */
+  /** Byte offset (`bitOffset / 8`, rounded down). */
   readonly offset: number;
   /** Bitfield width in bits, 0 if not a bitfield. */
   readonly bitfieldSize: number;
@@ -306,7 +306,7 @@ function collect(
       name: m.name,
       type: m.type,
       bitOffset,
-      offset: bitOffset >>> 3,
+      offset: Math.floor(bitOffset / 8),
       bitfieldSize: m.bitfieldSize,
       depth,
     });

@@ -16,7 +16,7 @@ import { type BtfHeader, type KindLayout, readHeader } from "./header.ts";
 import { buildIndex, type TypeIndex } from "./type_index.ts";
 
 export { BTF_MAGIC } from "./header.ts";
-export { KERNEL_BTF_PATH, loadBtf, parseBtf, type ParseOptions } from "./load.ts";
+export { KERNEL_BTF_PATH, loadBtf, loadModuleBtf, parseBtf, type ParseOptions } from "./load.ts";
 
 /** Whether `b` holds the bytes of `want` and then a NUL at `p`; `want` has no NUL. */
 function bytesAt(b: Uint8Array, p: number, want: Uint8Array): boolean {
@@ -158,8 +158,19 @@ export class Btf {
     return this.#ptrSize = size;
   }
 
+  /** The error for any use after the bytes were detached (a mapped file closed). */
+  #closed(): never {
+    throw new BtfError(
+      "expected open BTF, found it closed: its bytes were detached (the mapped file was closed); map or load it again",
+      this.fileOffset,
+    );
+  }
+
   /** Builds the type index if needed; returns the number of types in this blob. */
   #index(): number {
+    // A blob's bytes are never empty (the header alone is 24 bytes): empty
+    // means detached, its file unmapped.
+    if (this.bytes.byteLength === 0) this.#closed();
     if (this.#n >= 0) return this.#n;
     const { words, at, n } = buildIndex({
       bytes: this.bytes,
@@ -257,6 +268,7 @@ export class Btf {
    */
   str(offset: number): string {
     if (offset < this.startStr && this.base) return this.base.str(offset);
+    if (this.bytes.byteLength === 0) this.#closed();
     const local = offset - this.startStr;
     if (!(local >= 0 && local < this.#strLen)) {
       throw new BtfError(

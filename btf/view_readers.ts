@@ -31,6 +31,7 @@ import {
   ArrayView,
   BASE,
   DV,
+  HELPERS,
   HOST_LE,
   jsonBoolArray,
   jsonValue,
@@ -51,7 +52,7 @@ export function fieldReader(
   depth: number,
   slack: number,
 ): Reader {
-  const off = f.bitOffset >>> 3;
+  const off = Math.floor(f.bitOffset / 8);
   const rid = resolveType(btf, f.type);
   if (rid === 0) {
     throw new BtfError(`expected a sized type for ${where(btf, parent, f.name)}, found void`);
@@ -542,7 +543,9 @@ function arrayViewClass(
       read = compile(
         `return function (i) {
   const dv = this[DV], a = this[BASE] + i * ${n(esize)};
+  try {
   ${r.gen("a", ctx)}
+  } catch (e) { return H.readFailed(dv, e); }
 };`,
         kids.C,
         kids.LC,
@@ -551,7 +554,11 @@ function arrayViewClass(
       const fn = r.make();
       read = function (this: ArrayView, i: number) {
         const a = this[BASE] + i * esize;
-        return fn(this, a, a + esize, i);
+        try {
+          return fn(this, a, a + esize, i);
+        } catch (e) {
+          return HELPERS.readFailed(this[DV], e);
+        }
       };
     }
     const proto = AV.prototype;

@@ -297,6 +297,19 @@ export function jsonBoolArray(v: unknown): unknown {
 // Helpers reachable from generated code as H.*
 
 export const HELPERS = {
+  /**
+   * A read threw: over a detached buffer (its mapped file closed, or the
+   * buffer transferred), that is a {@link BtfError} saying so; anything else
+   * (a converter's own error) goes on as it was.
+   */
+  readFailed(dv: DataView, e: unknown): never {
+    if ((dv.buffer as ArrayBuffer).detached) {
+      throw new BtfError(
+        "expected an open buffer to read, found it closed: the view's buffer was detached (its mapped file closed or the buffer transferred)",
+      );
+    }
+    throw e;
+  },
   int128(dv: DataView, a: number, signed: boolean, le: boolean, safe: boolean): number | bigint {
     const lo = dv.getBigUint64(le ? a : a + 8, le);
     const hi = dv.getBigUint64(le ? a + 8 : a, le);

@@ -46,12 +46,15 @@ const SYMBOLS = {
 } as const;
 
 let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+/** The main thread's errno, read in place (no FFI call between a failing call and its errno). */
+let errnoView: Deno.UnsafePointerView | undefined;
 
 /** The libc symbols, opening libc on first call. */
 export function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
   if (lib) return lib.symbols;
   try {
     lib = Deno.dlopen("libc.so.6", SYMBOLS);
+    errnoView = new Deno.UnsafePointerView(lib.symbols.__errno_location()!);
   } catch (e) {
     if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
       throw new FfiError("expected permission to call libc, found none: run with --allow-ffi");
@@ -63,9 +66,33 @@ export function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
   return lib.symbols;
 }
 
-/** The calling thread's errno. */
+/**
+ * The calling (main) thread's errno. Read it right after the failing call,
+ * before anything else: it reads errno in place through a view made once
+ * when libc was opened, so no libc call runs between the failing call and
+ * the read (a second FFI call, such as `__errno_location` itself, or an
+ * allocation that frees memory could change it).
+ */
 export function errno(): number {
-  return new Deno.UnsafePointerView(libc().__errno_location()!).getInt32();
+  return errnoView ? errnoView.getInt32() : 0;
+}
+
+/**
+ * `s` as a NUL-terminated C string. A NUL inside `s` would cut it short in
+ * C, so that C sees another string than the one checked (a permission asked
+ * for `DIR/../../etc/x\0/../DIR/y` would open `DIR/../../etc/x`): refused
+ * with {@link FfiError}. `what` names the string in the message.
+ */
+export function cString(s: string, what: string): Uint8Array {
+  const i = s.indexOf("\0");
+  if (i >= 0) {
+    throw new FfiError(
+      `expected ${what} without NUL bytes, found one at character ${i}: C would read ${
+        JSON.stringify(s.slice(0, i))
+      }`,
+    );
+  }
+  return new TextEncoder().encode(s + "\0");
 }
 
 /** `ENOENT (2)` style text for an errno value. */

@@ -27,7 +27,11 @@ export interface MappedBtf {
   readonly btf: Btf;
   /** Whether the file is mapped (false: it was read, mapping being unsupported). */
   readonly mapped: boolean;
-  /** Unmaps the file (a no-op for a file that was read). */
+  /**
+   * Unmaps the file (for a file that was read: detaches its bytes). Any use
+   * of {@link MappedBtf.btf} after that throws `BtfError` saying it was
+   * closed.
+   */
   close(): void;
   /** Same as {@link MappedBtf.close}, for `using`. */
   [Symbol.dispose](): void;
@@ -57,7 +61,13 @@ export function mapBtf(path: string = KERNEL_BTF_PATH, options: { base?: Btf } =
     // the reader's own error (a missing file, a missing --allow-read).
     if (!(e instanceof FfiError)) throw e;
     const btf = loadBtf(path, options);
-    return { btf, mapped: false, close() {}, [Symbol.dispose]() {} };
+    // Closing detaches the bytes as unmapping does, so a closed Btf says so
+    // either way.
+    const close = () => {
+      const buffer = btf.bytes.buffer as ArrayBuffer;
+      if (!buffer.detached) buffer.transfer(0);
+    };
+    return { btf, mapped: false, close, [Symbol.dispose]: close };
   }
   try {
     const btf = parseBtf(file.bytes, options);
