@@ -172,6 +172,11 @@ export interface DumpJsonOptions {
    */
   ids?: Iterable<number>;
   /**
+   * With `ids`: also every type they refer to, transitively (the blob's own
+   * types, in id order), as `bpfview btf dump --format json TYPE` prints them.
+   */
+  withDependencies?: boolean;
+  /**
    * Add `offset` (bytes) and `bit_offset` (bits within that byte) to every
    * struct and union member. Off by default, to match bpftool.
    */
@@ -337,7 +342,7 @@ export function dumpJson(btf: Btf, options: DumpJsonOptions = {}): BtfJsonType[]
     for (let i = 0; i < root.n; i++) out[i] = jsonType(root, root.startId + i, offsets);
     return out;
   }
-  return resolveDumpIds(btf, options.ids).map((id) => {
+  return resolveDumpIds(btf, options.ids, options.withDependencies).map((id) => {
     if (id === 0) return { id: 0, kind: KIND_NAMES[0], name: "(anon)" };
     let b = root;
     while (id < b.startId && b.base) b = b.base;

@@ -8,6 +8,7 @@
  */
 
 import type { Btf } from "./parse.ts";
+import { closure } from "./layout.ts";
 import { BtfError } from "./error.ts";
 import { Kind, KIND_NAMES, kindName, LAST_KNOWN_KIND, MAX_KIND, MAX_VLEN } from "./kinds.ts";
 
@@ -96,7 +97,7 @@ function blobOf(b: RawBlob, id: number): RawBlob | undefined {
  * Checks a list of ids to dump: each must be a type id of `btf` (0 to
  * count - 1). Internal to the dumpers.
  */
-export function resolveDumpIds(btf: Btf, ids: Iterable<number>): number[] {
+export function resolveDumpIds(btf: Btf, ids: Iterable<number>, withDeps = false): number[] {
   const count = btf.count;
   const out: number[] = [];
   for (const id of ids) {
@@ -105,7 +106,9 @@ export function resolveDumpIds(btf: Btf, ids: Iterable<number>): number[] {
     }
     out.push(id);
   }
-  return out;
+  // The types and what they refer to: the blob's own, in id order (base
+  // types are the base's to dump), as `btf dump TYPE` gives them.
+  return withDeps ? closure(btf, out).filter((id) => id >= btf.startId) : out;
 }
 
 // ---------------------------------------------------------------------------
@@ -527,9 +530,9 @@ function writeType(root: RawBlob, b: RawBlob, id: number, pos: number): number {
   return pos + 1;
 }
 
-function dumpInto(btf: Btf, ids: Iterable<number> | undefined): Uint8Array {
+function dumpInto(btf: Btf, ids: Iterable<number> | undefined, withDeps = false): Uint8Array {
   const root = rawBlob(btf);
-  const list = ids === undefined ? undefined : resolveDumpIds(btf, ids);
+  const list = ids === undefined ? undefined : resolveDumpIds(btf, ids, withDeps);
   out = new Uint8Array(
     list ? 4096 : Math.max(4096, Math.ceil(btf.typesLength * 3.5) + btf.stringsLength),
   );
@@ -569,6 +572,11 @@ export interface DumpRawOptions {
    * split BTF, not the base's).
    */
   ids?: Iterable<number>;
+  /**
+   * With `ids`: also every type they refer to, transitively (the blob's own
+   * types, in id order), as `bpfview btf dump TYPE` prints them.
+   */
+  withDependencies?: boolean;
 }
 
 /**
@@ -584,7 +592,7 @@ export interface DumpRawOptions {
  * ```
  */
 export function dumpRawBytes(btf: Btf, options: DumpRawOptions = {}): Uint8Array {
-  return dumpInto(btf, options.ids);
+  return dumpInto(btf, options.ids, options.withDependencies);
 }
 
 /**
@@ -602,7 +610,7 @@ export function dumpRawBytes(btf: Btf, options: DumpRawOptions = {}): Uint8Array
  * ```
  */
 export function dumpRaw(btf: Btf, options: DumpRawOptions = {}): string {
-  return new TextDecoder().decode(dumpInto(btf, options.ids));
+  return new TextDecoder().decode(dumpInto(btf, options.ids, options.withDependencies));
 }
 
 /**

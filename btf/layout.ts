@@ -314,15 +314,17 @@ function collect(
 }
 
 /**
- * The member `path` (dot-separated, through nested and anonymous members)
- * of struct/union `id`: its type and its offset in bits from the start of
- * `id`.
+ * The member `path` of struct/union `id`: its type and its offset in bits
+ * from the start of `id`. The path is what C's `offsetof` takes: member
+ * names separated by dots (through nested and anonymous members) and array
+ * indices (`"a[2].b"`, `"x[1][3]"`; a flexible array takes any index).
  *
  * @example
  * ```ts
  * import { loadBtf, memberOffset } from "@bpfview/bpfview";
  * const btf = loadBtf();
  * console.log(memberOffset(btf, btf.get("task_struct").id, "se.vruntime").bitOffset / 8);
+ * console.log(memberOffset(btf, btf.get("task_struct").id, "comm[3]").bitOffset / 8);
  * ```
  */
 export function memberOffset(
@@ -331,14 +333,54 @@ export function memberOffset(
   path: string,
 ): { type: number; bitOffset: number; bitfieldSize: number } {
   let type = id, bitOffset = 0, bitfieldSize = 0;
-  for (const part of path.split(".")) {
-    const f = fieldsOf(btf, type).find((x) => x.name === part);
-    if (!f) {
-      throw new BtfError(`expected a member "${part}" in ${describe(btf, type)}, found none`);
+  const re = /([^.[\]]+)|\[(\d+)\]|(\.)/y;
+  let expectName = true, pos = 0;
+  const text = String(path);
+  while (pos < text.length) {
+    re.lastIndex = pos;
+    const m = re.exec(text);
+    if (!m || (m[1] !== undefined && !expectName) || (m[3] !== undefined && expectName)) {
+      throw new BtfError(
+        `expected a member path like "a.b" or "a[2].b", found ${
+          JSON.stringify(text)
+        } (at character ${pos})`,
+      );
     }
-    type = f.type;
-    bitOffset += f.bitOffset;
-    bitfieldSize = f.bitfieldSize;
+    pos = re.lastIndex;
+    if (m[1] !== undefined) {
+      const f = fieldsOf(btf, type).find((x) => x.name === m[1]);
+      if (!f) {
+        throw new BtfError(`expected a member "${m[1]}" in ${describe(btf, type)}, found none`);
+      }
+      type = f.type;
+      bitOffset += f.bitOffset;
+      bitfieldSize = f.bitfieldSize;
+      expectName = false;
+    } else if (m[2] !== undefined) {
+      const r = resolveType(btf, type);
+      const t = r === 0 ? undefined : btf.type(r);
+      if (t?.kind !== Kind.ARRAY) {
+        throw new BtfError(
+          `expected an array to index with [${m[2]}] in "${text}", found ${
+            r === 0 ? "void" : describe(btf, r)
+          }`,
+        );
+      }
+      const i = Number(m[2]);
+      if (t.nelems !== 0 && i >= t.nelems) {
+        throw new BtfError(
+          `expected an index below ${t.nelems} in "${text}", found ${m[2]}`,
+        );
+      }
+      type = t.type;
+      bitOffset += i * sizeOf(btf, t.type) * 8;
+      bitfieldSize = 0;
+    } else expectName = true;
+  }
+  if (expectName) {
+    throw new BtfError(
+      `expected a member path like "a.b" or "a[2].b", found ${JSON.stringify(text)}`,
+    );
   }
   return { type, bitOffset, bitfieldSize };
 }

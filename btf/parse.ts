@@ -10,7 +10,7 @@
 import { BtfError } from "./error.ts";
 import { Kind, KIND_NAMES, type KindNumber, LAST_KNOWN_KIND, MAX_KIND, MAX_VLEN } from "./kinds.ts";
 import { type ViewClass, viewClass, type ViewOptions } from "./view.ts";
-import type { Type } from "./types.ts";
+import type { Type, TypeOfKind } from "./types.ts";
 import { TypeDecoder } from "./decode.ts";
 import { type BtfHeader, type KindLayout, readHeader } from "./header.ts";
 import { buildIndex, type TypeIndex } from "./type_index.ts";
@@ -390,29 +390,41 @@ export class Btf {
   }
 
   /**
-   * The first type named `name` (optionally of one kind), or `undefined`.
+   * The type named `name` (optionally of one kind), or `undefined`: like
+   * {@link get}, a complete struct/union/enum wins over a forward
+   * declaration of the same name; otherwise the first match. Given a kind,
+   * the result is typed as that kind's type.
    *
    * @example
    * ```ts
    * import { Kind, loadBtf } from "@bpfview/bpfview";
    * const t = loadBtf().find("task_struct", Kind.STRUCT);
+   * console.log(t?.members.length); // typed as a struct or union
    * ```
    */
+  find<K extends KindNumber>(name: string, kind: K): TypeOfKind<K> | undefined;
+  find(name: string, kind?: KindNumber): Type | undefined;
   find(name: string, kind?: KindNumber): Type | undefined {
     const ids = this.findIds(name, kind);
-    return ids.length ? this.type(ids[0]) : undefined;
+    if (ids.length === 0) return undefined;
+    const full = ids.find((id) => this.kindOf(id) !== Kind.FWD);
+    return this.type(full ?? ids[0]);
   }
 
   /**
    * Like {@link find} but throws a {@link BtfError} when nothing matches.
-   * Prefers a complete struct/union/enum over a forward declaration.
+   * Prefers a complete struct/union/enum over a forward declaration. Given
+   * a kind, the result is typed as that kind's type.
    *
    * @example
    * ```ts
-   * import { loadBtf } from "@bpfview/bpfview";
-   * const t = loadBtf().get("task_struct");
+   * import { Kind, loadBtf } from "@bpfview/bpfview";
+   * const task = loadBtf().get("task_struct", Kind.STRUCT);
+   * console.log(task.size, task.members[0].name); // no narrowing needed
    * ```
    */
+  get<K extends KindNumber>(name: string, kind: K): TypeOfKind<K>;
+  get(name: string, kind?: KindNumber): Type;
   get(name: string, kind?: KindNumber): Type {
     const ids = this.findIds(name, kind);
     if (ids.length === 0) {

@@ -385,3 +385,18 @@ export type Type =
   | FloatType
   | DeclTagType
   | UnknownKindType;
+
+/**
+ * The decoded type of kind `K`: `TypeOfKind<typeof Kind.STRUCT>` is
+ * {@link CompositeType}, `TypeOfKind<typeof Kind.TYPEDEF>` is {@link RefType}.
+ * What `btf.get(name, kind)` and `btf.find(name, kind)` return.
+ *
+ * @example
+ * ```ts
+ * import { Kind, type TypeOfKind } from "@bpfview/bpfview";
+ * const members = (t: TypeOfKind<typeof Kind.STRUCT>) => t.members.length;
+ * ```
+ */
+export type TypeOfKind<K extends number> = Type extends infer T
+  ? T extends { readonly kind: infer X } ? K extends X ? T : never : never
+  : never;

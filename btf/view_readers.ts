@@ -514,8 +514,32 @@ function copyTyped(
   return out;
 }
 
-/** Fixed-length array views get index getters `0..n-1` up to this many elements. */
+/** Array views get index getters `0..n-1` up to this many elements on their prototype. */
 const INDEX_GETTERS = 1024;
+
+/**
+ * Indices from {@link INDEX_GETTERS} on, for arrays that long: the element,
+ * or `undefined` past the end (as `at()` and a JS array give). Everything
+ * else goes to the array view itself.
+ */
+const BIG_INDEX: ProxyHandler<ArrayView> = {
+  get(target, key) {
+    if (typeof key === "string") {
+      const c = key.charCodeAt(0);
+      if (c >= 49 && c <= 57 && key.length >= 4) {
+        const i = Number(key);
+        if (Number.isSafeInteger(i) && i >= INDEX_GETTERS && String(i) === key) {
+          return i < target[LEN] ? target[READ](i) : undefined;
+        }
+      }
+    }
+    return Reflect.get(target, key, target);
+  },
+  has(target, key) {
+    if (typeof key === "string" && /^[1-9][0-9]*$/.test(key)) return Number(key) < target[LEN];
+    return Reflect.has(target, key);
+  },
+};
 
 function arrayViewClass(
   btf: Btf,
@@ -535,7 +559,16 @@ function arrayViewClass(
       );
     }
     const r = valueReader(btf, erid, norm, path, depth + 1, -1, erid, "[]");
-    class AV extends ArrayView {}
+    // Arrays that may hold more elements than the prototype has index
+    // getters for answer the others through a Proxy (only those: the usual
+    // short arrays stay plain objects).
+    const big = nelems < 0 || nelems > INDEX_GETTERS;
+    class AV extends ArrayView {
+      constructor(dv: DataView, base: number, length: number) {
+        super(dv, base, length);
+        if (big) return new Proxy(this, BIG_INDEX);
+      }
+    }
     let read: (this: ArrayView, i: number) => unknown;
     if ("gen" in r) {
       const kids = childTable();

@@ -163,8 +163,10 @@ export class ViewBase {
  * A zero-copy view of an array whose elements are not plain numbers
  * (structs, strings, nested arrays, 128-bit integers...), or of a plain
  * number array whose bytes are misaligned or in the other byte order.
- * Index it with `a[i]` (for `i` below 1024; `undefined` past the end) or
- * `a.at(i)`; it is iterable.
+ * Index it with `a[i]` (`undefined` past the end) or `a.at(i)` (negative
+ * counts from the end); it is iterable. Indices up to 1023 are getters on
+ * the prototype; arrays that may be longer answer the rest through a Proxy,
+ * so prefer `at(i)` or iteration in hot loops over long arrays.
  *
  * @example
  * ```ts
@@ -185,7 +187,7 @@ export class ArrayView {
   declare [READ]: (this: ArrayView, i: number) => unknown;
   /** @internal The element's JSON conversion. */
   declare [META]: { json: (v: unknown, depth: number) => unknown; esize: number };
-  /** Element `i`, for `i` below 1024 (`undefined` past the end of a flexible array). */
+  /** Element `i` (`undefined` past the end). */
   readonly [index: number]: unknown;
 
   /** @internal Created by views only. */

@@ -16,7 +16,7 @@ import {
   string,
   withDefault,
 } from "@optique/core";
-import { closure, dumpC, dumpJson, dumpRawBytes } from "../mod.ts";
+import { dumpC, dumpJson, dumpRawBytes } from "../mod.ts";
 import { type BtfSource, btfSourceOptions, idsByName, openBtf } from "./btf_source.ts";
 import { type CommandParser, doc, examples, type Run } from "./command.ts";
 import { writeOut } from "./output.ts";
@@ -68,16 +68,16 @@ export const dumpCommand: CommandParser = command(
 export function runDump(o: DumpOptions): number {
   const btf = openBtf(o);
   const roots = o.types.flatMap((name) => idsByName(btf, name));
-  const ids = roots.length ? closure(btf, roots).filter((id) => id >= btf.startId) : undefined;
+  const ids = roots.length ? roots : undefined;
   switch (o.format) {
     case "raw":
-      writeOut(dumpRawBytes(btf, { ids }));
+      writeOut(dumpRawBytes(btf, { ids, withDependencies: true }));
       break;
     case "c":
       writeOut(dumpC(btf, { ids: roots.length ? roots : undefined }));
       break;
     case "json": {
-      const lines = dumpJson(btf, { ids }).map((t) => JSON.stringify(t));
+      const lines = dumpJson(btf, { ids, withDependencies: true }).map((t) => JSON.stringify(t));
       writeOut(lines.join("\n") + (lines.length ? "\n" : ""));
       break;
     }
