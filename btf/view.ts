@@ -39,8 +39,7 @@
  *   nothing), but a typed array cannot move: after `rebind` to another
  *   record, the next read of the field allocates a new one (scalar fields
  *   allocate nothing, ever). In a loop over many records, read such a field
- *   once per record, or index it through `get`-free code on your own
- *   DataView if even that allocation matters. Arrays of `char`: a string cut at the
+ *   once per record and index the typed array you got. Arrays of `char`: a string cut at the
  *   first NUL, decoded as UTF-8 with U+FFFD for invalid bytes (`signed
  *   char` / `unsigned char` arrays are byte arrays). Anything else (arrays
  *   of structs, of strings, of arrays): an {@link ArrayView}, indexable and
