@@ -2,13 +2,13 @@
  * bpfview: read eBPF and perf event data in place and decode it with BTF.
  *
  * The BTF reader is pure TypeScript; importing it needs no permission.
- * Reading the kernel's BTF under /sys needs `-A` with Deno's file APIs
- * (`loadBtf`), or `--allow-read --allow-ffi` to map it (`mapBtf`); other
- * files need only `--allow-read`:
+ * `openBtf()` opens the kernel's BTF (or any BTF or ELF file): it maps the
+ * file with `--allow-read --allow-ffi` and reads it otherwise (Deno reads
+ * files under /sys only with `-A`); `parseBtf` takes bytes you already have:
  *
  * ```ts
- * import { Kind, loadBtf } from "@bpfview/bpfview";
- * const btf = loadBtf(); // /sys/kernel/btf/vmlinux
+ * import { Kind, openBtf } from "@bpfview/bpfview";
+ * const btf = openBtf(); // /sys/kernel/btf/vmlinux
  * const task = btf.get("task_struct", Kind.STRUCT);
  * console.log(task.id, task.name);
  * ```
@@ -47,7 +47,7 @@ export {
   sizeOf,
   skipQualifiers,
 } from "./btf/layout.ts";
-export { dumpC, type DumpCOptions } from "./btf/dump_c.ts";
+export { dumpC, dumpCBytes, type DumpCBytesOptions, type DumpCOptions } from "./btf/dump_c.ts";
 export {
   dumpRaw,
   dumpRawBytes,
@@ -64,6 +64,9 @@ export {
   dumpJson,
   type DumpJsonOptions,
 } from "./btf/dump_json.ts";
+// Fast dumps written as bytes, streamed (issue 12)
+export { dumpJsonBytes, type DumpJsonBytesOptions } from "./btf/dump_json_bytes.ts";
+export type { ByteSink } from "./btf/byte_out.ts";
 export { ArrayView, enumName, RESERVED_NAMES, viewClass } from "./btf/view.ts";
 export type { Converter, ConverterField, View, ViewApi } from "./btf/view.ts";
 export type { ViewClass, ViewField, ViewOptions } from "./btf/view.ts";
@@ -73,7 +76,7 @@ export { clockNs, type ClockOffset, type KernelClock } from "./ffi/clock.ts";
 export { measureRealtimeOffset, realtimeOffset } from "./ffi/clock.ts";
 export { FfiError } from "./ffi/error.ts";
 export { mapFile, MappedFile } from "./ffi/mmap.ts";
-export { mapBtf, type MappedBtf } from "./perf/kernel_btf.ts";
+export { mapBtf, type MappedBtf, openBtf } from "./perf/kernel_btf.ts";
 // BPF objects through libbpf (issue 8): open, load, attach, maps and globals
 export { LIBBPF_ENV, libbpfVersion } from "./ffi/libbpf.ts";
 export { encode, encodeBits, encodeInto, parseValue } from "./btf/encode.ts";
@@ -82,9 +85,31 @@ export { BpfObject, type BpfObjectOptions } from "./perf/object.ts";
 export type { GlobalVar } from "./perf/globals.ts";
 export { BpfLink, BpfProgram } from "./perf/program.ts";
 export { BpfMap, isPerCpu, MapType, type UpdateFlags } from "./perf/map.ts";
+export {
+  PerfBuffer,
+  type PerfBufferHandler,
+  type PerfBufferOptions,
+  type PerfBufferStats,
+} from "./perf/perf_buffer.ts";
 // perf/: event sources (waiting on many fds, BPF ring buffers)
 export { PerfError } from "./perf/error.ts";
 export { FdWaiter, follow, type FollowOptions, type WaitOptions } from "./perf/wait.ts";
+export {
+  followRings,
+  LOST_MAP_NAME,
+  RingBuffer,
+  type RingBufferOptions,
+  type RingStats,
+} from "./perf/ringbuf.ts";
+export {
+  type BpfMapInfo,
+  bpfMapInfo,
+  bpfMapLookup,
+  bpfObjGet,
+  bpfProgTestRun,
+  bpfProgTestRunAsync,
+  possibleCpus,
+} from "./ffi/bpf.ts";
 
 // perf events: attrs, records, samples, tracefs and tracepoint payloads (issue 10)
 export {
@@ -141,6 +166,64 @@ export {
   type TracepointDecoderOptions,
   type TraceSchema,
 } from "./perf/tracepoint.ts";
+export {
+  onlineCpus,
+  type OpenOptions,
+  parseCpuList,
+  PerfEvent,
+  perfEventOpen,
+  privilegeHint,
+  threadsOf,
+} from "./perf/event.ts";
+export { PerfRing, type PerfRingStats, type RecordHandler } from "./perf/perf_ring.ts";
+export {
+  TracedEvent,
+  type TraceHandler,
+  Tracer,
+  type TracerOptions,
+  type TracerStats,
+} from "./perf/trace.ts";
+
+// perf.data files (issue 11): header, features, pipe mode, compressed data, ordering.
+export {
+  PerfData,
+  type PerfDataOptions,
+  type PerfDataRecord,
+  type PerfDataRecordsOptions,
+  UserRecordType,
+} from "./perf/perf_data.ts";
+export {
+  decodeAttrIn,
+  defaultEventName,
+  FILE_HEADER_SIZE,
+  type FileSection,
+  PERF_MAGIC,
+  type PerfDataEvent,
+  perfDataKind,
+  type PerfFileHeader,
+  PIPE_HEADER_SIZE,
+  readAttrEntry,
+  readFileHeader,
+} from "./perf/perf_data_header.ts";
+export {
+  emptyFeatures,
+  type EventDesc,
+  featureName,
+  type FeatureSection,
+  HeaderFeature,
+  type PerfDataFeatures,
+  readFeature,
+} from "./perf/perf_data_features.ts";
+export { parseTracingData, type TracingData, type TracingFormat } from "./perf/tracing_data.ts";
+export { ZstdStream } from "./perf/zstd.ts";
+export {
+  PerfDataDecoder,
+  type PerfDataSample,
+  perfDataSamples,
+  type PerfDataSamplesOptions,
+  sampleJson,
+  SampleJsonWriter,
+} from "./perf/perf_data_events.ts";
 // Hardening and library parity (issue 7): records from byte streams
 export {
   type ByteSource,

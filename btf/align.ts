@@ -37,20 +37,54 @@ export function scalarAlign(size: number, pointerSize: number, rule: AlignRule):
 }
 
 /**
+ * The members of a struct or union as the alignment rules read them, by
+ * index: the layout code reads decoded types, the C dump the raw words.
+ */
+export interface AlignMembers {
+  /** Number of members. */
+  readonly count: number;
+  /** Size of the struct or union in bytes. */
+  readonly size: number;
+  /** Type id of member `k`. */
+  type(k: number): number;
+  /** Bit offset of member `k`. */
+  bitOffset(k: number): number;
+  /** Bitfield size of member `k` (0 for a plain member). */
+  bitfieldSize(k: number): number;
+}
+
+/** {@link AlignMembers} over a decoded struct or union. */
+function decoded(t: CompositeType): AlignMembers {
+  const ms = t.members;
+  return {
+    count: ms.length,
+    size: t.size,
+    type: (k) => ms[k].type,
+    bitOffset: (k) => ms[k].bitOffset,
+    bitfieldSize: (k) => ms[k].bitfieldSize,
+  };
+}
+
+/**
  * Alignment of a struct or union whose members align as `memberAlign`
  * says: the largest, 1 when packed, 0 when a member has no alignment
  * (libbpf's rule only: clang's `memberAlign` throws instead).
  */
-export function compositeAlign(t: CompositeType, memberAlign: (type: number) => number): number {
+export function membersAlign(m: AlignMembers, memberAlign: (type: number) => number): number {
   let max = 1;
-  for (const m of t.members) {
-    const a = memberAlign(m.type);
+  for (let k = 0; k < m.count; k++) {
+    const a = memberAlign(m.type(k));
     if (a <= 0) return 0;
     if (a > max) max = a;
     // A member off its natural alignment means the struct is packed.
-    if (m.bitfieldSize === 0 && m.bitOffset % (8 * a) !== 0) return 1;
+    if (m.bitfieldSize(k) === 0 && m.bitOffset(k) % (8 * a) !== 0) return 1;
   }
-  return t.size % max !== 0 ? 1 : max;
+  return m.size % max !== 0 ? 1 : max;
+}
+
+/** {@link membersAlign} of a decoded struct or union. */
+export function compositeAlign(t: CompositeType, memberAlign: (type: number) => number): number {
+  return membersAlign(decoded(t), memberAlign);
 }
 
 /**
@@ -59,12 +93,12 @@ export function compositeAlign(t: CompositeType, memberAlign: (type: number) => 
  * a size that is not a multiple of the largest alignment. Members with no
  * alignment are ignored here, as libbpf does.
  */
-export function isPacked(t: CompositeType, memberAlign: (type: number) => number): boolean {
+export function membersPacked(m: AlignMembers, memberAlign: (type: number) => number): boolean {
   let max = 1;
-  for (const m of t.members) {
-    const a = memberAlign(m.type);
-    if (a && m.bitfieldSize === 0 && m.bitOffset % (8 * a) !== 0) return true;
+  for (let k = 0; k < m.count; k++) {
+    const a = memberAlign(m.type(k));
+    if (a && m.bitfieldSize(k) === 0 && m.bitOffset(k) % (8 * a) !== 0) return true;
     if (a > max) max = a;
   }
-  return t.size % max !== 0;
+  return m.size % max !== 0;
 }

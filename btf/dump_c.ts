@@ -24,13 +24,23 @@
  * users), but only up to a budget proportional to the input: 16 lines per
  * type plus a million, where the kernel's vmlinux needs about 2 per type.
  *
+ * One thing differs from bpftool, on purpose: an unnamed member whose type
+ * is a named struct (`struct ns_tree;`, which only `-fms-extensions` C
+ * accepts) is written as an anonymous struct with that struct's members, so
+ * the header keeps every size and offset with plain clang too (and one of an
+ * incomplete struct type makes the header fail to compile, not compile to a
+ * wrong layout).
+ *
  * The dump is split by concept: `dump_c_state.ts` (state, names, sizes and
  * alignment), `dump_c_order.ts` (ordering), `dump_c_emit.ts` (definitions)
- * and `dump_c_decl.ts` (declarations).
+ * and `dump_c_decl.ts` (declarations). It works on the type section's words
+ * and writes bytes: nothing is decoded into objects, no string is built per
+ * declaration.
  *
  * @module
  */
 
+import { ascii, ByteOut, type ByteSink } from "./byte_out.ts";
 import { BtfError } from "./error.ts";
 import { Kind } from "./kinds.ts";
 import type { Btf } from "./parse.ts";
@@ -58,9 +68,29 @@ export interface DumpCOptions {
   ids?: Iterable<number>;
 }
 
-export function dumpType(d: CDumpState, id: number): void {
+/**
+ * Options for {@link dumpCBytes}: those of {@link dumpC}, and where to
+ * stream the output.
+ *
+ * @example
+ * ```ts
+ * import { type DumpCBytesOptions, writeAllSync } from "@bpfview/bpfview";
+ * const opts: DumpCBytesOptions = { write: (chunk) => writeAllSync(Deno.stdout, chunk) };
+ * ```
+ */
+export interface DumpCBytesOptions extends DumpCOptions {
+  /**
+   * Hand the output over in chunks of about a megabyte as it is written,
+   * instead of returning it (the result is then empty): the whole header is
+   * never in memory. A chunk is reused once `write` returns.
+   */
+  write?: ByteSink;
+}
+
+/** Orders type `id` and what it needs, then emits the queue. */
+function dumpType(d: CDumpState, id: number): void {
   if (d.kinds[id] === Kind.FUNC) {
-    // What orderType would do, without decoding the function.
+    // What orderType would do, without reading the function.
     d.order[id] = DONE;
     return;
   }
@@ -75,15 +105,69 @@ export function dumpType(d: CDumpState, id: number): void {
   }
 }
 
-const HEADER = "#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n\n" +
-  "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n" +
-  "#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n" +
-  "#endif\n\n";
+const HEADER = ascii(
+  "#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n\n" +
+    "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n" +
+    "#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n" +
+    "#endif\n\n",
+);
 
-const FOOTER = "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n" +
-  "#pragma clang attribute pop\n" +
-  "#endif\n\n" +
-  "#endif /* __VMLINUX_H__ */\n";
+const FOOTER = ascii(
+  "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n" +
+    "#pragma clang attribute pop\n" +
+    "#endif\n\n" +
+    "#endif /* __VMLINUX_H__ */\n",
+);
+
+/** Output buffer size when streaming. */
+const CHUNK = 1 << 20;
+
+/**
+ * The C header of {@link dumpC} as bytes: names are copied from the string
+ * section as they are (so names that are not UTF-8 come out as bpftool
+ * writes them), and with `write` the header is streamed in chunks instead
+ * of returned. Prefer it for writing a `vmlinux.h`.
+ *
+ * @example
+ * ```ts
+ * import { dumpCBytes, loadBtf, writeAllSync } from "@bpfview/bpfview";
+ * const btf = loadBtf();
+ * Deno.writeFileSync("vmlinux.h", dumpCBytes(btf));
+ * dumpCBytes(btf, { ids: btf.findIds("sk_buff"), write: (c) => writeAllSync(Deno.stdout, c) });
+ * ```
+ */
+export function dumpCBytes(btf: Btf, options: DumpCBytesOptions = {}): Uint8Array {
+  const ids = options.ids;
+  const out = new ByteOut(
+    options.write ? CHUNK : ids === undefined ? btf.typesLength + (btf.typesLength >>> 2) : 4096,
+    options.write,
+  );
+  const d = new CDumpState(btf, out);
+  const n = d.n;
+  out.lit(HEADER);
+  try {
+    if (ids === undefined) {
+      for (let id = 1; id < n; id++) dumpType(d, id);
+    } else {
+      for (const id of ids) {
+        if (!(Number.isInteger(id) && id >= 0 && id < n)) {
+          throw new BtfError(`expected a type id between 0 and ${n - 1}, found ${id}`);
+        }
+        dumpType(d, id);
+      }
+    }
+  } catch (e) {
+    // The depth bounds keep recursion far from the engine's limit; this is
+    // a last guard so hostile input can never surface as a RangeError.
+    if (e instanceof RangeError) {
+      throw new BtfError(`expected BTF whose type graph can be walked, found one too deep: ${e}`);
+    }
+    throw e;
+  }
+  out.lit(FOOTER);
+  out.flush();
+  return out.bytes();
+}
 
 /**
  * Dumps BTF as a compilable C header, like `bpftool btf dump file F format
@@ -111,26 +195,5 @@ const FOOTER = "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n" +
  * ```
  */
 export function dumpC(btf: Btf, options: DumpCOptions = {}): string {
-  const d = new CDumpState(btf);
-  const n = d.n;
-  try {
-    if (options.ids === undefined) {
-      for (let id = 1; id < n; id++) dumpType(d, id);
-    } else {
-      for (const id of options.ids) {
-        if (!(Number.isInteger(id) && id >= 0 && id < n)) {
-          throw new BtfError(`expected a type id between 0 and ${n - 1}, found ${id}`);
-        }
-        dumpType(d, id);
-      }
-    }
-  } catch (e) {
-    // The depth bounds keep recursion far from the engine's limit; this is
-    // a last guard so hostile input can never surface as a RangeError.
-    if (e instanceof RangeError) {
-      throw new BtfError(`expected BTF whose type graph can be walked, found one too deep: ${e}`);
-    }
-    throw e;
-  }
-  return HEADER + d.out.join("") + FOOTER;
+  return new TextDecoder().decode(dumpCBytes(btf, { ids: options.ids }));
 }

@@ -3,28 +3,46 @@
  * of pointers, qualifiers, arrays and prototypes written inside out around
  * a name, anonymous structs and enums inline.
  *
+ * A declaration chain is `d.chain[lo..cnt)` (outermost type first, in the
+ * dumper's shared chain stack); the functions below take the cursor `cnt`,
+ * just past the innermost type not yet written, and return where it is
+ * after them.
+ *
  * @module
  */
 
+import { ascii } from "./byte_out.ts";
+import { emitEnumDef, emitStructDef } from "./dump_c_emit.ts";
+import { type CDumpState, MAX_CHAIN, VLEN_MASK } from "./dump_c_state.ts";
 import { BtfError } from "./error.ts";
 import { Kind } from "./kinds.ts";
-import type { ArrayType, FuncProtoType } from "./types.ts";
-import { emitEnumDef, emitStructDef } from "./dump_c_emit.ts";
-import { type CDumpState, MAX_CHAIN } from "./dump_c_state.ts";
+
+const S_ENUM_SP = ascii("enum ");
+const S_VOID = ascii("void");
+const S_VOLATILE_SP = ascii("volatile ");
+const S_CONST_SP = ascii("const ");
+const S_RESTRICT_SP = ascii("restrict ");
+const S_SP_VOLATILE = ascii(" volatile");
+const S_SP_CONST = ascii(" const");
+const S_SP_RESTRICT = ascii(" restrict");
+const S_STAR = ascii("*");
+const S_SP_STAR = ascii(" *");
+const S_SP_PAREN = ascii(" (");
+const S_VOID_PAREN = ascii("void)");
+const S_COMMA = ascii(", ");
+const S_ELLIPSIS = ascii("...");
+const S_ATTR = ascii(" __attribute__((");
+const S_ATTR_END = ascii("))");
+const S_TYPE_TAG = ascii(' __attribute__((btf_type_tag("');
+const S_TYPE_TAG_END = ascii('")))');
 
 /**
- * A declaration chain: `chain[lo..]` (outermost type first) in the dumper's
- * shared chain stack, with a cursor `cnt` just past the innermost type not
- * yet written.
+ * Writes a declaration of the name at string offset `fOff` (0: no name;
+ * `fDup` > 1 adds a `___N` suffix) with type `id` (libbpf's
+ * btf_dump_emit_type_decl).
  */
-export interface DeclStack {
-  lo: number;
-  cnt: number;
-}
-
-/** Writes a declaration of `fname` with type `id` (libbpf's btf_dump_emit_type_decl). */
-export function emitTypeDecl(d: CDumpState, id: number, fname: string, lvl: number): void {
-  const chain = d.chain, lo = d.top;
+export function emitTypeDecl(d: CDumpState, id: number, fOff: number, fDup: number, lvl: number) {
+  const chain = d.chain, lo = d.top, w = d.w, kinds = d.kinds;
   let top = lo;
   for (;;) {
     if (top - lo >= MAX_CHAIN) {
@@ -36,180 +54,179 @@ export function emitTypeDecl(d: CDumpState, id: number, fname: string, lvl: numb
     }
     chain[top++] = id;
     if (id === 0) break;
-    const t = d.t(id);
-    let done = false;
-    switch (t.kind) {
-      case Kind.PTR:
-      case Kind.VOLATILE:
-      case Kind.CONST:
-      case Kind.RESTRICT:
-      case Kind.FUNC_PROTO:
-      case Kind.TYPE_TAG:
-      case Kind.ARRAY:
-        id = t.type;
-        break;
-      case Kind.INT:
-      case Kind.ENUM:
-      case Kind.ENUM64:
-      case Kind.FWD:
-      case Kind.STRUCT:
-      case Kind.UNION:
-      case Kind.TYPEDEF:
-      case Kind.FLOAT:
-        done = true;
-        break;
-      default:
-        throw new BtfError(
-          `expected a type usable in a C declaration, found ${d.describe(id)}`,
-        );
+    const kind = kinds[id];
+    if (
+      kind === Kind.PTR || kind === Kind.VOLATILE || kind === Kind.CONST ||
+      kind === Kind.RESTRICT || kind === Kind.FUNC_PROTO || kind === Kind.TYPE_TAG
+    ) {
+      id = w[d.at[id] + 2];
+    } else if (kind === Kind.ARRAY) {
+      id = w[d.at[id] + 3];
+    } else if (
+      kind === Kind.INT || kind === Kind.ENUM || kind === Kind.ENUM64 || kind === Kind.FWD ||
+      kind === Kind.STRUCT || kind === Kind.UNION || kind === Kind.TYPEDEF || kind === Kind.FLOAT
+    ) {
+      break;
+    } else {
+      throw new BtfError(`expected a type usable in a C declaration, found ${d.describe(id)}`);
     }
-    if (done) break;
   }
   d.enter(chain[lo], "declarations");
   // Declarations nested in this one (members of an anonymous struct,
   // parameters of a prototype) go above it.
   d.top = top;
-  emitTypeChain(d, { lo, cnt: top }, fname, lvl);
+  emitTypeChain(d, lo, top, fOff, fDup, lvl);
   d.top = lo;
   d.depth--;
 }
 
 /** Writes leading `const `/`volatile `/`restrict ` for the qualifiers just outside the cursor. */
-export function emitMods(d: CDumpState, decls: DeclStack): void {
-  while (decls.cnt > decls.lo) {
-    const k = d.kinds[d.chain[decls.cnt - 1]];
-    if (k === Kind.VOLATILE) d.out.push("volatile ");
-    else if (k === Kind.CONST) d.out.push("const ");
-    else if (k === Kind.RESTRICT) d.out.push("restrict ");
-    else return;
-    decls.cnt--;
+function emitMods(d: CDumpState, lo: number, cnt: number): number {
+  while (cnt > lo) {
+    const k = d.kinds[d.chain[cnt - 1]];
+    if (k === Kind.VOLATILE) d.out.lit(S_VOLATILE_SP);
+    else if (k === Kind.CONST) d.out.lit(S_CONST_SP);
+    else if (k === Kind.RESTRICT) d.out.lit(S_RESTRICT_SP);
+    else break;
+    cnt--;
   }
+  return cnt;
 }
 
 /** Drops qualifiers and type tags on arrays and function prototypes (C has no place for them). */
-export function dropMods(d: CDumpState, decls: DeclStack): void {
-  while (decls.cnt > decls.lo) {
-    const k = d.kinds[d.chain[decls.cnt - 1]];
-    if (
-      k !== Kind.VOLATILE && k !== Kind.CONST && k !== Kind.RESTRICT && k !== Kind.TYPE_TAG
-    ) return;
-    decls.cnt--;
+function dropMods(d: CDumpState, lo: number, cnt: number): number {
+  while (cnt > lo) {
+    const k = d.kinds[d.chain[cnt - 1]];
+    if (k !== Kind.VOLATILE && k !== Kind.CONST && k !== Kind.RESTRICT && k !== Kind.TYPE_TAG) {
+      break;
+    }
+    cnt--;
+  }
+  return cnt;
+}
+
+function emitName(d: CDumpState, fOff: number, fDup: number, lastWasPtr: boolean): void {
+  if (fOff !== 0) {
+    if (!lastWasPtr) d.out.byte(32);
+    d.writeName(fOff, fDup);
   }
 }
 
-export function emitName(d: CDumpState, name: string, lastWasPtr: boolean): void {
-  if (name !== "" && !lastWasPtr) d.out.push(" ");
-  d.out.push(name);
-}
-
-/** Writes the chain from its innermost (terminal) type outwards. */
-export function emitTypeChain(d: CDumpState, decls: DeclStack, fname: string, lvl: number): void {
-  const out = d.out;
+/** Writes the chain `[lo, cnt)` from its innermost (terminal) type outwards. */
+function emitTypeChain(
+  d: CDumpState,
+  lo: number,
+  cnt: number,
+  fOff: number,
+  fDup: number,
+  lvl: number,
+): void {
+  const out = d.out, w = d.w;
   let lastWasPtr = true;
-  while (decls.cnt > decls.lo) {
-    const id = d.chain[--decls.cnt];
+  while (cnt > lo) {
+    const id = d.chain[--cnt];
     if (id === 0) {
-      emitMods(d, decls);
-      out.push("void");
+      cnt = emitMods(d, lo, cnt);
+      out.lit(S_VOID);
       lastWasPtr = false;
       continue;
     }
-    const t = d.t(id);
-    switch (t.kind) {
+    const p = d.at[id], kind = d.kinds[id];
+    switch (kind) {
       case Kind.INT:
       case Kind.FLOAT:
-        emitMods(d, decls);
-        out.push(t.name);
+        cnt = emitMods(d, lo, cnt);
+        d.writeName(w[p], 1);
         break;
       case Kind.STRUCT:
       case Kind.UNION:
-        emitMods(d, decls);
-        if (t.name === "") emitStructDef(d, id, t, lvl);
-        else out.push(d.structFwd(id, t));
+        cnt = emitMods(d, lo, cnt);
+        if (!d.named(w[p])) emitStructDef(d, id, lvl, false);
+        else d.structFwd(id);
         break;
       case Kind.ENUM:
       case Kind.ENUM64:
-        emitMods(d, decls);
-        if (t.name === "") emitEnumDef(d, id, t, lvl);
-        else out.push("enum ", d.typeName(id));
+        cnt = emitMods(d, lo, cnt);
+        if (!d.named(w[p])) emitEnumDef(d, id, lvl);
+        else {
+          out.lit(S_ENUM_SP);
+          d.writeTag(id);
+        }
         break;
       case Kind.FWD:
-        emitMods(d, decls);
-        out.push(d.fwdDef(id, t));
+        cnt = emitMods(d, lo, cnt);
+        d.fwdDef(id);
         break;
       case Kind.TYPEDEF:
-        emitMods(d, decls);
-        out.push(d.identName(id));
+        cnt = emitMods(d, lo, cnt);
+        d.writeIdent(id);
         break;
       case Kind.PTR:
-        out.push(lastWasPtr ? "*" : " *");
+        out.lit(lastWasPtr ? S_STAR : S_SP_STAR);
         break;
       case Kind.VOLATILE:
-        out.push(" volatile");
+        out.lit(S_SP_VOLATILE);
         break;
       case Kind.CONST:
-        out.push(" const");
+        out.lit(S_SP_CONST);
         break;
       case Kind.RESTRICT:
-        out.push(" restrict");
+        out.lit(S_SP_RESTRICT);
         break;
-      case Kind.TYPE_TAG:
-        emitMods(d, decls);
-        out.push(
-          t.kindFlag
-            ? ` __attribute__((${t.name}))`
-            : ` __attribute__((btf_type_tag("${t.name}")))`,
-        );
+      case Kind.TYPE_TAG: {
+        cnt = emitMods(d, lo, cnt);
+        const plain = w[p + 1] >>> 31 === 1;
+        out.lit(plain ? S_ATTR : S_TYPE_TAG);
+        d.writeName(w[p], 1);
+        out.lit(plain ? S_ATTR_END : S_TYPE_TAG_END);
         break;
+      }
       case Kind.ARRAY: {
-        dropMods(d, decls);
-        const a = t as ArrayType;
-        if (decls.cnt === decls.lo) {
-          emitName(d, fname, lastWasPtr);
-          out.push(`[${a.nelems}]`);
-          return;
+        cnt = dropMods(d, lo, cnt);
+        if (cnt === lo) {
+          emitName(d, fOff, fDup, lastWasPtr);
+        } else {
+          const multidim = d.kinds[d.chain[cnt - 1]] === Kind.ARRAY;
+          if (fOff !== 0 && !lastWasPtr) out.byte(32);
+          if (!multidim) out.byte(40);
+          emitTypeChain(d, lo, cnt, fOff, fDup, lvl);
+          if (!multidim) out.byte(41);
         }
-        const multidim = d.kinds[d.chain[decls.cnt - 1]] === Kind.ARRAY;
-        if (fname !== "" && !lastWasPtr) out.push(" ");
-        if (!multidim) out.push("(");
-        emitTypeChain(d, decls, fname, lvl);
-        if (!multidim) out.push(")");
-        out.push(`[${a.nelems}]`);
+        out.byte(91);
+        out.num(w[p + 5]);
+        out.byte(93);
         return;
       }
       case Kind.FUNC_PROTO: {
-        dropMods(d, decls);
-        const fp = t as FuncProtoType;
-        if (decls.cnt > decls.lo) {
-          out.push(" (");
-          emitTypeChain(d, decls, fname, lvl);
-          out.push(")");
+        cnt = dropMods(d, lo, cnt);
+        if (cnt > lo) {
+          out.lit(S_SP_PAREN);
+          emitTypeChain(d, lo, cnt, fOff, fDup, lvl);
+          out.byte(41);
         } else {
-          emitName(d, fname, lastWasPtr);
+          emitName(d, fOff, fDup, lastWasPtr);
         }
-        out.push("(");
-        const ps = fp.params;
-        if (ps.length === 0 || (ps.length === 1 && ps[0].type === 0)) {
-          out.push("void)");
+        out.byte(40);
+        const vlen = w[p + 1] & VLEN_MASK;
+        if (vlen === 0 || (vlen === 1 && w[p + 4] === 0)) {
+          out.lit(S_VOID_PAREN);
           return;
         }
-        for (let i = 0; i < ps.length; i++) {
-          if (i > 0) out.push(", ");
-          if (i === ps.length - 1 && ps[i].type === 0) {
-            out.push("...");
+        for (let k = 0, m = p + 3; k < vlen; k++, m += 2) {
+          if (k > 0) out.lit(S_COMMA);
+          if (k === vlen - 1 && w[m + 1] === 0) {
+            out.lit(S_ELLIPSIS);
             break;
           }
-          emitTypeDecl(d, ps[i].type, ps[i].name, lvl);
+          emitTypeDecl(d, w[m + 1], d.named(w[m]) ? w[m] : 0, 1, lvl);
         }
-        out.push(")");
+        out.byte(41);
         return;
       }
       default:
-        throw new BtfError(
-          `expected a type usable in a C declaration, found ${d.describe(id)}`,
-        );
+        throw new BtfError(`expected a type usable in a C declaration, found ${d.describe(id)}`);
     }
-    lastWasPtr = t.kind === Kind.PTR;
+    lastWasPtr = kind === Kind.PTR;
   }
-  emitName(d, fname, lastWasPtr);
+  emitName(d, fOff, fDup, lastWasPtr);
 }

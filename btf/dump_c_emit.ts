@@ -4,73 +4,102 @@
  * bodies with their padding bitfields and `packed` attribute, enums with
  * their `mode` attributes, typedefs.
  *
+ * One thing is done better than libbpf: an unnamed member whose type is a
+ * named struct or union (`struct ns_tree;` inside `struct ns_common`, which
+ * kernels built with `-fms-extensions` have) is written as an anonymous
+ * struct with the named one's members. Plain C drops `struct ns_tree;` with
+ * a warning and gets the layout wrong; the anonymous struct gives every
+ * member its BTF offset with or without `-fms-extensions`. Where the type
+ * is only declared (an incomplete struct, which no compiler can lay out),
+ * a `_Static_assert(0, ...)` after the member makes the header refuse to
+ * compile rather than compile to a wrong layout.
+ *
  * @module
  */
 
+import { ascii } from "./byte_out.ts";
+import { emitTypeDecl } from "./dump_c_decl.ts";
+import {
+  type CDumpState,
+  DONE,
+  IN_PROGRESS,
+  MAX_PAD_BITS,
+  MAX_RESOLVE_DEPTH,
+  NOT_DONE,
+  VLEN_MASK,
+} from "./dump_c_state.ts";
 import { BtfError } from "./error.ts";
 import { Kind } from "./kinds.ts";
-import type { CompositeType, EnumType, RefType } from "./types.ts";
-import { emitTypeDecl } from "./dump_c_decl.ts";
-import { type CDumpState, DONE, IN_PROGRESS, MAX_PAD_BITS, NOT_DONE } from "./dump_c_state.ts";
 
-const TABS = "\t".repeat(13);
-
-/** Indentation for nesting level `lvl` (libbpf caps it at 13 tabs). */
-export function pfx(lvl: number): string {
-  return lvl >= 13 ? TABS : TABS.slice(0, lvl);
-}
-
-/** A new line indented for level 0..13: one piece of output instead of two. */
-const NEWLINES = Array.from({ length: 14 }, (_, i) => "\n" + TABS.slice(0, i));
+/** A new line indented for level 0..13 (libbpf caps indentation at 13 tabs). */
+const NEWLINES = Array.from({ length: 14 }, (_, i) => ascii("\n" + "\t".repeat(i)));
 
 /** A new line, then the indentation for nesting level `lvl`. */
-export function nl(lvl: number): string {
+function nl(lvl: number): Uint8Array {
   return NEWLINES[lvl >= 13 ? 13 : lvl];
 }
 
-/** Rounds `x` up to a multiple of `y`. */
-function roundUp(x: number, y: number): number {
-  return Math.ceil(x / y) * y;
-}
+const S_STRUCT = ascii("struct");
+const S_UNION = ascii("union");
+const S_ENUM = ascii("enum");
+const S_TYPEDEF = ascii("typedef ");
+/** The end of a top-level definition. */
+export const S_END_DEF = ascii(";\n\n");
+const S_OPEN = ascii(" {");
+const S_CLOSE = ascii("}");
+const S_PACKED = ascii(" __attribute__((packed))");
+const S_MODE_BYTE = ascii(" __attribute__((mode(byte)))");
+const S_MODE_WORD = ascii(" __attribute__((mode(word)))");
+const S_EQ = ascii(" = ");
+const S_COLON = ascii(": ");
+const S_LL = ascii("LL");
+const S_ULL = ascii("ULL");
+const S_INT64_MIN = ascii("(-9223372036854775807LL - 1)");
+const S_INCOMPLETE = ascii(
+  '_Static_assert(0, "an unnamed member of an incomplete struct type: no C compiler lays this out")',
+);
+const S_VA_LIST = ascii("typedef __builtin_va_list __gnuc_va_list");
+const B_GNUC_VA_LIST = ascii("__gnuc_va_list");
 
 /** GCC's internal `__PolyN_t` base types, aliased to standard C types. */
-const MISSING_ALIASES: Record<string, string> = {
-  __Poly8_t: "unsigned char",
-  __Poly16_t: "unsigned short",
-  __Poly64_t: "unsigned long long",
-  __Poly128_t: "unsigned __int128",
-};
+const MISSING_ALIASES = [
+  ["__Poly8_t", "unsigned char"],
+  ["__Poly16_t", "unsigned short"],
+  ["__Poly64_t", "unsigned long long"],
+  ["__Poly128_t", "unsigned __int128"],
+].map(([name, c]) => [ascii(name), ascii(`typedef ${c} ${name};\n\n`)] as const);
 
 /** libbpf's btf_dump_emit_type: definitions and forward declarations. */
 export function emitType(d: CDumpState, id: number, contId: number): void {
   const state = d.emit[id];
   if (state === DONE) return;
-  const t = d.t(id);
+  const w = d.w, p = d.at[id], kind = d.kinds[id], out = d.out;
   const topLevel = contId === 0;
   if (state === IN_PROGRESS) {
     if (d.fwdEmitted[id]) return;
-    if (t.kind === Kind.STRUCT || t.kind === Kind.UNION) {
+    if (kind === Kind.STRUCT || kind === Kind.UNION) {
       // A reference to the struct we are inside of needs nothing.
       if (id === contId) return;
-      if (t.name === "") return; // anonymous loop: nothing C can say
-      d.out.push(d.structFwd(id, t), ";\n\n");
+      if (!d.named(w[p])) return; // anonymous loop: nothing C can say
+      d.structFwd(id);
+      out.lit(S_END_DEF);
       d.fwdEmitted[id] = 1;
-    } else if (t.kind === Kind.TYPEDEF) {
-      if (!d.isBlacklisted(t)) {
-        emitTypedefDef(d, id, t, 0);
-        d.out.push(";\n\n");
+    } else if (kind === Kind.TYPEDEF) {
+      if (!d.isBlacklisted(id)) {
+        emitTypedefDef(d, id, 0);
+        out.lit(S_END_DEF);
       }
       d.fwdEmitted[id] = 1;
     }
     return;
   }
   d.enter(id, "type definitions");
-  switch (t.kind) {
+  switch (kind) {
     case Kind.INT: {
       // Like libbpf, this claims the int's name among the tags.
-      const name = d.typeName(id);
-      if (Object.hasOwn(MISSING_ALIASES, name)) {
-        d.out.push(`typedef ${MISSING_ALIASES[name]} ${name};\n\n`);
+      const dup = d.resolve(id, false);
+      if (dup === 1 && d.s[d.s0 + w[p]] === 95 /* _ */) {
+        for (const [name, def] of MISSING_ALIASES) if (d.nameIs(w[p], name)) out.lit(def);
       }
       d.emit[id] = DONE;
       break;
@@ -78,8 +107,8 @@ export function emitType(d: CDumpState, id: number, contId: number): void {
     case Kind.ENUM:
     case Kind.ENUM64:
       if (topLevel) {
-        emitEnumDef(d, id, t, 0);
-        d.out.push(";\n\n");
+        emitEnumDef(d, id, 0);
+        out.lit(S_END_DEF);
       }
       d.emit[id] = DONE;
       break;
@@ -88,55 +117,74 @@ export function emitType(d: CDumpState, id: number, contId: number): void {
     case Kind.CONST:
     case Kind.RESTRICT:
     case Kind.TYPE_TAG:
+      emitType(d, w[p + 2], contId);
+      break;
     case Kind.ARRAY:
-      emitType(d, t.type, contId);
+      emitType(d, w[p + 3], contId);
       break;
     case Kind.FWD:
-      d.out.push(d.fwdDef(id, t), ";\n\n");
+      d.fwdDef(id);
+      out.lit(S_END_DEF);
       d.emit[id] = DONE;
       break;
     case Kind.TYPEDEF:
       d.emit[id] = IN_PROGRESS;
-      emitType(d, t.type, id);
+      emitType(d, w[p + 2], id);
       // Someone may have needed the typedef through a pointer meanwhile,
       // which already wrote it.
-      if (!d.fwdEmitted[id] && !d.isBlacklisted(t)) {
-        emitTypedefDef(d, id, t, 0);
-        d.out.push(";\n\n");
+      if (!d.fwdEmitted[id] && !d.isBlacklisted(id)) {
+        emitTypedefDef(d, id, 0);
+        out.lit(S_END_DEF);
       }
       d.emit[id] = DONE;
       break;
     case Kind.STRUCT:
-    case Kind.UNION:
+    case Kind.UNION: {
       d.emit[id] = IN_PROGRESS;
-      if (topLevel || t.name === "") {
+      const named = d.named(w[p]);
+      if (topLevel || !named) {
         // Members are written out here: their types need declarations first.
-        const newCont = t.name === "" ? contId : id;
-        for (const m of t.members) emitType(d, m.type, newCont);
+        const newCont = named ? id : contId;
+        const vlen = w[p + 1] & VLEN_MASK;
+        for (let k = 0, m = p + 4; k < vlen; k++, m += 3) emitType(d, w[m], newCont);
       } else if (!d.fwdEmitted[id] && id !== contId) {
-        d.out.push(d.structFwd(id, t), ";\n\n");
+        d.structFwd(id);
+        out.lit(S_END_DEF);
         d.fwdEmitted[id] = 1;
       }
       if (topLevel) {
-        emitStructDef(d, id, t, 0);
-        d.out.push(";\n\n");
+        emitStructDef(d, id, 0, false);
+        out.lit(S_END_DEF);
         d.emit[id] = DONE;
       } else {
         d.emit[id] = NOT_DONE;
       }
       break;
-    case Kind.FUNC_PROTO:
-      emitType(d, t.type, contId);
-      for (const p of t.params) emitType(d, p.type, contId);
+    }
+    case Kind.FUNC_PROTO: {
+      emitType(d, w[p + 2], contId);
+      const vlen = w[p + 1] & VLEN_MASK;
+      for (let k = 0, m = p + 4; k < vlen; k++, m += 2) emitType(d, w[m], contId);
       break;
+    }
     default:
       break;
   }
   d.depth--;
 }
 
+/** Writes a padding member `TYPE: BITS;` on its own line. */
+function padLine(d: CDumpState, lvl: number, pad: number, bits: number): void {
+  const out = d.out;
+  out.lit(nl(lvl));
+  out.lit(d.padNames[pad]);
+  out.lit(S_COLON);
+  out.num(bits);
+  out.byte(59);
+}
+
 /** Fills the gap between bit offsets `cur` and `next` with unnamed bitfields. */
-export function emitBitPadding(
+function emitBitPadding(
   d: CDumpState,
   id: number,
   cur: number,
@@ -144,7 +192,7 @@ export function emitBitPadding(
   nextAlign: number,
   inBitfield: boolean,
   lvl: number,
-) {
+): void {
   if (cur >= next) return;
   if (next - cur > MAX_PAD_BITS) {
     throw new BtfError(
@@ -153,15 +201,14 @@ export function emitBitPadding(
       } bytes`,
     );
   }
-  const pads = d.pads;
-  let newOff = 0, padBits = 0, padType = "";
-  for (const [name, bits] of pads) {
-    padBits = bits;
-    padType = name;
-    newOff = roundUp(cur, bits);
+  const widths = d.padBits;
+  let newOff = 0, padBits = 0, pad = 0;
+  for (let i = 0; i < 4; i++) {
+    pad = i;
+    padBits = widths[i];
+    newOff = Math.ceil(cur / padBits) * padBits;
     if (newOff <= next) break;
   }
-  const out = d.out;
   if (newOff > cur && newOff <= next) {
     // An explicit `<type>: 0` is needed when the compiler would not align
     // the next member to newOff by itself, or when a `<type>: N` would fit
@@ -169,10 +216,10 @@ export function emitBitPadding(
     const align8 = (nextAlign || 1) * 8;
     if (
       inBitfield ||
-      (newOff === next && roundUp(cur, align8) !== newOff) ||
+      (newOff === next && Math.ceil(cur / align8) * align8 !== newOff) ||
       (newOff !== next && next - newOff <= newOff - cur)
     ) {
-      out.push(`\n${pfx(lvl)}${padType}: ${inBitfield ? newOff - cur : 0};`);
+      padLine(d, lvl, pad, inBitfield ? newOff - cur : 0);
     }
     cur = newOff;
   }
@@ -181,105 +228,178 @@ export function emitBitPadding(
   while (cur !== next) {
     const bits = Math.min(next - cur, padBits);
     if (bits === padBits) {
-      out.push(`\n${pfx(lvl)}${padType}: ${padBits};`);
+      padLine(d, lvl, pad, padBits);
       cur += bits;
       continue;
     }
     // The last piece: the smallest type that holds it.
-    for (let i = pads.length - 1; i >= 0; i--) {
-      padType = pads[i][0];
-      padBits = pads[i][1];
+    for (let i = 3; i >= 0; i--) {
+      pad = i;
+      padBits = widths[i];
       if (padBits < bits) continue;
-      out.push(`\n${pfx(lvl)}${padType}: ${bits};`);
+      padLine(d, lvl, pad, bits);
       cur += bits;
       break;
     }
   }
 }
 
-export function emitStructDef(d: CDumpState, id: number, t: CompositeType, lvl: number): void {
-  const isStruct = t.kind === Kind.STRUCT;
+/**
+ * For the type of an unnamed member: the struct or union it names, behind
+ * typedefs and qualifiers (C keeps such a member only with
+ * `-fms-extensions`); minus the id of a forward declaration (an incomplete
+ * struct, which no C can lay out); or 0 when the member is written as it is
+ * (an anonymous struct or union defined in place, or anything else).
+ */
+function namedMember(d: CDumpState, id: number): number {
+  const w = d.w;
+  let viaTypedef = false;
+  for (let i = 0; i < MAX_RESOLVE_DEPTH && id !== 0; i++) {
+    const p = d.at[id];
+    switch (d.kinds[id]) {
+      case Kind.STRUCT:
+      case Kind.UNION:
+        return viaTypedef || d.named(w[p]) ? id : 0;
+      case Kind.FWD:
+        return -id;
+      case Kind.TYPEDEF:
+        viaTypedef = true;
+        id = w[p + 2];
+        break;
+      case Kind.VOLATILE:
+      case Kind.CONST:
+      case Kind.RESTRICT:
+      case Kind.TYPE_TAG:
+        id = w[p + 2];
+        break;
+      default:
+        return 0;
+    }
+  }
+  return 0;
+}
+
+/**
+ * Writes the definition of struct or union `id` at nesting level `lvl`;
+ * `anon`: as an anonymous one (its tag left out).
+ */
+export function emitStructDef(d: CDumpState, id: number, lvl: number, anon: boolean): void {
+  const w = d.w, p = d.at[id], out = d.out;
+  const isStruct = d.kinds[id] === Kind.STRUCT;
+  const size = w[p + 2];
+  const vlen = w[p + 1] & VLEN_MASK, kflag = w[p + 1] >>> 31;
   const align = d.alignOf(id);
-  const packed = isStruct ? d.isStructPacked(t) : false;
-  const out = d.out;
-  out.push(d.structFwd(id, t), " {");
+  const packed = isStruct ? d.isStructPacked(id) : false;
+  if (anon) out.lit(isStruct ? S_STRUCT : S_UNION);
+  else d.structFwd(id);
+  out.lit(S_OPEN);
+  const inner = nl(lvl + 1);
   let off = 0, prevBitfield = false;
-  for (const m of t.members) {
-    const bits = m.bitfieldSize;
-    if (m.bitOffset + bits > t.size * 8) {
+  for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
+    const raw = w[m + 2], type = w[m + 1];
+    const bitOffset = kflag ? raw & 0xffffff : raw;
+    const bits = kflag ? raw >>> 24 : 0;
+    if (bitOffset + bits > size * 8) {
       throw new BtfError(
-        `expected member '${m.name}' of ${
+        `expected member '${d.btf.str(w[m])}' of ${
           d.describe(id)
-        } within its ${t.size} bytes, found it at bit ${m.bitOffset}`,
+        } within its ${size} bytes, found it at bit ${bitOffset}`,
       );
     }
-    const mAlign = packed ? 1 : d.alignOf(m.type);
-    emitBitPadding(d, id, off, m.bitOffset, mAlign, prevBitfield && bits !== 0, lvl + 1);
-    out.push(nl(lvl + 1));
-    emitTypeDecl(d, m.type, m.name, lvl + 1);
+    const mAlign = packed ? 1 : d.alignOf(type);
+    emitBitPadding(d, id, off, bitOffset, mAlign, prevBitfield && bits !== 0, lvl + 1);
+    out.lit(inner);
+    const nameOff = d.named(w[m]) ? w[m] : 0;
+    const inline = nameOff === 0 && bits === 0 ? namedMember(d, type) : 0;
+    if (inline > 0) {
+      // `struct ns_tree;` needs -fms-extensions; its members as an anonymous
+      // struct keep the layout in plain C (see the module doc).
+      d.enter(inline, "anonymous members");
+      emitStructDef(d, inline, lvl + 1, true);
+      d.depth--;
+    } else emitTypeDecl(d, type, nameOff, 1, lvl + 1);
+    if (inline < 0) {
+      // Only a declaration to go by: plain C would drop the member and lay
+      // out the rest wrongly, so the header refuses to compile instead.
+      out.byte(59);
+      out.lit(inner);
+      out.lit(S_INCOMPLETE);
+    }
     if (bits) {
-      out.push(`: ${bits}`);
-      off = m.bitOffset + bits;
+      out.lit(S_COLON);
+      out.num(bits);
+      off = bitOffset + bits;
       prevBitfield = true;
     } else {
-      off = m.bitOffset + Math.max(0, d.resolveSize(m.type)) * 8;
+      off = bitOffset + Math.max(0, d.resolveSize(type)) * 8;
       prevBitfield = false;
     }
-    out.push(";");
+    out.byte(59);
   }
-  if (isStruct) emitBitPadding(d, id, off, t.size * 8, align, false, lvl + 1);
-  if (t.members.length || t.size) out.push(nl(lvl), "}");
-  else out.push("}");
-  if (packed) out.push(" __attribute__((packed))");
+  if (isStruct) emitBitPadding(d, id, off, size * 8, align, false, lvl + 1);
+  if (vlen || size) out.lit(nl(lvl));
+  out.lit(S_CLOSE);
+  if (packed) out.lit(S_PACKED);
 }
 
-export function emitEnumDef(d: CDumpState, id: number, t: EnumType, lvl: number): void {
-  const out = d.out;
-  out.push("enum", t.name ? " " : "", d.typeName(id));
-  const vals = t.values;
-  if (!vals.length) return;
-  d.spend(vals.length, id);
-  out.push(" {");
-  const ind = pfx(lvl + 1);
-  const is64 = t.kind === Kind.ENUM64;
-  const suffix = is64 ? (t.signed ? "LL" : "ULL") : "";
-  for (const v of vals) {
-    const dups = d.identDups(v.name);
-    const name = dups > 1 ? `${v.name}___${dups}` : v.name;
-    // libbpf prints INT64_MIN as -9223372036854775808LL, which C reads as
-    // the negation of an unsigned literal (a positive value): spell it so
-    // that it stays negative.
-    const val = is64 && t.signed && v.value === -(1n << 63n)
-      ? "(-9223372036854775807LL - 1)"
-      : `${v.value}${suffix}`;
-    out.push(`\n${ind}${name} = ${val},`);
-  }
-  out.push(nl(lvl), "}");
-  if (t.size === 1) {
-    out.push(" __attribute__((mode(byte)))");
-  } else if (t.size === 8 && d.ptrSz === 8) {
-    // A 32-bit ENUM of size 8, or an ENUM64 whose values all fit in 32
-    // bits, only gets 8 bytes from mode(word).
-    let word = true;
-    if (is64) {
-      for (const v of vals) {
-        const u = BigInt.asUintN(64, BigInt(v.value));
-        if (u >> 32n !== 0n) {
-          word = false;
-          break;
-        }
+/** Writes the definition of enum `id` at nesting level `lvl`. */
+export function emitEnumDef(d: CDumpState, id: number, lvl: number): void {
+  const w = d.w, p = d.at[id], out = d.out;
+  out.lit(S_ENUM);
+  if (d.named(w[p])) out.byte(32);
+  d.writeTag(id);
+  const info = w[p + 1], vlen = info & VLEN_MASK, signed = info >>> 31 === 1;
+  if (!vlen) return;
+  d.spend(vlen, id);
+  out.lit(S_OPEN);
+  const ind = nl(lvl + 1);
+  const is64 = d.kinds[id] === Kind.ENUM64;
+  const counts = d.names.idents;
+  let word = true;
+  for (let k = 0, m = p + 3; k < vlen; k++, m += is64 ? 3 : 2) {
+    out.lit(ind);
+    // Enumerators share the identifier space with typedef names.
+    d.writeName(w[m], ++counts[d.names.slot(w[m])]);
+    out.lit(S_EQ);
+    if (!is64) {
+      if (signed) out.int(w[m + 1] | 0);
+      else out.num(w[m + 1]);
+    } else {
+      const lo = w[m + 1], hi = w[m + 2];
+      if (hi !== 0) word = false;
+      if (hi === 0) out.num(lo);
+      else if (signed && hi === 0x80000000 && lo === 0) {
+        // libbpf prints INT64_MIN as -9223372036854775808LL, which C reads
+        // as the negation of an unsigned literal (a positive value): spell
+        // it so that it stays negative.
+        out.lit(S_INT64_MIN);
+        out.byte(44);
+        continue;
+      } else {
+        const u = (BigInt(hi) << 32n) | BigInt(lo);
+        out.text((signed ? BigInt.asIntN(64, u) : u).toString());
       }
+      out.lit(signed ? S_LL : S_ULL);
     }
-    if (word) out.push(" __attribute__((mode(word)))");
+    out.byte(44);
   }
+  out.lit(nl(lvl));
+  out.lit(S_CLOSE);
+  const size = w[p + 2];
+  if (size === 1) out.lit(S_MODE_BYTE);
+  // A 32-bit ENUM of size 8, or an ENUM64 whose values all fit in 32 bits,
+  // only gets 8 bytes from mode(word).
+  else if (size === 8 && d.ptrSz === 8 && word) out.lit(S_MODE_WORD);
 }
 
-export function emitTypedefDef(d: CDumpState, id: number, t: RefType, lvl: number): void {
-  const name = d.identName(id);
-  if (t.type === 0 && name === "__gnuc_va_list") {
-    d.out.push("typedef __builtin_va_list __gnuc_va_list");
+/** Writes `typedef ... NAME` for typedef `id`. */
+export function emitTypedefDef(d: CDumpState, id: number, lvl: number): void {
+  const w = d.w, p = d.at[id];
+  const dup = d.resolve(id, true);
+  if (w[p + 2] === 0 && dup === 1 && d.nameIs(w[p], B_GNUC_VA_LIST)) {
+    d.out.lit(S_VA_LIST);
     return;
   }
-  d.out.push("typedef ");
-  emitTypeDecl(d, t.type, name, lvl);
+  d.out.lit(S_TYPEDEF);
+  emitTypeDecl(d, w[p + 2], d.named(w[p]) ? w[p] : 0, dup, lvl);
 }

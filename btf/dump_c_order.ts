@@ -9,7 +9,7 @@
 
 import { BtfError } from "./error.ts";
 import { Kind } from "./kinds.ts";
-import { type CDumpState, DONE, IN_PROGRESS } from "./dump_c_state.ts";
+import { type CDumpState, DONE, IN_PROGRESS, VLEN_MASK } from "./dump_c_state.ts";
 
 /**
  * Depth-first topological sort (libbpf's btf_dump_order_type). Returns 1
@@ -19,37 +19,37 @@ import { type CDumpState, DONE, IN_PROGRESS } from "./dump_c_state.ts";
 export function orderType(d: CDumpState, id: number, throughPtr: boolean): number {
   const state = d.order[id];
   if (state === DONE) return 1;
-  const t = d.t(id);
+  const w = d.w, p = d.at[id], kind = d.kinds[id];
   if (state === IN_PROGRESS) {
-    if ((t.kind === Kind.STRUCT || t.kind === Kind.UNION) && throughPtr && t.name !== "") {
-      return 0;
-    }
+    if ((kind === Kind.STRUCT || kind === Kind.UNION) && throughPtr && d.named(w[p])) return 0;
     throw new BtfError(
       `expected a type graph C can express, found a cycle through ${
         d.describe(id)
       } that no forward declaration can break (a type containing itself by value)`,
     );
   }
-  switch (t.kind) {
+  switch (kind) {
     case Kind.INT:
     case Kind.FLOAT:
       d.order[id] = DONE;
       return 0;
     case Kind.STRUCT:
     case Kind.UNION: {
-      if (throughPtr && t.name !== "") return 0;
+      const named = d.named(w[p]);
+      if (throughPtr && named) return 0;
       d.order[id] = IN_PROGRESS;
       d.enter(id, "struct members");
-      for (const m of t.members) orderType(d, m.type, false);
+      const vlen = w[p + 1] & VLEN_MASK;
+      for (let k = 0, m = p + 4; k < vlen; k++, m += 3) orderType(d, w[m], false);
       d.depth--;
-      if (t.name !== "") d.queue.push(id);
+      if (named) d.queue.push(id);
       d.order[id] = DONE;
       return 1;
     }
     case Kind.ENUM:
     case Kind.ENUM64:
     case Kind.FWD:
-      if (t.name !== "" || !d.referenced[id]) d.queue.push(id);
+      if (d.named(w[p]) || !d.referenced[id]) d.queue.push(id);
       d.order[id] = DONE;
       return 1;
     case Kind.FUNC:
@@ -64,16 +64,16 @@ export function orderType(d: CDumpState, id: number, throughPtr: boolean): numbe
   // definitions; a loop made of them alone is caught by the depth bound.
   d.enter(id, "type references");
   let res: number;
-  switch (t.kind) {
+  switch (kind) {
     case Kind.PTR:
-      res = orderType(d, t.type, true);
+      res = orderType(d, w[p + 2], true);
       d.order[id] = DONE;
       break;
     case Kind.ARRAY:
-      res = orderType(d, t.type, false);
+      res = orderType(d, w[p + 3], false);
       break;
     case Kind.TYPEDEF: {
-      const strong = orderType(d, t.type, throughPtr);
+      const strong = orderType(d, w[p + 2], throughPtr);
       if (throughPtr && !strong) {
         res = 0;
       } else {
@@ -87,11 +87,14 @@ export function orderType(d: CDumpState, id: number, throughPtr: boolean): numbe
     case Kind.CONST:
     case Kind.RESTRICT:
     case Kind.TYPE_TAG:
-      res = orderType(d, t.type, throughPtr);
+      res = orderType(d, w[p + 2], throughPtr);
       break;
     case Kind.FUNC_PROTO: {
-      res = orderType(d, t.type, throughPtr);
-      for (const p of t.params) if (orderType(d, p.type, throughPtr) > 0) res = 1;
+      res = orderType(d, w[p + 2], throughPtr);
+      const vlen = w[p + 1] & VLEN_MASK;
+      for (let k = 0, m = p + 4; k < vlen; k++, m += 2) {
+        if (orderType(d, w[m], throughPtr) > 0) res = 1;
+      }
       break;
     }
     default:

@@ -4,14 +4,20 @@
  * `dump_c_decl.ts`): names with `___N` suffixes, libbpf's sizes and
  * alignment, nesting and work bounds.
  *
+ * The dump reads the type section's words directly (no type is decoded into
+ * an object) and writes bytes (names are copied from the string section):
+ * dumping the kernel's BTF allocates little more than its output.
+ *
  * @module
  */
 
-import { compositeAlign, isPacked, scalarAlign } from "./align.ts";
+import { type AlignMembers, membersAlign, membersPacked, scalarAlign } from "./align.ts";
+import { ascii, type ByteOut } from "./byte_out.ts";
+import { NameCounts } from "./dump_c_names.ts";
+import { rawBlob } from "./dump_raw.ts";
 import { BtfError } from "./error.ts";
-import { Kind, typeKindName } from "./kinds.ts";
+import { Kind, kindName, LAST_KNOWN_KIND, MAX_KIND, MAX_VLEN } from "./kinds.ts";
 import type { Btf } from "./parse.ts";
-import type { CompositeType, FwdType, Type } from "./types.ts";
 
 /** How deeply the dumper nests before it calls the type graph cyclic or hostile. */
 export const MAX_DEPTH = 512;
@@ -20,7 +26,7 @@ export const MAX_CHAIN = 1024;
 /** Largest hole (in bits) filled with padding members: 8 MiB, a million `long: 64;` lines. */
 export const MAX_PAD_BITS = 64 * 1024 * 1024;
 /** libbpf's bound on typedef/qualifier/array chains when sizing a member. */
-const MAX_RESOLVE_DEPTH = 32;
+export const MAX_RESOLVE_DEPTH = 32;
 /**
  * Work allowed per type of the input, on top of {@link WORK_BASE}: one unit
  * per type visited while ordering or emitting, per declaration and per output
@@ -37,69 +43,248 @@ export const NOT_DONE = 0;
 export const IN_PROGRESS = 1;
 export const DONE = 2;
 
+/** Bits of a type's info word: the kind, and vlen (members, values, parameters). */
+export const KIND_SHIFT = 24;
+export const KIND_MASK = MAX_KIND;
+export const VLEN_MASK = MAX_VLEN;
+
+const S_STRUCT = ascii("struct");
+const S_UNION = ascii("union");
+const S_STRUCT_SP = ascii("struct ");
+const S_UNION_SP = ascii("union ");
+const S_DUP = ascii("___");
+const B_BUILTIN_VA_LIST = ascii("__builtin_va_list");
+
 /**
- * The state of one C dump: decoded types, the ordering and emission marks,
+ * The types of a BTF blob and its bases as one array of words and one of
+ * strings (copied together only for split BTF).
+ */
+interface Flat {
+  /** Type section words, host order. */
+  w: Uint32Array;
+  /** Word index of each type id's record (index 0 unused). */
+  at: Uint32Array;
+  /** Bytes holding the string sections. */
+  s: Uint8Array;
+  /** Position in {@link s} of string offset 0. */
+  s0: number;
+  /** First string offset past the last section. */
+  strEnd: number;
+}
+
+function flatten(btf: Btf): Flat {
+  const chain = [];
+  for (let b: ReturnType<typeof rawBlob> | undefined = rawBlob(btf); b; b = b.base) {
+    chain.unshift(b);
+  }
+  const at = new Uint32Array(btf.count);
+  if (chain.length === 1) {
+    const b = chain[0];
+    const offs = b.offsets;
+    for (let i = 0; i < b.n; i++) at[i + 1] = offs[i];
+    return { w: b.words, at, s: b.bytes, s0: b.strAbs, strEnd: b.strLen };
+  }
+  let nw = 0, ns = 0;
+  for (const b of chain) nw += b.words.length, ns += b.strLen;
+  const w = new Uint32Array(nw), s = new Uint8Array(ns);
+  nw = ns = 0;
+  for (const b of chain) {
+    w.set(b.words, nw);
+    for (let i = 0; i < b.n; i++) at[b.startId + i] = nw + b.offsets[i];
+    nw += b.words.length;
+    s.set(b.bytes.subarray(b.strAbs, b.strAbs + b.strLen), ns);
+    ns += b.strLen;
+  }
+  return { w, at, s, s0: 0, strEnd: ns };
+}
+
+/** The members of the struct or union at word `p`, for the alignment rules. */
+class RawMembers implements AlignMembers {
+  readonly count: number;
+  readonly size: number;
+  readonly #w: Uint32Array;
+  readonly #p: number;
+  readonly #kflag: boolean;
+
+  constructor(w: Uint32Array, p: number) {
+    this.#w = w;
+    this.#p = p;
+    this.count = w[p + 1] & VLEN_MASK;
+    this.size = w[p + 2];
+    this.#kflag = w[p + 1] >>> 31 === 1;
+  }
+
+  type(k: number): number {
+    return this.#w[this.#p + 4 + 3 * k];
+  }
+
+  bitOffset(k: number): number {
+    const off = this.#w[this.#p + 5 + 3 * k];
+    return this.#kflag ? off & 0xffffff : off;
+  }
+
+  bitfieldSize(k: number): number {
+    return this.#kflag ? this.#w[this.#p + 5 + 3 * k] >>> 24 : 0;
+  }
+}
+
+/**
+ * The state of one C dump: the type words, the ordering and emission marks,
  * resolved names, memoized alignments, the declaration chain stack, the
- * output pieces and the work budget; and the queries on it (names, sizes,
+ * output and the work budget; and the queries on them (names, sizes,
  * alignment) that ordering and emission share.
  */
 export class CDumpState {
   readonly btf: Btf;
   readonly n: number;
   readonly ptrSz: number;
-  readonly out: string[] = [];
-  /** Decoded types by id (filled once; a miss asks the Btf, which checks the id). */
-  readonly types: Type[] = [];
+  readonly out: ByteOut;
+  /** Type section words (host order) and each id's record position in them. */
+  readonly w: Uint32Array;
+  readonly at: Uint32Array;
+  /** The string bytes and the position of string offset 0 in them. */
+  readonly s: Uint8Array;
+  readonly s0: number;
+  readonly strEnd: number;
+  /** Kinds by id. */
+  readonly kinds: Uint8Array;
   /** Topological sort state: NOT_DONE, IN_PROGRESS (ORDERING) or DONE (ORDERED). */
   readonly order: Uint8Array;
   /** Emission state: NOT_DONE, IN_PROGRESS (EMITTING) or DONE (EMITTED). */
   readonly emit: Uint8Array;
   readonly fwdEmitted: Uint8Array;
   readonly referenced: Uint8Array;
-  /** Resolved (deduplicated) names; undefined until first written. */
-  readonly names: (string | undefined)[] = [];
-  readonly typeNames = new Map<string, number>();
-  readonly identNames = new Map<string, number>();
+  /** Resolved name of each id: 0 not yet, 1 as it is, N > 1 with a `___N` suffix. */
+  readonly dups: Int32Array;
+  readonly names: NameCounts;
   /** Memoized alignments: 0 not computed, -1 in progress, else align + 1. */
   readonly aligns: Int32Array;
   readonly queue: number[] = [];
-  /** Declaration chains being written, innermost declaration on top (see `DeclStack` in dump_c_decl.ts). */
+  /** Declaration chains being written, innermost declaration on top (see `dump_c_decl.ts`). */
   readonly chain: number[] = [];
   /** First free slot of {@link chain}. */
   top = 0;
-  /** Kinds by id, for the hot paths. */
-  readonly kinds: Uint8Array;
   depth = 0;
   /** Work done so far (see {@link WORK_PER_TYPE}) and the most allowed. */
   work = 0;
   readonly maxWork: number;
-  /** Padding types, widest first, with their widths in bits. */
-  readonly pads: readonly (readonly [string, number])[];
+  /** Padding types (`long`, `int`, `short`, `char`), widest first, and their widths in bits. */
+  readonly padNames: readonly Uint8Array[];
+  readonly padBits: readonly number[];
 
-  constructor(btf: Btf) {
+  constructor(btf: Btf, out: ByteOut) {
     this.btf = btf;
-    this.n = btf.count;
+    this.out = out;
+    const f = flatten(btf);
+    this.w = f.w;
+    this.at = f.at;
+    this.s = f.s;
+    this.s0 = f.s0;
+    this.strEnd = f.strEnd;
+    const n = this.n = btf.count;
     this.ptrSz = btf.pointerSize;
-    this.order = new Uint8Array(this.n);
-    this.emit = new Uint8Array(this.n);
-    this.fwdEmitted = new Uint8Array(this.n);
-    this.referenced = new Uint8Array(this.n);
-    this.kinds = new Uint8Array(this.n);
-    this.aligns = new Int32Array(this.n);
-    this.pads = [["long", this.ptrSz * 8], ["int", 32], ["short", 16], ["char", 8]];
-    this.maxWork = WORK_PER_TYPE * this.n + WORK_BASE;
+    this.kinds = new Uint8Array(n);
+    this.order = new Uint8Array(n);
+    this.emit = new Uint8Array(n);
+    this.fwdEmitted = new Uint8Array(n);
+    this.referenced = new Uint8Array(n);
+    this.dups = new Int32Array(n);
+    this.aligns = new Int32Array(n);
+    this.padNames = ["long", "int", "short", "char"].map(ascii);
+    this.padBits = [this.ptrSz * 8, 32, 16, 8];
+    this.maxWork = WORK_PER_TYPE * n + WORK_BASE;
     this.order[0] = DONE;
     this.emit[0] = DONE;
-    this.markReferenced();
+    const enumerators = this.scan();
+    this.names = new NameCounts(this.s, this.s0, n + enumerators);
   }
 
-  t(id: number): Type {
-    return this.types[id] ?? this.btf.type(id);
+  /**
+   * Fills {@link kinds}, marks every type referenced by another (so
+   * unreferenced anonymous enums stand alone), and checks every reference
+   * and name offset the dump may follow. Returns the number of enumerators.
+   */
+  scan(): number {
+    const { w, at, kinds, referenced: ref, n, strEnd } = this;
+    let enumerators = 0;
+    for (let id = 1; id < n; id++) {
+      const p = at[id];
+      const info = w[p + 1];
+      const raw = (info >>> KIND_SHIFT) & KIND_MASK;
+      // Kinds this reader does not know (stepped over by the layout section)
+      // are UNKN here: nothing C can say about them.
+      const kind = raw > LAST_KNOWN_KIND ? Kind.UNKN : raw;
+      kinds[id] = kind;
+      // Functions only reference prototypes, and a C dump writes neither.
+      if (kind === Kind.FUNC) continue;
+      let bad = w[p] >= strEnd;
+      const vlen = info & VLEN_MASK;
+      switch (kind) {
+        case Kind.PTR:
+        case Kind.TYPEDEF:
+        case Kind.VOLATILE:
+        case Kind.CONST:
+        case Kind.RESTRICT:
+        case Kind.TYPE_TAG:
+        case Kind.VAR:
+        case Kind.DECL_TAG: {
+          const t = w[p + 2];
+          if (t >= n) bad = true;
+          else ref[t] = 1;
+          break;
+        }
+        case Kind.ARRAY: {
+          const t = w[p + 3], it = w[p + 4];
+          if (t >= n || it >= n) bad = true;
+          else ref[t] = ref[it] = 1;
+          break;
+        }
+        case Kind.STRUCT:
+        case Kind.UNION:
+          for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
+            const t = w[m + 1];
+            if (t >= n || w[m] >= strEnd) bad = true;
+            else ref[t] = 1;
+          }
+          break;
+        case Kind.FUNC_PROTO:
+          if (w[p + 2] >= n) bad = true;
+          for (let k = 0, m = p + 3; k < vlen; k++, m += 2) {
+            const t = w[m + 1];
+            if (t >= n || w[m] >= strEnd) bad = true;
+            else ref[t] = 1;
+          }
+          break;
+        case Kind.DATASEC:
+          for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
+            const t = w[m];
+            if (t >= n) bad = true;
+            else ref[t] = 1;
+          }
+          break;
+        case Kind.ENUM:
+          enumerators += vlen;
+          for (let k = 0, m = p + 3; k < vlen; k++, m += 2) if (w[m] >= strEnd) bad = true;
+          break;
+        case Kind.ENUM64:
+          enumerators += vlen;
+          for (let k = 0, m = p + 3; k < vlen; k++, m += 3) if (w[m] >= strEnd) bad = true;
+          break;
+      }
+      if (bad) {
+        // The decoder names the bad field and its byte.
+        this.btf.type(id);
+        throw new BtfError(`expected valid references and names in ${this.describe(id)}`);
+      }
+    }
+    return enumerators;
   }
 
   describe(id: number): string {
     const name = this.btf.nameOf(id);
-    const kind = id === 0 ? "UNKNOWN" : typeKindName(this.t(id));
+    const kind = id === 0
+      ? "UNKNOWN"
+      : kindName((this.w[this.at[id] + 1] >>> KIND_SHIFT) & KIND_MASK);
     return `type [${id}] ${kind} '${name || "(anon)"}'`;
   }
 
@@ -127,90 +312,90 @@ export class CDumpState {
     );
   }
 
-  /** Marks every type referenced by another, so unreferenced anonymous enums stand alone. */
-  markReferenced(): void {
-    const ref = this.referenced;
-    const n = this.n;
-    const btf = this.btf, kinds = this.kinds;
-    for (let id = 1; id < n; id++) {
-      // Functions only reference prototypes, and a C dump writes neither:
-      // leaving them undecoded spares half of a kernel's types.
-      if ((kinds[id] = btf.kindOf(id)) === Kind.FUNC) continue;
-      const t = this.types[id] = btf.type(id);
-      switch (t.kind) {
-        case Kind.PTR:
-        case Kind.TYPEDEF:
-        case Kind.VOLATILE:
-        case Kind.CONST:
-        case Kind.RESTRICT:
-        case Kind.TYPE_TAG:
-        case Kind.VAR:
-        case Kind.DECL_TAG:
-          ref[t.type] = 1;
-          break;
-        case Kind.ARRAY:
-          ref[t.type] = 1;
-          ref[t.indexType] = 1;
-          break;
-        case Kind.STRUCT:
-        case Kind.UNION:
-          for (const m of t.members) ref[m.type] = 1;
-          break;
-        case Kind.FUNC_PROTO:
-          for (const p of t.params) ref[p.type] = 1;
-          break;
-        case Kind.DATASEC:
-          for (const v of t.vars) ref[v.type] = 1;
-          break;
-      }
-    }
-  }
-
-  isBlacklisted(t: Type): boolean {
-    return t.name === "__builtin_va_list";
-  }
-
   // ---- names ----------------------------------------------------------
 
-  resolveName(id: number, map: Map<string, number>): string {
-    const cached = this.names[id];
-    if (cached !== undefined) return cached;
-    const t = this.t(id);
-    let name = t.name;
-    if (name !== "" && t.kind !== Kind.FWD && !(t.kind === Kind.ENUM && t.values.length === 0)) {
-      const dups = (map.get(name) ?? 0) + 1;
-      map.set(name, dups);
-      if (dups > 1) name = `${name}___${dups}`;
+  /** Whether the string at offset `off` is not empty. */
+  named(off: number): boolean {
+    return off !== 0 && this.s[this.s0 + off] !== 0;
+  }
+
+  /** Whether the string at `off` is `want`. */
+  nameIs(off: number, want: Uint8Array): boolean {
+    const s = this.s, p = this.s0 + off;
+    for (let i = 0; i < want.length; i++) if (s[p + i] !== want[i]) return false;
+    return s[p + want.length] === 0;
+  }
+
+  /** Writes the string at offset `off` and, for `dup` > 1, its `___dup` suffix. */
+  writeName(off: number, dup: number): void {
+    const s = this.s, from = this.s0 + off;
+    let end = from;
+    while (s[end] !== 0) end++;
+    this.out.copy(s, from, end);
+    if (dup > 1) {
+      this.out.lit(S_DUP);
+      this.out.num(dup);
     }
-    this.names[id] = name;
-    return name;
   }
 
-  /** Struct, union and enum tags. */
-  typeName(id: number): string {
-    return this.resolveName(id, this.typeNames);
+  /**
+   * Resolves type `id`'s name in a name space (tags, or typedef names and
+   * enumerators) on first use: a name seen before in that space gets the
+   * next `___N` suffix. Returns N (1 for no suffix).
+   */
+  resolve(id: number, idents: boolean): number {
+    const d = this.dups[id];
+    if (d !== 0) return d;
+    const p = this.at[id], off = this.w[p];
+    let dup = 1;
+    const kind = this.kinds[id];
+    if (
+      this.named(off) && kind !== Kind.FWD &&
+      !(kind === Kind.ENUM && (this.w[p + 1] & VLEN_MASK) === 0)
+    ) {
+      const counts = idents ? this.names.idents : this.names.tags;
+      dup = ++counts[this.names.slot(off)];
+    }
+    return this.dups[id] = dup;
   }
 
-  /** Typedef names (they share C's ordinary identifier space with enum values). */
-  identName(id: number): string {
-    return this.resolveName(id, this.identNames);
+  /** Writes the tag of struct, union, enum or forward declaration `id`. */
+  writeTag(id: number): void {
+    this.writeName(this.w[this.at[id]], this.resolve(id, false));
   }
 
-  /** Counts one more occurrence of an enumerator name; returns the count. */
-  identDups(name: string): number {
-    const dups = (this.identNames.get(name) ?? 0) + 1;
-    this.identNames.set(name, dups);
-    return dups;
+  /** Writes the name of typedef `id` (typedef names share C's ordinary identifier space with enum values). */
+  writeIdent(id: number): void {
+    this.writeName(this.w[this.at[id]], this.resolve(id, true));
+  }
+
+  isBlacklisted(id: number): boolean {
+    return this.nameIs(this.w[this.at[id]], B_BUILTIN_VA_LIST);
+  }
+
+  /** `struct NAME` / `union NAME` (`struct` alone for an anonymous one). */
+  structFwd(id: number): void {
+    const out = this.out;
+    out.lit(this.kinds[id] === Kind.STRUCT ? S_STRUCT : S_UNION);
+    if (this.named(this.w[this.at[id]])) out.byte(32);
+    this.writeTag(id);
+  }
+
+  /** `struct NAME` / `union NAME` for a forward declaration. */
+  fwdDef(id: number): void {
+    this.out.lit(this.w[this.at[id] + 1] >>> 31 ? S_UNION_SP : S_STRUCT_SP);
+    this.writeTag(id);
   }
 
   // ---- sizes and alignment (libbpf's rules, see align.ts) -------------
 
   /** btf__resolve_size: bytes, or -1 if unknown. */
   resolveSize(id: number): number {
+    const w = this.w;
     let nelems = 1;
     for (let i = 0; i < MAX_RESOLVE_DEPTH && id !== 0; i++) {
-      const t = this.t(id);
-      switch (t.kind) {
+      const p = this.at[id];
+      switch (this.kinds[id]) {
         case Kind.INT:
         case Kind.STRUCT:
         case Kind.UNION:
@@ -218,7 +403,7 @@ export class CDumpState {
         case Kind.ENUM64:
         case Kind.DATASEC:
         case Kind.FLOAT:
-          return nelems * t.size > 0xffffffff ? -1 : nelems * t.size;
+          return nelems * w[p + 2] > 0xffffffff ? -1 : nelems * w[p + 2];
         case Kind.PTR:
           return nelems * this.ptrSz > 0xffffffff ? -1 : nelems * this.ptrSz;
         case Kind.TYPEDEF:
@@ -228,12 +413,12 @@ export class CDumpState {
         case Kind.VAR:
         case Kind.DECL_TAG:
         case Kind.TYPE_TAG:
-          id = t.type;
+          id = w[p + 2];
           break;
         case Kind.ARRAY:
-          nelems *= t.nelems;
+          nelems *= w[p + 5];
           if (nelems > 0xffffffff) return -1;
-          id = t.type;
+          id = w[p + 3];
           break;
         default:
           return -1;
@@ -253,14 +438,14 @@ export class CDumpState {
         } containing itself by value`,
       );
     }
-    const t = this.t(id);
+    const w = this.w, p = this.at[id], kind = this.kinds[id];
     let align: number;
-    switch (t.kind) {
+    switch (kind) {
       case Kind.INT:
       case Kind.ENUM:
       case Kind.ENUM64:
       case Kind.FLOAT:
-        align = scalarAlign(t.size, this.ptrSz, "libbpf");
+        align = scalarAlign(w[p + 2], this.ptrSz, "libbpf");
         break;
       case Kind.PTR:
         align = this.ptrSz;
@@ -273,17 +458,16 @@ export class CDumpState {
       case Kind.ARRAY:
         this.aligns[id] = -1;
         this.enter(id, "type references");
-        align = this.alignOf(t.type);
+        align = this.alignOf(kind === Kind.ARRAY ? w[p + 3] : w[p + 2]);
         this.depth--;
         break;
       case Kind.STRUCT:
-      case Kind.UNION: {
+      case Kind.UNION:
         this.aligns[id] = -1;
         this.enter(id, "struct members");
-        align = compositeAlign(t, (type) => this.alignOf(type));
+        align = membersAlign(new RawMembers(w, p), (type) => this.alignOf(type));
         this.depth--;
         break;
-      }
       default:
         align = 0;
     }
@@ -291,17 +475,8 @@ export class CDumpState {
     return align;
   }
 
-  /** Whether a struct needs `__attribute__((packed))` to get its BTF layout. */
-  isStructPacked(t: CompositeType): boolean {
-    return isPacked(t, (type) => this.alignOf(type));
-  }
-
-  structFwd(id: number, t: CompositeType): string {
-    const name = this.typeName(id);
-    return `${t.kind === Kind.STRUCT ? "struct" : "union"}${t.name ? " " : ""}${name}`;
-  }
-
-  fwdDef(id: number, t: FwdType): string {
-    return `${t.union ? "union" : "struct"} ${this.typeName(id)}`;
+  /** Whether struct `id` needs `__attribute__((packed))` to get its BTF layout. */
+  isStructPacked(id: number): boolean {
+    return membersPacked(new RawMembers(this.w, this.at[id]), (type) => this.alignOf(type));
   }
 }

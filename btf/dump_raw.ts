@@ -11,6 +11,7 @@ import type { Btf } from "./parse.ts";
 import { closure } from "./layout.ts";
 import { BtfError } from "./error.ts";
 import { Kind, KIND_NAMES, kindName, LAST_KNOWN_KIND, MAX_KIND, MAX_VLEN } from "./kinds.ts";
+import { ascii, putNum } from "./byte_out.ts";
 
 // ---------------------------------------------------------------------------
 // Word-level access to a blob (shared with dump_json.ts, not part of mod.ts).
@@ -130,78 +131,13 @@ function grow(pos: number, need: number): Uint8Array {
   return out = next;
 }
 
-function ascii(s: string): Uint8Array {
-  const a = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i);
-  return a;
-}
-
 function put(o: Uint8Array, pos: number, a: Uint8Array): number {
   const n = a.length;
   for (let i = 0; i < n; i++) o[pos + i] = a[i];
   return pos + n;
 }
 
-const digits = new Uint8Array(24);
-/** "00" to "99" as ASCII pairs: two digits per division. */
-const PAIRS = new Uint8Array(200);
-for (let i = 0; i < 100; i++) {
-  PAIRS[2 * i] = 48 + Math.floor(i / 10);
-  PAIRS[2 * i + 1] = 48 + (i % 10);
-}
-
-/** Writes a non-negative integer below 2^53 in decimal. */
-function num(o: Uint8Array, pos: number, v: number): number {
-  if (v < 10) {
-    o[pos] = 48 + v;
-    return pos + 1;
-  }
-  if (v > 0x7fffffff) return bigNum(o, pos, v);
-  const end = pos +
-    (v < 100
-      ? 2
-      : v < 1000
-      ? 3
-      : v < 10000
-      ? 4
-      : v < 100000
-      ? 5
-      : v < 1000000
-      ? 6
-      : v < 10000000
-      ? 7
-      : v < 100000000
-      ? 8
-      : v < 1000000000
-      ? 9
-      : 10);
-  let p = end;
-  while (v >= 100) {
-    const q = (v / 100) | 0;
-    const r = (v - q * 100) << 1;
-    o[--p] = PAIRS[r + 1];
-    o[--p] = PAIRS[r];
-    v = q;
-  }
-  if (v >= 10) {
-    o[--p] = PAIRS[(v << 1) + 1];
-    o[--p] = PAIRS[v << 1];
-  } else o[--p] = 48 + v;
-  return end;
-}
-
-/** {@link num} for values past int32. */
-function bigNum(o: Uint8Array, pos: number, v: number): number {
-  let k = 0;
-  while (v >= 10) {
-    const q = Math.floor(v / 10);
-    digits[k++] = 48 + v - q * 10;
-    v = q;
-  }
-  o[pos++] = 48 + v;
-  while (k > 0) o[pos++] = digits[--k];
-  return pos;
-}
+const num = putNum;
 
 function int(o: Uint8Array, pos: number, v: number): number {
   if (v < 0) {

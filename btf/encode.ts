@@ -215,8 +215,10 @@ export function encodeInto(
       return;
     }
     case Kind.FLOAT: {
+      // Strings: what toObject() gives for NaN and the infinities, or decimal text.
       const v = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
-      if (typeof v !== "number") {
+      const badText = typeof value === "string" && Number.isNaN(v) && value.trim() !== "NaN";
+      if (typeof v !== "number" || badText) {
         throw new BtfError(`expected a number for ${where}, found ${show(value)}`);
       }
       checkRange(dv, byteOffset, t.size, where);

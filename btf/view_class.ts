@@ -6,6 +6,7 @@
  * @module
  */
 
+import { encodeBits, encodeInto } from "./encode.ts";
 import { BtfError } from "./error.ts";
 import { Kind, typeKindName } from "./kinds.ts";
 import { describe, fieldsOf, MAX_DEPTH, resolveType, sizeOf } from "./layout.ts";
@@ -206,7 +207,12 @@ function compileComposite(
         }
       };
     }
-    const direct = installMember(proto, f.name, get, k.set >= 0 ? fns[k.set] : undefined);
+    const set = !norm.writable
+      ? readOnly(f.name, typeName)
+      : k.set >= 0
+      ? fns[k.set]
+      : memberWriter(btf, f, path(prefix, f.name));
+    const direct = installMember(proto, f.name, get, set);
     const vf: ViewField = Object.freeze({
       name: f.name,
       type: f.type,
@@ -231,6 +237,41 @@ function compileComposite(
   Object.defineProperty(V, "typeName", { value: typeName });
   Object.defineProperty(V, "fields", { value: Object.freeze(viewFields) });
   return V;
+}
+
+function path(prefix: string, name: string): string {
+  return prefix ? `${prefix}.${name}` : name;
+}
+
+/**
+ * The setter of a member of a writable view: the value encoded by the
+ * member's BTF type (btf/encode.ts: range, sign, bitfield width, enums) at
+ * the member's place in the bound region.
+ */
+function memberWriter(
+  btf: Btf,
+  f: FieldSpec,
+  name: string,
+): (this: Holder, v: unknown) => void {
+  const off = f.bitOffset >>> 3;
+  if (f.bitfieldSize !== 0) {
+    const shift = f.bitOffset - off * 8, bits = f.bitfieldSize;
+    return function (this: Holder, v: unknown) {
+      encodeBits(btf, f.type, v, this[DV], this[BASE] + off, shift, bits, name);
+    };
+  }
+  return function (this: Holder, v: unknown) {
+    encodeInto(btf, f.type, v, this[DV], this[BASE] + off, name);
+  };
+}
+
+/** The setter of a member of a read-only view: a typed error. */
+function readOnly(name: string, typeName: string): (this: Holder, v: unknown) => void {
+  return function () {
+    throw new BtfError(
+      `expected a writable view to set member "${name}" of ${typeName}, found a read-only one (views write only when made with { writable: true } over writable memory)`,
+    );
+  };
 }
 
 /** Whether a member type has size 0 (zero-length arrays, empty structs); errors count as sized. */

@@ -23,6 +23,7 @@ export interface Norm {
   enums: "value" | "name";
   fields: Record<string, Converter> | undefined;
   types: Record<string, Converter> | undefined;
+  writable: boolean;
   /** The options' identity in the class cache. */
   key: string;
 }
@@ -38,17 +39,21 @@ export function normalize(o: ViewOptions | undefined): Norm {
   if (enums !== "value" && enums !== "name") {
     throw new BtfError(`expected enums "value" or "name", found ${JSON.stringify(enums)}`);
   }
+  const writable = o?.writable ?? false;
+  if (typeof writable !== "boolean") {
+    throw new BtfError(`expected writable true or false, found ${JSON.stringify(writable)}`);
+  }
   // Options are compared by value: the same modes and the same converter
   // objects (by identity) share a class, however often a fresh options
   // object is passed.
-  let key = `${int64}|${enums}`;
+  let key = `${int64}|${enums}|${writable}`;
   for (const [tag, map] of [["f", o?.fields], ["t", o?.types]] as const) {
     if (!map) continue;
     for (const [name, conv] of Object.entries(map)) {
       key += `|${tag}${JSON.stringify(name)}=${converterId(conv)}`;
     }
   }
-  return { int64, enums, fields: o?.fields, types: o?.types, key };
+  return { int64, enums, fields: o?.fields, types: o?.types, writable, key };
 }
 
 const converterIds = new WeakMap<object, number>();

@@ -77,6 +77,18 @@ export interface ViewOptions {
    * int of that name, gets the converter. Field converters win.
    */
   types?: Record<string, Converter>;
+  /**
+   * Whether members get setters that write the bound memory (default
+   * false). A setter takes what `toObject()` gives (numbers, bigints,
+   * decimal strings, booleans, enumerator names, strings for `char[N]`,
+   * arrays, plain objects for nested structs) and checks it against the
+   * member's type as the getter reads it (range, sign, bitfield width,
+   * enums, 64-bit), throwing {@link BtfError} when it does not fit;
+   * converters do not apply to writes. Without it, assigning a member
+   * throws {@link BtfError}. Only for memory that may be written: a view
+   * over a read-only mapping must stay read-only.
+   */
+  writable?: boolean;
 }
 
 /**

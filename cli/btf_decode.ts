@@ -7,7 +7,7 @@
 
 import { argument, command, map, object, option, string } from "@optique/core";
 import { BtfError, decodeRecords, openRecordFile } from "../mod.ts";
-import { type BtfSource, btfSourceOptions, openBtf } from "./btf_source.ts";
+import { type BtfSource, btfSourceOptions, openSource } from "./btf_source.ts";
 import { type CommandParser, doc, examples, jsonFlag, type Run } from "./command.ts";
 import { warn, writeOut } from "./output.ts";
 
@@ -83,7 +83,7 @@ export async function runDecode(o: DecodeOptions): Promise<number> {
     pending = 0;
   };
   try {
-    const btf = openBtf(o);
+    const btf = openSource(o);
     const V = btf.view(o.type);
     const source = o.input === "-" ? Deno.stdin.readable : await openRecordFile(o.input);
     let record = 0;

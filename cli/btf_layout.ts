@@ -7,7 +7,7 @@
 
 import { argument, command, map, object, string } from "@optique/core";
 import { alignOf, BtfError, Kind, KIND_NAMES, layoutOf, resolveType, sizeOf } from "../mod.ts";
-import { type BtfSource, btfSourceOptions, idsByName, openBtf } from "./btf_source.ts";
+import { type BtfSource, btfSourceOptions, idsByName, openSource } from "./btf_source.ts";
 import { type CommandParser, doc, examples, jsonFlag, type Run } from "./command.ts";
 import { writeOut } from "./output.ts";
 
@@ -47,7 +47,7 @@ export const layoutCommand: CommandParser = command(
 
 /** `btf layout`: a table (or JSON) of a struct's members; returns the exit code. */
 export function runLayout(o: LayoutOptions): number {
-  const btf = openBtf(o);
+  const btf = openSource(o);
   const id = idsByName(btf, o.type)[0];
   const rid = resolveType(btf, id);
   const kind = btf.kindOf(rid);

@@ -1,21 +1,14 @@
 /**
- * Where the `btf` commands read BTF from: the `--file` and `--base` options,
- * and the lookups they share.
+ * Where the `btf` commands read BTF from: the `--file` and `--base` options
+ * (the opening and the lookups they share are in `btf_open.ts`).
  *
  * @module
  */
 
 import { option, optional, string } from "@optique/core";
 import { doc } from "./command.ts";
-import { type Btf, BtfError, Kind, mapBtf } from "../mod.ts";
 
-/** Where to read BTF from: a file (raw or ELF) and an optional base for split BTF. */
-export interface BtfSource {
-  /** BTF file; default the kernel's. */
-  file?: string;
-  /** Base BTF file for split BTF. */
-  base?: string;
-}
+export { type BtfSource, idsByName, openSource } from "./btf_open.ts";
 
 /** `--file PATH` and `--base PATH`, to spread into a command's `object({...})`. */
 export const btfSourceOptions = {
@@ -33,21 +26,3 @@ export const btfSourceOptions = {
     }),
   ),
 };
-
-/**
- * Opens the BTF the options name, mapped in place where the file allows it
- * (read otherwise). The mappings live as long as the process: the CLI exits
- * when the command is done.
- */
-export function openBtf(o: BtfSource): Btf {
-  const base = o.base ? mapBtf(o.base).btf : undefined;
-  return mapBtf(o.file, { base }).btf;
-}
-
-/** All ids of types named `name`, complete types first; throws if none. */
-export function idsByName(btf: Btf, name: string): number[] {
-  const ids = btf.findIds(name);
-  if (ids.length === 0) throw new BtfError(`expected a type named "${name}", found none`);
-  const full = ids.filter((id) => btf.kindOf(id) !== Kind.FWD);
-  return full.length ? full : ids;
-}

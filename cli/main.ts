@@ -14,14 +14,19 @@
 
 import { or } from "@optique/core";
 import { run } from "@optique/run";
-import { BtfError, FfiError } from "../mod.ts";
 import { btfCommand } from "./btf.ts";
+import { traceCommand } from "./trace.ts";
+import { perfDataCommand } from "./perf_data.ts";
 import { type CommandParser, doc, exampleLines } from "./command.ts";
-import { warn } from "./output.ts";
+import { guard } from "./guard.ts";
+import { loadCommand } from "./load.ts";
 
 /** Every top-level command, one line each (add yours here). */
 export const parser: CommandParser = or(
   btfCommand,
+  traceCommand,
+  loadCommand,
+  perfDataCommand,
 );
 
 /** Help width: the terminal's, or 100 columns when stdout is not a terminal. */
@@ -52,16 +57,7 @@ export async function main(args: readonly string[]): Promise<number> {
     showDefault: true,
     maxWidth: helpWidth(),
   });
-  try {
-    return await cmd();
-  } catch (e) {
-    if (e instanceof BtfError || e instanceof FfiError) {
-      warn(e.message);
-      return 1;
-    }
-    if (e instanceof Deno.errors.BrokenPipe) return 0;
-    throw e;
-  }
+  return await guard(cmd);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

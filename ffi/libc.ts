@@ -27,6 +27,24 @@ const SYMBOLS = {
   // undefined for the callee's `va_arg(long)`).
   /** `syscall(SYS_bpf, cmd, &attr, sizeof attr)`. */
   syscall_bpf: { name: "syscall", parameters: ["i64", "i64", "buffer", "i64"], result: "i64" },
+  /** The same on one of Deno's blocking threads (long BPF_PROG_TEST_RUNs); errno unreadable. */
+  syscall_bpf_blocking: {
+    name: "syscall",
+    parameters: ["i64", "i64", "buffer", "i64"],
+    result: "i64",
+    nonblocking: true,
+  },
+  /** `syscall(SYS_perf_event_open, &attr, pid, cpu, group_fd, flags)` (perf/event.ts). */
+  syscall_perf_event_open: {
+    name: "syscall",
+    parameters: ["i64", "buffer", "i64", "i64", "i64", "i64"],
+    result: "i64",
+  },
+  // `ioctl` is variadic past the request: bound for an integer and for a buffer argument.
+  /** `ioctl(fd, request, long)` (perf event enable, disable, set output...). */
+  ioctl: { parameters: ["i32", "u64", "i64"], result: "i32" },
+  /** `ioctl(fd, request, void *)` (perf event filter, id...). */
+  ioctl_buffer: { name: "ioctl", parameters: ["i32", "u64", "buffer"], result: "i32" },
   // Waiting (perf/wait.ts): an epoll set plus an eventfd that wakes it.
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   epoll_create1: { parameters: ["i32"], result: "i32" },

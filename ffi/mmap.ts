@@ -95,6 +95,17 @@ export class MappedFile {
     return this.#mapping === null;
   }
 
+  /**
+   * Unmaps the file once nothing can read its bytes any more (no object,
+   * view or slice over them is reachable), for mappings handed out with no
+   * owner to close them (`openBtf`). Every mapping is already registered
+   * so (the backstop for a forgotten close); this says it is intended.
+   * {@link close} still unmaps at once.
+   */
+  unmapWhenUnreachable(): void {
+    // Registered in the constructor.
+  }
+
   /** Detaches the bytes and unmaps the file. Safe to call twice. */
   close(): void {
     const m = this.#mapping;

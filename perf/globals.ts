@@ -5,7 +5,8 @@
  * Before load a view reads (and, where writable, writes) libbpf's copy of
  * the section: the initial value the maps are created with. After load it
  * reads the kernel's map itself, mapped into memory: `.data` and `.bss`
- * live and writable, `.rodata` read-only (the kernel froze it).
+ * live and writable; `.rodata`, which the kernel froze, is a read-only
+ * copy.
  *
  * @module
  */
@@ -105,8 +106,8 @@ export class Globals {
   /** The view of section `name` for the object's current state. */
   view(name: string, loaded: boolean, objectName: string): View {
     const s = this.#section(name, objectName);
-    if (!loaded) return s.before ??= this.#bind(s, this.#buffer(s, loaded));
-    return s.after ??= this.#bind(s, this.#buffer(s, loaded));
+    if (!loaded) return s.before ??= this.#bind(s, this.#buffer(s, loaded), true);
+    return s.after ??= this.#bind(s, this.#buffer(s, loaded), !s.readOnly);
   }
 
   /**
@@ -163,8 +164,8 @@ export class Globals {
     encodeInto(this.#btf!, g.type, value, new DataView(buf), g.offset, name);
   }
 
-  #bind(s: Section, buffer: ArrayBuffer): View {
-    const V = this.#btf!.view(s.datasec);
+  #bind(s: Section, buffer: ArrayBuffer, writable: boolean): View {
+    const V = this.#btf!.view(s.datasec, { writable });
     return new V(buffer);
   }
 
@@ -188,7 +189,9 @@ export class Globals {
   #mapped(s: Section): ArrayBuffer {
     const size = s.map.valueSize;
     const fd = s.map.fd;
-    if ((s.map.flags & BPF_F_MMAPABLE) === 0) {
+    // A read-only section (frozen .rodata) never changes: a copy reads the same and
+    // cannot fault on a write through a typed array of the view.
+    if ((s.map.flags & BPF_F_MMAPABLE) === 0 || s.readOnly) {
       const copy = new ArrayBuffer(size);
       const r = libbpf().bpf_map_lookup_elem(fd, new Uint32Array(1), new Uint8Array(copy));
       if (r < 0) {
@@ -201,7 +204,7 @@ export class Globals {
     }
     const page = libc().getpagesize();
     const length = Math.ceil(size / page) * page;
-    const prot = s.readOnly ? PROT_READ : PROT_READ | PROT_WRITE;
+    const prot = PROT_READ | PROT_WRITE;
     const ptr = libc().mmap(null, BigInt(length), prot, MAP_SHARED, fd, 0n);
     if (ptr === null || Deno.UnsafePointer.value(ptr) === MAP_FAILED) {
       const e = errno();

@@ -1,15 +1,17 @@
 /**
- * BTF read in place from a mapped file: the kernel's BTF (mappable since
- * Linux 6.16) or any BTF or ELF file, without copying it. Falls back to
- * reading the file where it cannot be mapped. It lives in `perf/`, the layer
- * that composes the native side (`ffi/`: mmap) with the BTF reader (`btf/`).
+ * Opening BTF files: {@link openBtf}, the one way to open the kernel's BTF
+ * (or any BTF or ELF file) that maps the file where it can and reads it
+ * where it must; {@link mapBtf} for the mapping with an explicit `close()`.
+ * It lives in `perf/`, the layer that composes the native side (`ffi/`:
+ * mmap) with the BTF reader (`btf/`).
  *
  * @module
  */
 
+import { BtfError } from "../btf/error.ts";
 import { type Btf, KERNEL_BTF_PATH, loadBtf, parseBtf } from "../btf/parse.ts";
 import { FfiError } from "../ffi/error.ts";
-import { mapFile } from "../ffi/mmap.ts";
+import { mapFile, type MappedFile } from "../ffi/mmap.ts";
 
 /**
  * A {@link Btf} over a mapped file. Keep it open while the Btf (or anything
@@ -53,14 +55,8 @@ export interface MappedBtf {
  * ```
  */
 export function mapBtf(path: string = KERNEL_BTF_PATH, options: { base?: Btf } = {}): MappedBtf {
-  let file;
-  try {
-    file = mapFile(path);
-  } catch (e) {
-    // Not mappable here (or no FFI): the read path gives the same Btf, or
-    // the reader's own error (a missing file, a missing --allow-read).
-    if (!(e instanceof FfiError)) throw e;
-    const btf = loadBtf(path, options);
+  const { btf, file } = mapOrRead(path, options.base);
+  if (!file) {
     // Closing detaches the bytes as unmapping does, so a closed Btf says so
     // either way.
     const close = () => {
@@ -69,11 +65,78 @@ export function mapBtf(path: string = KERNEL_BTF_PATH, options: { base?: Btf } =
     };
     return { btf, mapped: false, close, [Symbol.dispose]: close };
   }
+  return { btf, mapped: true, close: () => file.close(), [Symbol.dispose]: () => file.close() };
+}
+
+/**
+ * Opens BTF: the running kernel's (`/sys/kernel/btf/vmlinux`) by default, or
+ * any raw BTF file (`/sys/kernel/btf/MODULE` with `base`) or ELF object with
+ * a `.BTF` section. This is the one to use: it maps the file where it can
+ * (no copy, no read calls: opening the kernel's BTF costs about what
+ * libbpf's `btf__parse` does), and reads it where it must (kernels before
+ * 6.16 cannot map `/sys/kernel/btf/*`; without `--allow-ffi`).
+ *
+ * Permissions: `--allow-read` and `--allow-ffi` (then any file, /sys
+ * included); without `--allow-ffi` the file is read, which Deno allows under
+ * /sys only with `--allow-all`. The errors say which flag is missing.
+ *
+ * The file is unmapped once nothing can read it any more (the Btf and
+ * every view or slice over its bytes unreachable); use {@link mapBtf} to
+ * unmap it at a point of your choosing.
+ * `base` may be a path (opened the same way) or a Btf.
+ *
+ * @example
+ * ```ts
+ * import { Kind, openBtf } from "@bpfview/bpfview";
+ * const btf = openBtf();
+ * const task = btf.get("task_struct", Kind.STRUCT);
+ * const mod = openBtf("/sys/kernel/btf/nf_tables", { base: btf });
+ * ```
+ */
+export function openBtf(
+  path: string = KERNEL_BTF_PATH,
+  options: { base?: Btf | string } = {},
+): Btf {
+  const base = typeof options.base === "string" ? openBtf(options.base) : options.base;
+  const { btf, file } = mapOrRead(path, base);
+  file?.unmapWhenUnreachable();
+  return btf;
+}
+
+/**
+ * Parses the file mapped, or read where it cannot be mapped (not mappable
+ * here, or no FFI): `file` is the mapping, if any.
+ */
+function mapOrRead(path: string, base: Btf | undefined): { btf: Btf; file?: MappedFile } {
+  let file;
   try {
-    const btf = parseBtf(file.bytes, options);
-    return { btf, mapped: true, close: () => file.close(), [Symbol.dispose]: () => file.close() };
+    file = mapFile(path);
+  } catch (e) {
+    if (!(e instanceof FfiError)) throw e;
+    return { btf: readBtf(path, base) };
+  }
+  try {
+    return { btf: parseBtf(file.bytes, { base }), file };
   } catch (e) {
     file.close();
+    throw e;
+  }
+}
+
+/** {@link loadBtf}, with the error for a file neither mapped nor read saying both flags. */
+function readBtf(path: string, base: Btf | undefined): Btf {
+  try {
+    return loadBtf(path, { base });
+  } catch (e) {
+    // Not mapped for want of --allow-ffi, and not read for want of -A (/sys).
+    if (
+      e instanceof BtfError && /--allow-all/.test(e.message) &&
+      Deno.permissions.querySync({ name: "ffi" }).state !== "granted"
+    ) {
+      throw new BtfError(
+        `expected to map or read ${path}, found both refused: add --allow-ffi to map it (with --allow-read), or run with --allow-all (-A)`,
+      );
+    }
     throw e;
   }
 }

@@ -12,6 +12,7 @@ import { FfiError } from "../ffi/error.ts";
 import { errText, libbpf, readCString, typeName } from "../ffi/libbpf.ts";
 import type { Owner } from "./program.ts";
 
+const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const ENOENT = 2;
 const EINVAL = 22;
 const EOPNOTSUPP = 95;
@@ -248,10 +249,18 @@ export class BpfMap {
     const type = what === "key" ? this.keyType : this.valueType;
     let read: ValueReader;
     if (type !== 0 && this.btf) read = valueReader(this.btf, type, options);
-    else read = (b, o) => b.slice(o, o + size);
+    else if (what === "key" && size === 4 && this.#isArray()) {
+      read = (b, o) => new DataView(b.buffer, b.byteOffset + o, 4).getUint32(0, HOST_LE);
+    } else read = (b, o) => b.slice(o, o + size);
     s = { what, size, type, read };
     if (!options?.fields && !options?.types) this.#sides.set(cacheKey, s);
     return s;
+  }
+
+  /** Whether keys are u32 indexes (array maps; data sections have no key type in BTF). */
+  #isArray(): boolean {
+    const t = this.type;
+    return t === MapType.ARRAY || t === MapType.PERCPU_ARRAY || this.internal;
   }
 
   /** `v` as the bytes of one key or value: bytes as they are, else encoded by its BTF type. */
@@ -270,8 +279,8 @@ export class BpfMap {
       ) {
         const b = new Uint8Array(side.size);
         const dv = new DataView(b.buffer);
-        if (side.size === 4) dv.setUint32(0, Number(v), true);
-        else dv.setBigUint64(0, BigInt.asUintN(64, BigInt(v)), true);
+        if (side.size === 4) dv.setUint32(0, Number(v), HOST_LE);
+        else dv.setBigUint64(0, BigInt.asUintN(64, BigInt(v)), HOST_LE);
         return b;
       }
       throw new FfiError(

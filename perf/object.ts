@@ -81,6 +81,7 @@ const registry = new FinalizationRegistry<State>(freeState);
  * ```ts
  * import { BpfObject } from "@bpfview/bpfview";
  * using obj = BpfObject.open("counter.bpf.o");
+ * obj.rodata.target_pid = Deno.pid; // a const volatile filter, set before load
  * obj.load();
  * obj.attachAll();
  * const counts = obj.map("counts");
@@ -297,8 +298,10 @@ export class BpfObject {
 
   /**
    * The globals of a data section as a view of its DATASEC: before load,
-   * the initial values the maps are created with; after load, the
-   * kernel's map in place (`.rodata` read-only).
+   * the initial values the maps are created with (writable: assign a
+   * member to set it, checked by its type); after load, the kernel's map
+   * in place (`.data`, `.bss`: live and writable; `.rodata`: a read-only
+   * copy, as the kernel froze it).
    */
   section(name: string): View {
     this.#pointer(`section '${name}'`);
@@ -327,7 +330,11 @@ export class BpfObject {
     this.#state.globals!.set(name, value, this.#loaded, this.name);
   }
 
-  /** The `const volatile` globals (`.rodata`): set them before load. */
+  /**
+   * The `const volatile` globals (`.rodata`): writable before load
+   * (`obj.rodata.target_pid = 42` sets the value the program sees),
+   * read-only after.
+   */
   get rodata(): View {
     return this.section(".rodata");
   }

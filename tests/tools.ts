@@ -9,13 +9,17 @@
 //   sh(Deno.execPath(), denoRun("--allow-read", script)); // any other Deno script
 // A successful command's stderr is "": assert it (a notice or a warning would show there).
 
+// The CLI's module graph (npm packages included) is part of every test file that uses these
+// helpers, so `deno test` has it cached before any child starts, even when run without the task.
+export { parser as cliParser } from "../cli/main.ts";
+
 const dec = new TextDecoder();
 
 /** The project root (ends with `/`). */
 export const ROOT = new URL("../", import.meta.url).pathname;
 
-/** `cli/main.ts`, the CLI's entry point. */
-export const CLI_MAIN = `${ROOT}cli/main.ts`;
+/** `cli/start.ts`, the CLI's entry point (fast start, then `cli/main.ts`). */
+export const CLI_MAIN = `${ROOT}cli/start.ts`;
 
 /**
  * `deno run` arguments for a child process that never downloads: `--frozen --cached-only`,
@@ -35,7 +39,7 @@ export interface CliResult {
   err: string;
 }
 
-/** Runs the CLI (`deno run -A cli/main.ts ...args`) without downloads; waits for it. */
+/** Runs the CLI (`deno run -A cli/start.ts ...args`) without downloads; waits for it. */
 export function cliSync(...args: string[]): CliResult {
   const r = new Deno.Command(Deno.execPath(), {
     args: denoRun("-A", CLI_MAIN, ...args),
@@ -90,4 +94,19 @@ export function buildDir(name: string): string {
 /** `bpftool [-B base] btf dump file PATH` as text. */
 export function bpftoolRaw(path: string, base?: string): string {
   return sh("bpftool", [...(base ? ["-B", base] : []), "btf", "dump", "file", path]);
+}
+
+/**
+ * `tests/bpf/NAME.bpf.c` built with `clang -g -O2 -target bpf` (the system's UAPI headers and
+ * libbpf's `bpf/bpf_helpers.h` on the include path) into `tests/build/bpf/NAME.o`; its path.
+ */
+export function bpfObject(name: string): string {
+  const out = `${buildDir("bpf")}${name}.o`;
+  let arch = "x86_64-linux-gnu";
+  try {
+    arch = sh("cc", ["-print-multiarch"]).trim() || arch;
+  } catch { /* keep the default */ }
+  const src = new URL(`./bpf/${name}.bpf.c`, import.meta.url).pathname;
+  sh("clang", ["-g", "-O2", "-target", "bpf", `-I/usr/include/${arch}`, "-c", src, "-o", out]);
+  return out;
 }

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The C side of the ring buffer benchmark (bench/ringbuf_compare.ts),
+ * built on the fly with `cc -O2 ... -lbpf -lpthread`.
+ *
+ *   ringbuf_bench consume OBJ REPS
+ *       Fills the ring REPS times (the syscall program, BPF_PROG_TEST_RUN)
+ *       and after each fill drains it, alternately by hand-written C and by
+ *       libbpf's ring_buffer__consume, each reading three u32 fields. Prints
+ *       "c NS" and "libbpf NS": nanoseconds per record of the median drain.
+ *   ringbuf_bench e2e OBJ SECONDS c|poll
+ *       A producer thread runs the program in a loop for SECONDS while this
+ *       thread consumes: "c" drains by hand then sleeps 1 ms; "poll" calls
+ *       libbpf's ring_buffer__poll. Prints "records N lost L seconds S".
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+struct rec {
+	uint32_t a, b, c, d;
+	uint64_t e, f;
+};
+
+struct args {
+	uint32_t count, written, failed, pad;
+};
+
+struct ring {
+	unsigned long *cons_pos;
+	unsigned long *prod_pos;
+	char *data;
+	unsigned long mask;
+	size_t page;
+	size_t size;
+};
+
+static volatile uint64_t sink;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static void ring_map(struct ring *r, int fd, size_t size)
+{
+	r->page = sysconf(_SC_PAGESIZE);
+	r->size = size;
+	r->mask = size - 1;
+	r->cons_pos = mmap(NULL, r->page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (r->cons_pos == MAP_FAILED)
+		die("mmap consumer page");
+	r->prod_pos = mmap(NULL, r->page + 2 * size, PROT_READ, MAP_SHARED, fd, r->page);
+	if (r->prod_pos == MAP_FAILED)
+		die("mmap producer page");
+	r->data = (char *)r->prod_pos + r->page;
+}
+
+/* The hand-written consumer: positions with acquire/release, one commit per batch. */
+static size_t ring_drain(struct ring *r)
+{
+	unsigned long cons = *r->cons_pos, prod;
+	uint64_t sum = 0;
+	size_t n = 0;
+
+	for (;;) {
+		prod = __atomic_load_n(r->prod_pos, __ATOMIC_ACQUIRE);
+		if (cons == prod)
+			break;
+		while (cons < prod) {
+			uint32_t *hdr = (uint32_t *)(r->data + (cons & r->mask));
+			uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+
+			if (len & BPF_RINGBUF_BUSY_BIT)
+				goto out;
+			cons += ((len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT)) +
+				 BPF_RINGBUF_HDR_SZ + 7) & ~7UL;
+			if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
+				const struct rec *e = (const void *)(hdr + 2);
+
+				sum += e->a + e->b + e->c;
+				n++;
+			}
+		}
+		__atomic_store_n(r->cons_pos, cons, __ATOMIC_RELEASE);
+	}
+out:
+	__atomic_store_n(r->cons_pos, cons, __ATOMIC_RELEASE);
+	sink += sum;
+	return n;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	const struct rec *e = data;
+
+	*(uint64_t *)ctx += e->a + e->b + e->c;
+	return 0;
+}
+
+struct bench {
+	struct bpf_object *obj;
+	int prog_fd, ring_fd, lost_fd;
+	size_t size;
+};
+
+static void bench_open(struct bench *b, const char *path)
+{
+	struct bpf_map *m;
+
+	b->obj = bpf_object__open_file(path, NULL);
+	if (!b->obj)
+		die("bpf_object__open_file");
+	if (bpf_object__load(b->obj))
+		die("bpf_object__load");
+	b->prog_fd = bpf_program__fd(bpf_object__find_program_by_name(b->obj, "fill"));
+	m = bpf_object__find_map_by_name(b->obj, "ring");
+	b->ring_fd = bpf_map__fd(m);
+	b->size = bpf_map__max_entries(m);
+	b->lost_fd = bpf_map__fd(bpf_object__find_map_by_name(b->obj, "bpfview_lost"));
+}
+
+static struct args fill(int prog_fd, uint32_t count)
+{
+	struct args a = { .count = count };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &a, .ctx_size_in = sizeof(a));
+
+	if (bpf_prog_test_run_opts(prog_fd, &opts))
+		die("BPF_PROG_TEST_RUN");
+	return a;
+}
+
+static uint64_t lost(struct bench *b)
+{
+	int cpus = libbpf_num_possible_cpus();
+	uint64_t *v = calloc(cpus, sizeof(*v)), sum = 0;
+	uint32_t key = 0;
+
+	if (bpf_map_lookup_elem(b->lost_fd, &key, v))
+		die("lookup bpfview_lost");
+	for (int i = 0; i < cpus; i++)
+		sum += v[i];
+	free(v);
+	return sum;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *xs, int n)
+{
+	qsort(xs, n, sizeof(*xs), cmp_double);
+	return n % 2 ? xs[n / 2] : (xs[n / 2 - 1] + xs[n / 2]) / 2;
+}
+
+static int consume(const char *path, int reps)
+{
+	struct bench b;
+	struct ring r;
+	struct ring_buffer *rb;
+	uint32_t cap;
+	double *tc = calloc(reps, sizeof(double)), *tl = calloc(reps, sizeof(double));
+	uint64_t sum = 0;
+
+	bench_open(&b, path);
+	ring_map(&r, b.ring_fd, b.size);
+	rb = ring_buffer__new(b.ring_fd, on_record, &sum, NULL);
+	if (!rb)
+		die("ring_buffer__new");
+	cap = b.size / (sizeof(struct rec) + BPF_RINGBUF_HDR_SZ);
+	/* Each drain timed on its own (ns per record); the median drain is
+	 * reported, so a drain preempted on a busy machine does not count. */
+	for (int i = 0; i < reps; i++) {
+		double t;
+		size_t n;
+
+		fill(b.prog_fd, cap);
+		t = now();
+		n = ring_drain(&r);
+		tc[i] = (now() - t) * 1e9 / n;
+		fill(b.prog_fd, cap);
+		t = now();
+		n = ring_buffer__consume(rb);
+		tl[i] = (now() - t) * 1e9 / n;
+	}
+	sink += sum;
+	printf("c %.4f\nlibbpf %.4f\n", median(tc, reps), median(tl, reps));
+	free(tc);
+	free(tl);
+	ring_buffer__free(rb);
+	bpf_object__close(b.obj);
+	return 0;
+}
+
+static atomic_int stop;
+static uint64_t produced;
+
+static void *producer(void *arg)
+{
+	struct bench *b = arg;
+
+	while (!atomic_load(&stop))
+		produced += fill(b->prog_fd, 1 << 20).written;
+	return NULL;
+}
+
+static int e2e(const char *path, double seconds, const char *mode)
+{
+	struct bench b;
+	struct ring r;
+	struct ring_buffer *rb = NULL;
+	pthread_t t;
+	uint64_t n = 0, sum = 0;
+	double t0, t1;
+	struct timespec ms = { 0, 1000000 };
+
+	bench_open(&b, path);
+	ring_map(&r, b.ring_fd, b.size);
+	if (!strcmp(mode, "poll")) {
+		rb = ring_buffer__new(b.ring_fd, on_record, &sum, NULL);
+		if (!rb)
+			die("ring_buffer__new");
+	}
+	t0 = now();
+	if (pthread_create(&t, NULL, producer, &b))
+		die("pthread_create");
+	while (now() - t0 < seconds) {
+		if (rb) {
+			int k = ring_buffer__poll(rb, 100);
+
+			if (k > 0)
+				n += k;
+		} else {
+			n += ring_drain(&r);
+			nanosleep(&ms, NULL);
+		}
+	}
+	atomic_store(&stop, 1);
+	pthread_join(t, NULL);
+	t1 = now();
+	n += rb ? ring_buffer__consume(rb) : ring_drain(&r);
+	sink += sum;
+	printf("records %llu lost %llu seconds %.6f\n", (unsigned long long)n,
+	       (unsigned long long)lost(&b), t1 - t0);
+	if (rb)
+		ring_buffer__free(rb);
+	bpf_object__close(b.obj);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	libbpf_set_print(NULL);
+	if (argc == 4 && !strcmp(argv[1], "consume"))
+		return consume(argv[2], atoi(argv[3]));
+	if (argc == 5 && !strcmp(argv[1], "e2e"))
+		return e2e(argv[2], atof(argv[3]), argv[4]);
+	fprintf(stderr, "usage: %s consume OBJ REPS | e2e OBJ SECONDS c|poll\n", argv[0]);
+	return 2;
+}

@@ -1,0 +1,182 @@
+/**
+ * A growable byte buffer for the text dumpers: ASCII literals, decimal
+ * numbers and bytes copied from a string section go straight into one
+ * `Uint8Array`, so a dump builds no intermediate strings. Internal to the
+ * dumpers (not part of mod.ts).
+ *
+ * @module
+ */
+
+/** `s` as bytes; `s` must be ASCII (the dumpers' fixed text). */
+export function ascii(s: string): Uint8Array {
+  const a = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i);
+  return a;
+}
+
+/** "00" to "99" as ASCII pairs: two digits per division. */
+const PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  PAIRS[2 * i] = 48 + Math.floor(i / 10);
+  PAIRS[2 * i + 1] = 48 + (i % 10);
+}
+
+const digits = new Uint8Array(24);
+
+/**
+ * Writes a non-negative integer below 2^53 in decimal at `o[pos]` (room for
+ * 16 digits needed) and returns the position after it. Two digits per
+ * division; values past int32 take the slow path.
+ */
+export function putNum(o: Uint8Array, pos: number, v: number): number {
+  if (v < 10) {
+    o[pos] = 48 + v;
+    return pos + 1;
+  }
+  if (v > 0x7fffffff) {
+    let k = 0;
+    while (v >= 10) {
+      const q = Math.floor(v / 10);
+      digits[k++] = 48 + v - q * 10;
+      v = q;
+    }
+    o[pos++] = 48 + v;
+    while (k > 0) o[pos++] = digits[--k];
+    return pos;
+  }
+  const end = pos +
+    (v < 100
+      ? 2
+      : v < 1000
+      ? 3
+      : v < 10000
+      ? 4
+      : v < 100000
+      ? 5
+      : v < 1000000
+      ? 6
+      : v < 10000000
+      ? 7
+      : v < 100000000
+      ? 8
+      : v < 1000000000
+      ? 9
+      : 10);
+  let p = end;
+  while (v >= 100) {
+    const q = (v / 100) | 0;
+    const r = (v - q * 100) << 1;
+    o[--p] = PAIRS[r + 1];
+    o[--p] = PAIRS[r];
+    v = q;
+  }
+  if (v >= 10) {
+    o[--p] = PAIRS[(v << 1) + 1];
+    o[--p] = PAIRS[v << 1];
+  } else o[--p] = 48 + v;
+  return end;
+}
+
+/** Room kept free after every write for one line's fixed text and numbers. */
+const SLACK = 256;
+
+const encoder = new TextEncoder();
+
+/** Where a streaming {@link ByteOut} hands its full buffers; it must be done with them on return. */
+export type ByteSink = (chunk: Uint8Array) => void;
+
+/**
+ * An output buffer that grows by doubling or, with a sink, hands its bytes
+ * to the sink whenever it fills up. Every write checks the room it needs, so
+ * callers never do.
+ */
+export class ByteOut {
+  /** The bytes not yet handed to the sink are `buf[0..pos)`. */
+  buf: Uint8Array;
+  /** Number of bytes in {@link buf}. */
+  pos = 0;
+  readonly #sink: ByteSink | undefined;
+
+  /** A buffer of `capacity` bytes to start with; with `sink`, it never grows past need. */
+  constructor(capacity: number, sink?: ByteSink) {
+    this.buf = new Uint8Array(Math.max(capacity, 2 * SLACK));
+    this.#sink = sink;
+  }
+
+  /** Makes room for `n` more bytes (plus the slack). */
+  grow(n: number): Uint8Array {
+    if (this.#sink) {
+      this.flush();
+      if (n + SLACK <= this.buf.length) return this.buf;
+    }
+    let cap = this.buf.length * 2;
+    while (cap < this.pos + n + SLACK) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.pos));
+    return this.buf = next;
+  }
+
+  /** One byte. */
+  byte(c: number): void {
+    const o = this.pos + SLACK > this.buf.length ? this.grow(1) : this.buf;
+    o[this.pos++] = c;
+  }
+
+  /** A literal made with {@link ascii}. */
+  lit(a: Uint8Array): void {
+    const n = a.length;
+    const o = this.pos + n + SLACK > this.buf.length ? this.grow(n) : this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) o[p++] = a[i];
+    this.pos = p;
+  }
+
+  /** `src[from..end)`, copied as they are. */
+  copy(src: Uint8Array, from: number, end: number): void {
+    const n = end - from;
+    const o = this.pos + n + SLACK > this.buf.length ? this.grow(n) : this.buf;
+    let p = this.pos;
+    if (n > 32) {
+      o.set(src.subarray(from, end), p);
+      p += n;
+    } else {
+      for (let i = from; i < end; i++) o[p++] = src[i];
+    }
+    this.pos = p;
+  }
+
+  /** A JS string, UTF-8 encoded (for the rare text that is not a literal). */
+  text(s: string): void {
+    const o = this.pos + 3 * s.length + SLACK > this.buf.length
+      ? this.grow(3 * s.length)
+      : this.buf;
+    this.pos += encoder.encodeInto(s, o.subarray(this.pos)).written;
+  }
+
+  /** A non-negative integer below 2^53, in decimal. */
+  num(v: number): void {
+    const o = this.pos + SLACK > this.buf.length ? this.grow(24) : this.buf;
+    this.pos = putNum(o, this.pos, v);
+  }
+
+  /** A signed integer of magnitude below 2^53, in decimal. */
+  int(v: number): void {
+    if (v < 0) {
+      this.byte(45);
+      this.num(-v);
+    } else this.num(v);
+  }
+
+  /** Hands the buffered bytes to the sink (if any). */
+  flush(): void {
+    if (this.#sink && this.pos > 0) {
+      this.#sink(this.buf.subarray(0, this.pos));
+      this.pos = 0;
+    }
+  }
+
+  /** The bytes written so far (a view of the buffer). */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Name bookkeeping for the C dumper: how many times a name has been used in
+ * one of C's name spaces (struct/union/enum tags; typedef names and
+ * enumerators), counted without turning names into strings. Names are byte
+ * ranges of the string section, NUL-terminated; equal bytes at different
+ * offsets are one name. Internal to the dumpers (not part of mod.ts).
+ *
+ * @module
+ */
+
+/**
+ * An open-addressing hash table of names (by their bytes) with one use
+ * counter per name space.
+ */
+export class NameCounts {
+  readonly #s: Uint8Array;
+  readonly #s0: number;
+  /** Per slot: string offset of the name + 1, 0 for a free slot. */
+  readonly #tab: Int32Array;
+  readonly #mask: number;
+  #used = 0;
+  /** Uses of each slot's name as a tag. */
+  readonly tags: Int32Array;
+  /** Uses of each slot's name as an ordinary identifier. */
+  readonly idents: Int32Array;
+
+  /**
+   * @param strings Bytes holding the string section.
+   * @param s0 Position in `strings` of string offset 0.
+   * @param maxNames The most distinct names that will be looked up.
+   */
+  constructor(strings: Uint8Array, s0: number, maxNames: number) {
+    this.#s = strings;
+    this.#s0 = s0;
+    let size = 1024;
+    while (size < 2 * maxNames + 2) size *= 2;
+    this.#tab = new Int32Array(size);
+    this.#mask = size - 1;
+    this.tags = new Int32Array(size);
+    this.idents = new Int32Array(size);
+  }
+
+  /** The slot of the name at string offset `off` (added on first sight). */
+  slot(off: number): number {
+    const s = this.#s, start = this.#s0 + off;
+    let h = 0x811c9dc5 | 0, i = start, c;
+    while ((c = s[i]) !== 0) {
+      h = Math.imul(h ^ c, 0x01000193);
+      i++;
+    }
+    const len = i - start, tab = this.#tab, mask = this.#mask;
+    for (let k = (h ^ (h >>> 15)) & mask;; k = (k + 1) & mask) {
+      const e = tab[k];
+      if (e === 0) {
+        if (++this.#used > mask >>> 1) {
+          // Sized from the caller's bound; more names than that is a bug.
+          throw new Error("name table full");
+        }
+        tab[k] = off + 1;
+        return k;
+      }
+      if (e - 1 === off || this.#same(e - 1 + this.#s0, start, len)) return k;
+    }
+  }
+
+  /** Whether the names at positions `a` and `b` are equal (the one at `b` is `len` bytes). */
+  #same(a: number, b: number, len: number): boolean {
+    const s = this.#s;
+    for (let j = 0; j < len; j++) if (s[a + j] !== s[b + j]) return false;
+    return s[a + len] === 0;
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * The CLI's entry point (`deno task cli`, `deno compile`): runs the command
+ * lines `fast.ts` recognizes at once, and loads the full CLI (`main.ts`,
+ * with its argument parser and help) only for the others.
+ *
+ * ```sh
+ * deno run -A cli/start.ts btf dump --format c > vmlinux.h
+ * ```
+ *
+ * @module
+ */
+
+import { fastRun } from "./fast.ts";
+import { guard } from "./guard.ts";
+
+/** Runs the CLI with `args`; returns the exit code. */
+export async function start(args: readonly string[]): Promise<number> {
+  const run = fastRun(args);
+  if (run) return await guard(run);
+  const { main } = await import("./main.ts");
+  return await main(args);
+}
+
+if (import.meta.main) Deno.exit(await start(Deno.args));

@@ -1,0 +1,168 @@
+/**
+ * Records from a `BPF_MAP_TYPE_PERF_EVENT_ARRAY` map (what
+ * `bpf_perf_event_output` writes, as libbpf's `perf_buffer` reads it): one
+ * `PERF_COUNT_SW_BPF_OUTPUT` event per CPU, its fd stored in the map under
+ * the CPU's index, its perf ring mapped once; each record's raw payload is
+ * handed out where the kernel wrote it.
+ *
+ * @module
+ */
+
+import { FfiError } from "../ffi/error.ts";
+import { PerfSwConfig, PerfType, SampleType } from "./attr.ts";
+import { onlineCpus, PerfEvent } from "./event.ts";
+import { type BpfMap, MapType } from "./map.ts";
+import { PerfRing } from "./perf_ring.ts";
+import { RecordType } from "./records.ts";
+
+/**
+ * Called with each record's payload: `dv` holds it at `offset`, `size`
+ * bytes long (the size the program gave, rounded up to keep the sample
+ * 8-byte aligned), written on CPU `cpu`. `dv` belongs to the ring: read
+ * the payload before returning.
+ */
+export type PerfBufferHandler = (dv: DataView, offset: number, size: number, cpu: number) => void;
+
+/**
+ * Options of {@link PerfBuffer}.
+ *
+ * @example
+ * ```ts
+ * import type { PerfBufferOptions } from "@bpfview/bpfview";
+ * const opts: PerfBufferOptions = { pages: 16 };
+ * ```
+ */
+export interface PerfBufferOptions {
+  /** Data pages per CPU ring, a power of two (default 8). */
+  pages?: number;
+  /** CPUs to read (default: every online CPU below the map's max_entries). */
+  cpus?: readonly number[];
+}
+
+/**
+ * Counts of a {@link PerfBuffer}.
+ *
+ * @example
+ * ```ts
+ * import type { PerfBufferStats } from "@bpfview/bpfview";
+ * const show = (s: PerfBufferStats) => `${s.records} records, ${s.lost} lost`;
+ * ```
+ */
+export interface PerfBufferStats {
+  /** Payloads handed out. */
+  readonly records: number;
+  /** Samples the kernel dropped because a ring was full. */
+  readonly lost: number;
+}
+
+/**
+ * The rings of a perf event array map of a loaded object. Close it (or
+ * `using`) before the object: that clears the map's slots, unmaps the
+ * rings and closes the events.
+ *
+ * @example
+ * ```ts
+ * import { BpfObject, FdWaiter, follow, PerfBuffer } from "@bpfview/bpfview";
+ * using obj = BpfObject.open("prog.bpf.o").load();
+ * obj.attachAll();
+ * using buf = new PerfBuffer(obj.map("events"));
+ * const Event = obj.btf!.view("event");
+ * using waiter = new FdWaiter(buf.fds);
+ * await follow(waiter, () =>
+ *   buf.drain((dv, offset, size) => console.log(new Event(dv, offset, size).pid)), {
+ *   signal: AbortSignal.timeout(1000),
+ * });
+ * ```
+ */
+export class PerfBuffer {
+  /** The map read. */
+  readonly map: BpfMap;
+  #events: PerfEvent[] = [];
+  #rings: PerfRing[] = [];
+  #cpus: number[] = [];
+  #records = 0;
+
+  /**
+   * Opens one BPF output event and ring per CPU and stores each event's fd
+   * in the map. Throws {@link FfiError} for a map of another type, or
+   * what opening the events or mapping the rings says.
+   */
+  constructor(map: BpfMap, options: PerfBufferOptions = {}) {
+    if (map.type !== MapType.PERF_EVENT_ARRAY) {
+      throw new FfiError(
+        `expected a perf_event_array map, found ${map.typeName} map '${map.name}'`,
+      );
+    }
+    this.map = map;
+    const max = map.maxEntries;
+    const cpus = options.cpus ?? onlineCpus().filter((c) => c < max);
+    try {
+      for (const cpu of cpus) {
+        const ev = PerfEvent.open({
+          type: PerfType.SOFTWARE,
+          config: PerfSwConfig.BPF_OUTPUT,
+          sample_type: SampleType.RAW,
+          sample_period: 1,
+          wakeup_events: 1,
+        }, { pid: -1, cpu });
+        this.#events.push(ev);
+        this.#rings.push(new PerfRing(ev.fd, options.pages ?? 8));
+        this.#cpus.push(cpu);
+        map.update(cpu, ev.fd);
+      }
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  /** The events' fds, to wait on (e.g. with `FdWaiter`). */
+  get fds(): number[] {
+    return this.#events.map((e) => e.fd);
+  }
+
+  /** Counts so far. */
+  get stats(): PerfBufferStats {
+    let lost = 0;
+    for (const r of this.#rings) lost += r.stats.lost;
+    return { records: this.#records, lost };
+  }
+
+  /**
+   * Hands every record written so far (up to `max`) to `fn`, ring by ring,
+   * freeing their space; returns how many.
+   */
+  drain(fn: PerfBufferHandler, max = Infinity): number {
+    let n = 0;
+    for (let i = 0; i < this.#rings.length && n < max; i++) {
+      const cpu = this.#cpus[i];
+      this.#rings[i].drain((dv, offset, _size, type) => {
+        if (type !== RecordType.SAMPLE) return;
+        // PERF_SAMPLE_RAW alone: the header, then u32 size and the payload.
+        fn(dv, offset + 12, dv.getUint32(offset + 8, true), cpu);
+        n++;
+      }, max - n);
+    }
+    this.#records += n;
+    return n;
+  }
+
+  /** Clears the map's slots (while its object is open), unmaps the rings, closes the events. */
+  close(): void {
+    for (const cpu of this.#cpus) {
+      try {
+        this.map.delete(cpu);
+      } catch { /* the object is closed: its map went with it */ }
+    }
+    for (const r of this.#rings) r.close();
+    for (const e of this.#events) e.close();
+    this.#rings = [];
+    this.#events = [];
+    this.#cpus = [];
+  }
+
+  /** Same as {@link close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * The perf ring: the `perf_event_mmap_page` and 2^n data pages the kernel
+ * writes records into, mapped once, read in place through one ArrayBuffer.
+ *
+ * `data_head` (byte 1024) is loaded with `Atomics.load` (at least acquire)
+ * once per drain, `data_tail` (byte 1032) stored with `Atomics.store` (at
+ * least release) once per drain, after every record before it was read.
+ * The data area is not mapped twice, so a record that wraps past its end is
+ * joined into a scratch buffer (that record only); every other record is
+ * handed out where the kernel wrote it.
+ *
+ * @module
+ */
+
+import { FfiError } from "../ffi/error.ts";
+import { errno, errnoText, libc } from "../ffi/libc.ts";
+import { PerfError } from "./error.ts";
+import { RecordType } from "./records.ts";
+
+const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
+const MAP_FAILED = 0xffffffffffffffffn;
+
+/**
+ * Called with each record: `dv` holds it at `offset` (its
+ * `perf_event_header` first), `size` bytes long, of record type `type`.
+ * `dv` is the ring's own view, or the join buffer's for a record that
+ * wrapped: read the record before returning, do not keep `dv` offsets.
+ */
+export type RecordHandler = (dv: DataView, offset: number, size: number, type: number) => void;
+
+/**
+ * Counts of a {@link PerfRing}.
+ *
+ * @example
+ * ```ts
+ * import type { PerfRingStats } from "@bpfview/bpfview";
+ * const show = (s: PerfRingStats) => `${s.records} records, ${s.lost} lost`;
+ * ```
+ */
+export interface PerfRingStats {
+  /** Records read (every type). */
+  records: number;
+  /** Bytes read. */
+  bytes: number;
+  /** Records that wrapped and were joined. */
+  joined: number;
+  /** Samples the kernel dropped because the ring was full (from LOST records). */
+  lost: number;
+  /** LOST records seen. */
+  lostRecords: number;
+}
+
+/**
+ * A perf event's ring, mapped read-write (so the kernel never overwrites
+ * unread data) with 2^n data pages. Close it (or `using`) to detach its
+ * buffer and unmap it; closing does not close the event's fd.
+ *
+ * @example
+ * ```ts
+ * import { PerfEvent, PerfRing, PerfSwConfig, PerfType, SampleType } from "@bpfview/bpfview";
+ * using ev = PerfEvent.open({
+ *   type: PerfType.SOFTWARE,
+ *   config: PerfSwConfig.TASK_CLOCK,
+ *   sample_period: 100000,
+ *   sample_type: SampleType.TID | SampleType.TIME,
+ * }, { pid: 0 });
+ * using ring = new PerfRing(ev.fd, 8);
+ * ring.drain((dv, offset, size, type) => console.log(type, size));
+ * ```
+ */
+export class PerfRing {
+  /** The ring's fd (the event's). */
+  readonly fd: number;
+  /** Bytes of the data area (2^n pages). */
+  readonly dataSize: number;
+  /** Byte offset of the data area in the mapping (one page, from `data_offset`). */
+  readonly dataOffset: number;
+  /** Counts so far. */
+  readonly stats: PerfRingStats = { records: 0, bytes: 0, joined: 0, lost: 0, lostRecords: 0 };
+  #ptr: Deno.PointerObject | null;
+  #length: number;
+  #buffer: ArrayBuffer;
+  #dv: DataView;
+  #pos: BigUint64Array;
+  #tail = 0;
+  #join = new Uint8Array(256);
+  #joinDv = new DataView(this.#join.buffer);
+  #bytes: Uint8Array;
+
+  /**
+   * Maps the ring of perf event `fd`: one metadata page plus `pages` data
+   * pages (a power of two). Throws {@link FfiError} when mmap fails (EPERM:
+   * over `kernel.perf_event_mlock_kb`; EINVAL: the event's ring was
+   * redirected with SET_OUTPUT).
+   */
+  constructor(fd: number, pages = 64) {
+    if (!Number.isInteger(pages) || pages < 1 || (pages & (pages - 1)) !== 0) {
+      throw new PerfError(`expected a power of two of data pages, found ${pages}`);
+    }
+    const c = libc();
+    const page = c.getpagesize();
+    const length = (1 + pages) * page;
+    const ptr = c.mmap(null, BigInt(length), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0n);
+    if (ptr === null || Deno.UnsafePointer.value(ptr) === MAP_FAILED) {
+      const e = errno();
+      throw new FfiError(
+        `expected to mmap the ${length}-byte perf ring of fd ${fd}, found ${errnoText(e)}${
+          e === 1 ? " (over kernel.perf_event_mlock_kb: use fewer pages, or run as root)" : ""
+        }`,
+        e,
+      );
+    }
+    this.fd = fd;
+    this.#ptr = ptr;
+    this.#length = length;
+    this.#buffer = Deno.UnsafePointerView.getArrayBuffer(ptr, length);
+    this.#dv = new DataView(this.#buffer);
+    this.#bytes = new Uint8Array(this.#buffer);
+    this.#pos = new BigUint64Array(this.#buffer, 1024, 4);
+    const dataOffset = Number(this.#pos[2]) || page;
+    const dataSize = Number(this.#pos[3]) || pages * page;
+    if (dataOffset + dataSize > length) {
+      this.close();
+      throw new PerfError(
+        `expected the data area (${dataOffset}+${dataSize}) inside the ${length}-byte mapping, found it past the end`,
+        1040,
+      );
+    }
+    this.dataOffset = dataOffset;
+    this.dataSize = dataSize;
+    this.#tail = Number(Atomics.load(this.#pos, 1));
+  }
+
+  /** Whether {@link close} has run. */
+  get closed(): boolean {
+    return this.#ptr === null;
+  }
+
+  /** Bytes written and not yet read. */
+  get pending(): number {
+    if (!this.#ptr) return 0;
+    return Number(Atomics.load(this.#pos, 0)) - this.#tail;
+  }
+
+  /**
+   * Reads the records the kernel has written, up to `max`, calling `fn`
+   * with each, then frees their space (one `data_tail` store). Returns how
+   * many were read. LOST records are counted in {@link stats} (and passed
+   * on). A record whose header says less than 8 bytes or more than the
+   * ring holds throws {@link PerfError} (the ring is then unusable).
+   */
+  drain(fn: RecordHandler, max = Infinity): number {
+    if (!this.#ptr) return 0;
+    const head = Number(Atomics.load(this.#pos, 0));
+    const dv = this.#dv, base = this.dataOffset, size = this.dataSize, mask = size - 1;
+    let tail = this.#tail, n = 0;
+    const stats = this.stats;
+    try {
+      while (tail < head && n < max) {
+        // Records are 8-byte aligned and the area a multiple of 8: headers never wrap.
+        const at = tail % size;
+        const p = base + at;
+        const len = dv.getUint16(p + 6, true);
+        const type = dv.getUint32(p, true);
+        if (len < 8 || len > head - tail) {
+          throw new PerfError(
+            `expected a perf record of 8 to ${
+              head - tail
+            } bytes in the ring of fd ${this.fd}, found ${len}`,
+            p,
+          );
+        }
+        if (type === RecordType.LOST) {
+          stats.lostRecords++;
+          stats.lost += this.#u64At(((at + 16) & mask) + base);
+        }
+        if (at + len <= size) fn(dv, p, len, type);
+        else {
+          stats.joined++;
+          fn(this.#joined(p, size - at, len), 0, len, type);
+        }
+        tail += len;
+        n++;
+        stats.bytes += len;
+      }
+    } finally {
+      stats.records += n;
+      if (tail !== this.#tail) {
+        this.#tail = tail;
+        Atomics.store(this.#pos, 1, BigInt(tail));
+      }
+    }
+    return n;
+  }
+
+  #u64At(p: number): number {
+    return this.#dv.getUint32(p + 4, true) * 4294967296 + this.#dv.getUint32(p, true);
+  }
+
+  /** Copies a record that wraps (`first` bytes at `p`, the rest at the data area's start). */
+  #joined(p: number, first: number, len: number): DataView {
+    if (this.#join.length < len) {
+      this.#join = new Uint8Array(Math.max(len, this.#join.length * 2));
+      this.#joinDv = new DataView(this.#join.buffer);
+    }
+    const b = this.#bytes, base = this.dataOffset;
+    this.#join.set(b.subarray(p, p + first), 0);
+    this.#join.set(b.subarray(base, base + len - first), first);
+    return this.#joinDv;
+  }
+
+  /** Detaches the buffer (views over it read nothing) and unmaps the ring. Safe to call twice. */
+  close(): void {
+    if (this.#ptr === null) return;
+    const ptr = this.#ptr;
+    this.#ptr = null;
+    this.#buffer.transfer(0);
+    libc().munmap(ptr, BigInt(this.#length));
+  }
+
+  /** Same as {@link close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

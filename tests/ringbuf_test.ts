@@ -1,0 +1,331 @@
+// The BPF ring buffer reader against real producers on this kernel:
+// tests/bpf/ringbuf.bpf.c, built with clang, loaded for each test (so
+// every test has its own maps, whatever else runs on the machine).
+import assert from "node:assert/strict";
+import {
+  bpfObjGet,
+  bpfProgTestRun,
+  type Btf,
+  BtfError,
+  FfiError,
+  parseBtf,
+  PerfError,
+  RingBuffer,
+  type View,
+} from "../mod.ts";
+import { libc } from "../ffi/libc.ts";
+import { buildDir, sh } from "./tools.ts";
+
+const BUILD = buildDir("ringbuf");
+const SRC = new URL("./bpf/ringbuf.bpf.c", import.meta.url).pathname;
+
+type Event = {
+  pid: number;
+  seq: number;
+  value: bigint;
+  comm: string;
+  kind: number;
+  extra: number;
+  data: Uint8Array;
+};
+
+const built = new Map<number, string>();
+function objectFile(ringSize: number): string {
+  let path = built.get(ringSize);
+  if (!path) {
+    path = `${BUILD}ringbuf_${ringSize}.o`;
+    sh("clang", [
+      "-g",
+      "-O2",
+      "-target",
+      "bpf",
+      `-DRING_SIZE=${ringSize}`,
+      `-I/usr/include/${Deno.build.arch}-linux-gnu`,
+      "-c",
+      SRC,
+      "-o",
+      path,
+    ]);
+    built.set(ringSize, path);
+  }
+  return path;
+}
+
+let loads = 0;
+
+/** The test object loaded with bpftool, its maps and programs pinned under a private directory. */
+class Loaded {
+  readonly dir = `/sys/fs/bpf/bpfview_ringbuf_test_${Deno.pid}_${loads++}`;
+  readonly btf: Btf;
+  readonly fds: number[] = [];
+  constructor(ringSize = 4096) {
+    const obj = objectFile(ringSize);
+    this.btf = parseBtf(Deno.readFileSync(obj));
+    sh("bpftool", ["prog", "loadall", obj, this.dir, "pinmaps", `${this.dir}/maps`]);
+  }
+  fd(name: string): number {
+    const fd = bpfObjGet(`${this.dir}/${name}`);
+    this.fds.push(fd);
+    return fd;
+  }
+  ring(): RingBuffer<Event> {
+    return RingBuffer.open<Event>(this.fd("maps/events"), {
+      btf: this.btf,
+      type: "event",
+      lostFd: this.fd("maps/bpfview_lost"),
+    });
+  }
+  close(): void {
+    for (const fd of this.fds) libc().close(fd);
+    Deno.removeSync(this.dir, { recursive: true });
+  }
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** Runs the syscall producer once; returns what it reports. */
+function produce(
+  o: Loaded,
+  count: number,
+  opts: { seq?: number; discardEvery?: number; mode?: number } = {},
+): { written: number; discarded: number; failed: number } {
+  const prog = o.fds.length ? progFd(o) : progFd(o);
+  const a = new Uint32Array(8);
+  a[0] = count;
+  a[1] = opts.seq ?? 0;
+  a[2] = opts.discardEvery ?? 0;
+  a[3] = opts.mode ?? 0;
+  assert.equal(bpfProgTestRun(prog, new Uint8Array(a.buffer)), 0);
+  return { written: a[4], discarded: a[5], failed: a[6] };
+}
+const progFds = new WeakMap<Loaded, number>();
+function progFd(o: Loaded): number {
+  let fd = progFds.get(o);
+  if (fd === undefined) progFds.set(o, fd = o.fd("produce"));
+  return fd;
+}
+
+/** Checks one record of the syscall producer, field by field. */
+function checkRecord(e: View<Event>, seq: number, extra: number): void {
+  assert.equal(e.seq, seq);
+  assert.equal(e.pid, Deno.pid);
+  assert.equal(e.value, BigInt(seq) * 1000003n + 17n);
+  assert.equal(e.comm, "rb");
+  assert.equal(e.kind, 2);
+  assert.equal(e.extra, extra);
+  assert.equal(e.data.length, extra, "the flexible array is bounded by the record");
+  for (let j = 0; j < extra; j++) assert.equal(e.data[j], (seq + j) & 0xff);
+}
+
+const modeExtra = (i: number) => [0, 16, 48][i % 3];
+
+Deno.test("ringbuf: records of a syscall producer, field by field, sizes 40/56/88", () => {
+  using o = new Loaded(1 << 16);
+  using ring = o.ring();
+  assert.equal(ring.name, "events");
+  assert.equal(ring.size, 1 << 16);
+  assert.equal(ring.type.size, 40);
+  const p = produce(o, 300, { seq: 1000, mode: 1 });
+  assert.deepEqual(p, { written: 300, discarded: 0, failed: 0 });
+  let i = 0;
+  const n = ring.drain((e) => {
+    checkRecord(e, 1000 + i, modeExtra(1000 + i));
+    i++;
+  });
+  assert.equal(n, 300);
+  assert.equal(ring.drain(() => assert.fail("empty")), 0);
+  const bytes = 300 * 40 + 100 * (16 + 48);
+  assert.deepEqual(ring.stats, { records: 300, bytes, discarded: 0, lost: 0 });
+});
+
+Deno.test("ringbuf: discarded records are skipped and counted", () => {
+  using o = new Loaded(1 << 16);
+  using ring = o.ring();
+  const p = produce(o, 90, { discardEvery: 3, mode: 1 });
+  assert.deepEqual(p, { written: 60, discarded: 30, failed: 0 });
+  const seqs: number[] = [];
+  ring.drain((e) => {
+    checkRecord(e, e.seq, modeExtra(e.seq));
+    seqs.push(e.seq);
+  });
+  assert.deepEqual(seqs, Array.from({ length: 90 }, (_, i) => i).filter((i) => i % 3 !== 2));
+  assert.equal(ring.stats.discarded, 30);
+  assert.equal(ring.stats.records, 60);
+});
+
+Deno.test("ringbuf: a one-page ring wraps thousands of times, records straddle its end", () => {
+  using o = new Loaded(4096);
+  using ring = o.ring();
+  let seq = 0, pos = 0, straddles = 0, read = 0;
+  for (let round = 0; round < 6000; round++) {
+    const want = 1 + (round * 7) % 50; // up to 50 records (~3.5 KiB with the mixed sizes)
+    const p = produce(o, want, { seq, mode: 1 });
+    assert.deepEqual(p, { written: want, discarded: 0, failed: 0 });
+    let i = 0;
+    ring.drain((e) => {
+      const extra = modeExtra(seq + i);
+      checkRecord(e, seq + i, extra);
+      const slot = (40 + extra + 8 + 7) & ~7;
+      if ((pos % 4096) + slot > 4096) straddles++;
+      pos += slot;
+      i++;
+    });
+    assert.equal(i, want);
+    seq += want;
+    read += want;
+  }
+  assert.ok(pos / 4096 > 2000, `wrapped ${Math.floor(pos / 4096)} times`);
+  assert.ok(straddles > 1000, `${straddles} records straddled the end`);
+  assert.equal(ring.stats.records, read);
+  assert.equal(ring.stats.lost, 0);
+});
+
+Deno.test("ringbuf: a full ring loses records, and perf/ringbuf.h counts exactly how many", () => {
+  using o = new Loaded(4096);
+  using ring = o.ring();
+  const p = produce(o, 500);
+  // 48-byte slots (40 + 8-byte header): 85 fit in 4096 bytes.
+  assert.equal(p.written, 85);
+  assert.equal(p.failed, 415);
+  assert.equal(ring.pending, 85 * 48);
+  let next = 0;
+  assert.equal(ring.drain((e) => checkRecord(e, next++, 0)), 85);
+  assert.deepEqual(ring.stats, { records: 85, bytes: 85 * 40, discarded: 0, lost: 415 });
+  produce(o, 100, { seq: 500 });
+  assert.equal(ring.drain(() => {}), 85);
+  assert.equal(ring.stats.lost, 415 + 15);
+});
+
+Deno.test("ringbuf: a slow consumer reads in order and records + lost = produced", () => {
+  using o = new Loaded(4096);
+  using ring = o.ring();
+  let seq = 0, last = -1, produced = 0;
+  for (let round = 0; round < 200; round++) {
+    produced += produce(o, 40, { seq }).written + 0;
+    seq += 40;
+    // Ten records per round where forty arrive: the ring fills, the rest is lost.
+    ring.drain((e) => {
+      assert.ok(e.seq > last, `seq ${e.seq} after ${last}`);
+      checkRecord(e, e.seq, 0);
+      last = e.seq;
+    }, 10);
+  }
+  ring.drain(() => {});
+  const s = ring.stats;
+  assert.equal(s.records, produced);
+  assert.equal(s.records + (s.lost ?? NaN), seq);
+  assert.ok(s.lost! > 0);
+});
+
+Deno.test("ringbuf: follow waits without blocking the event loop, then abort ends it", async () => {
+  using o = new Loaded(1 << 16);
+  using ring = o.ring();
+  const stop = new AbortController();
+  let ticks = 0, got = 0, producedAt = -1;
+  const id = setInterval(() => {
+    ticks++;
+    // The producer runs from timers: they fire while follow() waits.
+    if (ticks % 5 === 0 && got < 100) produce(o, 20, { seq: got }), producedAt = ticks;
+    if (ticks > 20000) stop.abort(); // a broken reader fails below instead of hanging
+  }, 1);
+  const n = await ring.follow((e) => {
+    checkRecord(e, got, 0);
+    if (++got === 100) stop.abort();
+  }, { signal: stop.signal });
+  clearInterval(id);
+  assert.equal(n, 100);
+  assert.ok(ticks >= 25 && producedAt >= 25, `${ticks} ticks while following`);
+});
+
+Deno.test("ringbuf: batches iterate the records there, commit them, and end on abort", async () => {
+  using o = new Loaded(1 << 16);
+  using ring = o.ring();
+  const stop = new AbortController();
+  produce(o, 50, { mode: 1 });
+  const seen: number[] = [];
+  let batches = 0;
+  setTimeout(() => produce(o, 25, { seq: 50, mode: 1 }), 5);
+  for await (const batch of ring.batches({ signal: stop.signal })) {
+    batches++;
+    for (const e of batch) {
+      checkRecord(e, e.seq, modeExtra(e.seq));
+      seen.push(e.seq);
+    }
+    if (seen.length === 75) stop.abort();
+  }
+  assert.deepEqual(seen, Array.from({ length: 75 }, (_, i) => i));
+  assert.ok(batches >= 2);
+  assert.equal(ring.pending, 0);
+  // Breaking out of a batch commits what was read.
+  produce(o, 10, { seq: 75 });
+  for await (const batch of ring.batches()) {
+    for (const e of batch) if (e.seq === 79) break;
+    break;
+  }
+  assert.equal(ring.drain((e) => assert.equal(e.seq >= 80, true)), 5);
+});
+
+Deno.test("ringbuf: 100 open/close cycles leave fds and mappings as they were", () => {
+  using o = new Loaded(1 << 16);
+  const fd = o.fd("maps/events");
+  const count = () => ({
+    fds: [...Deno.readDirSync("/proc/self/fd")].length,
+    maps: Deno.readTextFileSync("/proc/self/maps").split("\n").length,
+  });
+  // Warm up what opens lazily (libc, BTF view classes).
+  RingBuffer.open(fd, { btf: o.btf, type: "event" }).close();
+  const before = count();
+  for (let i = 0; i < 100; i++) {
+    const ring = RingBuffer.open(fd, { btf: o.btf, type: "event" });
+    ring.drain(() => {});
+    ring.close();
+  }
+  assert.deepEqual(count(), before);
+});
+
+Deno.test("ringbuf: a closed ring refuses to drain and its views read nothing", () => {
+  using o = new Loaded(1 << 16);
+  const ring = o.ring();
+  produce(o, 1);
+  let kept: View<Event> | undefined;
+  ring.drain((e) => kept = e);
+  ring.close();
+  ring.close();
+  assert.throws(() => ring.drain(() => {}), PerfError);
+  assert.throws(() => kept!.seq, TypeError); // detached buffer, not unmapped memory
+});
+
+Deno.test("ringbuf: a missing type, a wrong map and a too-short record give clear errors", () => {
+  using o = new Loaded(4096);
+  const fd = o.fd("maps/events");
+  assert.throws(
+    () => RingBuffer.open(fd, { btf: o.btf, type: "nope" }),
+    (e: Error) =>
+      e instanceof PerfError && /"nope"/.test(e.message) &&
+      /struct nope \*unused_nope __attribute__\(\(unused\)\);/.test(e.message),
+  );
+  assert.throws(() => RingBuffer.open(fd, { type: "event" }), /expected BTF/);
+  assert.throws(
+    () => RingBuffer.open(o.fd("maps/not_a_ring"), { btf: o.btf, type: "event" }),
+    (e: Error) =>
+      e instanceof PerfError && /BPF_MAP_TYPE_RINGBUF/.test(e.message) &&
+      /"not_a_ring" of type 2/.test(e.message),
+  );
+  assert.throws(() => RingBuffer.open(9999, { btf: o.btf, type: "event" }), FfiError);
+  assert.throws(() => RingBuffer.open(o.btf as never, { type: "event" }), PerfError);
+  assert.throws(() => RingBuffer.open(fd, { btf: o.btf, type: "unused_event" }), BtfError);
+
+  using ring = o.ring();
+  produce(o, 2, { mode: 2 }); // 8-byte records
+  produce(o, 1, { seq: 7 });
+  assert.throws(
+    () => ring.drain(() => assert.fail("a short record reached the callback")),
+    (e: Error) =>
+      e instanceof PerfError && /at least 40 bytes \(struct event\)/.test(e.message) &&
+      /found 8 bytes/.test(e.message) && e.message.includes("at byte 0"),
+  );
+  assert.throws(() => ring.drain(() => {}), /found 8 bytes \(at byte 16\)/);
+  // The short records were consumed: the reader goes on with the next one.
+  assert.equal(ring.drain((e) => checkRecord(e, 7, 0)), 1);
+});

@@ -1,0 +1,141 @@
+// `bpfview trace` as a user runs it, on the real kernel: JSON lines and readable lines of a
+// tracepoint with a __data_loc string, --filter handed to the kernel, --count, --list against
+// the format file, Ctrl-C, and one-line errors. Processes of other engineers run on the same
+// kernel: the kernel filter keeps only our marker program's events.
+import assert from "node:assert/strict";
+import { readFormat } from "../mod.ts";
+import { buildDir, CLI_MAIN, cliSync, denoRun } from "./tools.ts";
+
+const dec = new TextDecoder();
+
+/** A copy of /bin/true under a name no one else runs. */
+function marker(): string {
+  const path = buildDir("perf") + "bpfview-trace-marker";
+  Deno.copyFileSync("/bin/true", path);
+  Deno.chmodSync(path, 0o755);
+  return path;
+}
+
+/** Runs the CLI with `args`, executing `exe` every 50 ms until the CLI exits. */
+async function traceWhileRunning(args: string[], exe: string) {
+  const p = new Deno.Command(Deno.execPath(), {
+    args: denoRun("-A", CLI_MAIN, ...args),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = p.output();
+  let done = false;
+  out.finally(() => done = true);
+  const deadline = Date.now() + 30000;
+  while (!done && Date.now() < deadline) {
+    await new Deno.Command(exe).output();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!done) p.kill();
+  const r = await out;
+  return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
+}
+
+Deno.test("trace --json: one line per event, __data_loc filename decoded, --filter and --count applied by the kernel", async () => {
+  const exe = marker();
+  const r = await traceWhileRunning([
+    "trace",
+    "sched:sched_process_exec",
+    "--json",
+    "--count",
+    "2",
+    "--filter",
+    `filename ~ "*bpfview-trace-marker"`,
+  ], exe);
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(lines.length, 2);
+  for (const l of lines) {
+    assert.deepEqual(Object.keys(l), ["event", "cpu", "pid", "tid", "time", "fields"]);
+    assert.equal(l.event, "sched:sched_process_exec");
+    assert.equal(l.fields.filename, exe);
+    assert.equal(l.fields.pid, l.pid);
+    assert.equal(typeof l.time, "number");
+  }
+  assert.match(
+    r.err,
+    /^bpfview: 2 events printed; \d+ read \(sched:sched_process_exec \d+\), 0 lost\n$/,
+  );
+});
+
+Deno.test("trace: readable lines in the manner of perf script", async () => {
+  const exe = marker();
+  const r = await traceWhileRunning([
+    "trace",
+    "sched:sched_process_exec",
+    "--count=1",
+    "--schema",
+    "tracefs",
+    `--filter=filename ~ "*bpfview-trace-marker"`,
+  ], exe);
+  assert.equal(r.code, 0, r.err);
+  assert.match(
+    r.out,
+    new RegExp(
+      `^ *(\\d+)/\\1 +\\[\\d{3}\\] \\d+\\.\\d{6}: sched:sched_process_exec: filename=${exe} pid=\\1 old_pid=\\1\\n$`,
+    ),
+  );
+});
+
+Deno.test("trace --list: fields as the format file gives them, and the schema each event would use", () => {
+  const r = cliSync("trace", "--list", "--json", "sched:sched_switch,syscalls:sys_enter_openat");
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.err, "");
+  const [sw, op] = r.out.trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(sw.event, "sched:sched_switch");
+  assert.equal(sw.schema, "btf");
+  assert.equal(sw.struct, "trace_event_raw_sched_switch");
+  const f = readFormat("sched", "sched_switch");
+  assert.deepEqual(
+    sw.fields.map((x: { name: string; offset: number }) => [x.name, x.offset]),
+    f.fields.filter((x) => !x.isCommon).map((x) => [x.name, x.offset]),
+  );
+  assert.equal(op.schema, "tracefs");
+  const text = cliSync("trace", "--list", "sched:sched_sw*");
+  assert.match(
+    text.out,
+    /^sched:sched_switch \[btf trace_event_raw_sched_switch\]\n {4}char prev_comm\[16\]; offset 8, size 16\n/m,
+  );
+});
+
+Deno.test("trace: Ctrl-C closes the events and prints the counts", async () => {
+  const p = new Deno.Command(Deno.execPath(), {
+    args: denoRun("-A", CLI_MAIN, "trace", "sched:sched_switch", "--json"),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = p.stdout.getReader();
+  const first = await reader.read(); // events are flowing: the trace is running
+  assert.ok(!first.done);
+  p.kill("SIGINT");
+  while (!(await reader.read()).done) { /* rest of the output */ }
+  const status = await p.status;
+  const err = dec.decode(await new Response(p.stderr).arrayBuffer());
+  assert.equal(status.code, 0, err);
+  assert.match(
+    err,
+    /^bpfview: \d+ events printed; \d+ read \(sched:sched_switch \d+\), \d+ lost\n$/,
+  );
+});
+
+Deno.test("trace: errors are one line: unknown event, rejected filter, no event", () => {
+  const none = cliSync("trace", "nosuch:event");
+  assert.equal(none.code, 1);
+  assert.match(none.err, /^bpfview: expected tracepoints matching "nosuch:event".*found none.*\n$/);
+  const bad = cliSync("trace", "sched:sched_switch", "--filter", "no_such_field == 1");
+  assert.equal(bad.code, 1);
+  assert.match(
+    bad.err,
+    /^bpfview: expected the kernel to accept the filter "no_such_field == 1".*\n$/,
+  );
+  const empty = cliSync("trace");
+  assert.equal(empty.code, 1);
+  assert.equal(empty.err.split("\n").length, 2);
+});
