@@ -403,6 +403,7 @@ export class Btf {
    * ```
    */
   find<K extends KindNumber>(name: string, kind: K): TypeOfKind<K> | undefined;
+  /** The type named `name` (any kind, or one given at run time), or `undefined`. */
   find(name: string, kind?: KindNumber): Type | undefined;
   find(name: string, kind?: KindNumber): Type | undefined {
     const ids = this.findIds(name, kind);
@@ -424,6 +425,7 @@ export class Btf {
    * ```
    */
   get<K extends KindNumber>(name: string, kind: K): TypeOfKind<K>;
+  /** The type named `name` (any kind, or one given at run time); throws if none. */
   get(name: string, kind?: KindNumber): Type;
   get(name: string, kind?: KindNumber): Type {
     const ids = this.findIds(name, kind);
