@@ -48,6 +48,18 @@ export {
   skipQualifiers,
 } from "./btf/layout.ts";
 export { dumpC, dumpCBytes, type DumpCBytesOptions, type DumpCOptions } from "./btf/dump_c.ts";
+// pahole's layout view (issue 12)
+export {
+  formatPahole,
+  type PaholeBitHole,
+  type PaholeHole,
+  type PaholeLayout,
+  paholeLayout,
+  type PaholeMember,
+  type PaholeOptions,
+} from "./btf/pahole.ts";
+// TypeScript declarations from BTF (issue 12)
+export { commentSafe, dumpTs, type DumpTsOptions, tsNames } from "./btf/dump_ts.ts";
 export {
   dumpRaw,
   dumpRawBytes,
@@ -85,6 +97,7 @@ export { BpfObject, type BpfObjectOptions } from "./perf/object.ts";
 export type { GlobalVar } from "./perf/globals.ts";
 export { BpfLink, BpfProgram } from "./perf/program.ts";
 export { BpfMap, isPerCpu, MapType, type UpdateFlags } from "./perf/map.ts";
+export { listMaps, listPrograms, type MapInfo, type ProgramInfo } from "./perf/kernel_objects.ts";
 export {
   PerfBuffer,
   type PerfBufferHandler,
@@ -106,6 +119,7 @@ export {
   bpfMapInfo,
   bpfMapLookup,
   bpfObjGet,
+  bpfObjPin,
   bpfProgTestRun,
   bpfProgTestRunAsync,
   possibleCpus,
@@ -137,6 +151,7 @@ export {
   readValuesAt,
   type SampleAttr,
   type SampleDecoder,
+  type SampleId,
   SampleLayout,
 } from "./perf/sample.ts";
 export {
@@ -147,7 +162,6 @@ export {
   type RecordCounts,
   RecordMisc,
   RecordType,
-  type SampleId,
 } from "./perf/records.ts";
 export {
   expandEvents,
@@ -222,8 +236,8 @@ export {
   perfDataSamples,
   type PerfDataSamplesOptions,
   sampleJson,
-  SampleJsonWriter,
 } from "./perf/perf_data_events.ts";
+export { JsonLineWriter } from "./perf/perf_data_json.ts";
 // Hardening and library parity (issue 7): records from byte streams
 export {
   type ByteSource,

@@ -47,18 +47,19 @@ function record(name: string, calls: number): string {
   return path;
 }
 
-/** Runs cmd under /usr/bin/time; returns wall seconds and peak RSS in MB. */
-function run(cmd: string[]): { s: number; mb: number } {
+/** Runs cmd under /usr/bin/time; returns wall seconds, CPU seconds (user + sys) and peak RSS in MB. */
+function run(cmd: string[]): { s: number; cpu: number; mb: number } {
   const t = performance.now();
   const out = new Deno.Command("/usr/bin/time", {
-    args: ["-f", "%M", ...cmd],
+    args: ["-f", "%U %S %M", ...cmd],
     stdout: "null",
     stderr: "piped",
   }).outputSync();
   const s = (performance.now() - t) / 1000;
   const err = new TextDecoder().decode(out.stderr).trim().split("\n");
   if (!out.success) throw new Error(`${cmd.join(" ")} failed:\n${err.join("\n")}`);
-  return { s, mb: Number(err[err.length - 1]) / 1024 };
+  const [user, sys, kb] = err[err.length - 1].split(" ").map(Number);
+  return { s, cpu: user + sys, mb: kb / 1024 };
 }
 
 const bpfview = (file: string) => [
@@ -99,6 +100,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const small = record("perfdata_100k", 100000);
 const n = samples(small);
 const ours: number[] = [], theirs: number[] = [];
+const oursCpu: number[] = [], theirsCpu: number[] = [];
 let oursMb = 0, theirsMb = 0;
 run(bpfview(small)); // warm the page cache and Deno's code cache
 run(perfScript(small));
@@ -107,6 +109,8 @@ for (let r = 0; r < ROUNDS; r++) {
   const b = run(perfScript(small));
   ours.push(a.s);
   theirs.push(b.s);
+  oursCpu.push(a.cpu);
+  theirsCpu.push(b.cpu);
   oursMb = Math.max(oursMb, a.mb);
   theirsMb = Math.max(theirsMb, b.mb);
 }
@@ -115,6 +119,13 @@ console.log(
   `perf.data ${Math.round(n / 1000)}k samples: bpfview ${mo.toFixed(2)} s, perf script ${
     mt.toFixed(2)
   } s, ratio ${(mo / mt).toFixed(2)} (median of ${ROUNDS})`,
+);
+
+const co = median(oursCpu), ct = median(theirsCpu);
+console.log(
+  `CPU time (user + sys): bpfview ${co.toFixed(2)} s, perf script ${ct.toFixed(2)} s, ratio ${
+    (co / ct).toFixed(2)
+  }`,
 );
 
 const large = record("perfdata_400k", 400000);

@@ -78,7 +78,14 @@ export function putNum(o: Uint8Array, pos: number, v: number): number {
 }
 
 /** Room kept free after every write for one line's fixed text and numbers. */
-const SLACK = 256;
+export const SLACK = 256;
+
+/** Copies the literal `a` to `o[pos]` (room checked by the caller); returns the position after it. */
+export function put(o: Uint8Array, pos: number, a: Uint8Array): number {
+  const n = a.length;
+  for (let i = 0; i < n; i++) o[pos + i] = a[i];
+  return pos + n;
+}
 
 const encoder = new TextEncoder();
 
@@ -114,6 +121,14 @@ export class ByteOut {
     const next = new Uint8Array(cap);
     next.set(this.buf.subarray(0, this.pos));
     return this.buf = next;
+  }
+
+  /**
+   * Makes room for `n` more bytes plus the slack (256 bytes); callers that
+   * write into {@link buf} themselves read `buf` and `pos` after it.
+   */
+  ensure(n: number): void {
+    if (this.pos + n + SLACK > this.buf.length) this.grow(n);
   }
 
   /** One byte. */

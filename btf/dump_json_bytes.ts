@@ -8,11 +8,10 @@
  * @module
  */
 
-import { ascii, ByteOut, type ByteSink } from "./byte_out.ts";
+import { ascii, ByteOut, type ByteSink, put, putNum } from "./byte_out.ts";
 import { badName, type RawBlob, rawBlob, resolveDumpIds } from "./dump_raw.ts";
 import type { DumpJsonOptions } from "./dump_json.ts";
-import { BtfError } from "./error.ts";
-import { infoKind, infoVlen, Kind, KIND_NAMES, kindName } from "./kinds.ts";
+import { infoKind, infoVlen, Kind, KIND_NAMES, kindName, MAX_VLEN } from "./kinds.ts";
 import type { Btf } from "./parse.ts";
 
 const KINDS = KIND_NAMES.map((k) => ascii(`,"kind":"${k}","name":`));
@@ -34,6 +33,7 @@ const S_NR_ELEMS = ascii(',"nr_elems":');
 const S_VLEN = ascii(',"vlen":');
 const S_MEMBERS = ascii(',"members":[');
 const S_NAME = ascii('{"name":');
+const S_NEXT_NAME = ascii(',{"name":');
 const S_BITFIELD_SIZE = ascii(',"bitfield_size":');
 const S_OFFSET = ascii(',"offset":');
 const S_BIT_OFFSET = ascii(',"bit_offset":');
@@ -52,13 +52,21 @@ const S_VAR_TYPE_ID = ascii('{"type_id":');
 const S_COMPONENT_IDX = ascii(',"component_idx":');
 const S_VOID = ascii('{"id":0,"kind":"UNKNOWN","name":"(anon)"}');
 
+/** Room for the fixed text and numbers written after a name. */
+const LINE = 192;
+
 /**
  * Writes the name whose string offset is word `wi` of `b` as a JSON string
- * (`"(anon)"` for offset 0), as `JSON.stringify` of the decoded name would.
+ * (`"(anon)"` for offset 0), as `JSON.stringify` of the decoded name would,
+ * and leaves room for one more line of fixed text and numbers after it.
  */
 function writeName(out: ByteOut, b: RawBlob, wi: number): void {
   const off = b.words[wi];
-  if (off === 0) return out.lit(S_ANON);
+  if (off === 0) {
+    out.ensure(LINE);
+    out.pos = put(out.buf, out.pos, S_ANON);
+    return;
+  }
   let s = b;
   while (off < s.startStr && s.base) s = s.base;
   const local = off - s.startStr;
@@ -69,14 +77,118 @@ function writeName(out: ByteOut, b: RawBlob, wi: number): void {
     // Printable ASCII other than '"' and '\' is written as it is.
     if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) plain = false;
   }
-  if (plain) {
-    out.byte(0x22);
-    out.copy(bytes, from, end);
-    out.byte(0x22);
-  } else out.text(JSON.stringify(b.btf.str(off)));
+  if (!plain) {
+    out.text(JSON.stringify(b.btf.str(off)));
+    out.ensure(LINE);
+    return;
+  }
+  out.ensure(end - from + LINE);
+  const o = out.buf;
+  let pos = out.pos;
+  o[pos++] = 0x22;
+  for (let i = from; i < end; i++) o[pos++] = bytes[i];
+  o[pos++] = 0x22;
+  out.pos = pos;
 }
 
-/** Writes the JSON object of type `id` (defined by blob `b`), without a newline. */
+/** `,"type_id":N` and the like: a literal and a number (room checked by the caller). */
+function field(o: Uint8Array, pos: number, a: Uint8Array, v: number): number {
+  return putNum(o, put(o, pos, a), v);
+}
+
+/** Starts a list: `,"members":[` and the like. */
+function listStart(out: ByteOut, head: Uint8Array): void {
+  out.ensure(LINE);
+  out.pos = put(out.buf, out.pos, head);
+}
+
+/** Starts item `k` of a list with its name: `{"name":"..."` (`,{` after the first). */
+function itemName(out: ByteOut, b: RawBlob, m: number, k: number): void {
+  out.ensure(LINE);
+  out.pos = put(out.buf, out.pos, k ? S_NEXT_NAME : S_NAME);
+  writeName(out, b, m);
+}
+
+/** Writes a struct's or union's `"members":[...]`. */
+function writeMembers(out: ByteOut, b: RawBlob, p: number, offsets: boolean): void {
+  const w = b.words, info = w[p + 1];
+  const vlen = info & MAX_VLEN, kflag = info >>> 31 === 1;
+  listStart(out, S_MEMBERS);
+  for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
+    itemName(out, b, m, k);
+    const o = out.buf;
+    let pos = field(o, out.pos, S_TYPE_ID, w[m + 1]);
+    const off = w[m + 2];
+    const bits = kflag ? off & 0xffffff : off;
+    pos = field(o, pos, S_BITS_OFFSET, bits);
+    if (kflag && off >>> 24) pos = field(o, pos, S_BITFIELD_SIZE, off >>> 24);
+    if (offsets) {
+      pos = field(o, pos, S_OFFSET, Math.floor(bits / 8));
+      pos = field(o, pos, S_BIT_OFFSET, bits % 8);
+    }
+    o[pos++] = 0x7d;
+    out.pos = pos;
+  }
+  out.byte(0x5d);
+}
+
+/** Writes a prototype's `"params":[...]`. */
+function writeParams(out: ByteOut, b: RawBlob, p: number): void {
+  const w = b.words, vlen = w[p + 1] & MAX_VLEN;
+  listStart(out, S_PARAMS);
+  for (let k = 0, m = p + 3; k < vlen; k++, m += 2) {
+    itemName(out, b, m, k);
+    const o = out.buf;
+    const pos = field(o, out.pos, S_TYPE_ID, w[m + 1]);
+    o[pos] = 0x7d;
+    out.pos = pos + 1;
+  }
+  out.byte(0x5d);
+}
+
+/** Writes an enum's `"values":[...]`. */
+function writeValues(out: ByteOut, b: RawBlob, p: number, is64: boolean): void {
+  const w = b.words, info = w[p + 1];
+  const vlen = info & MAX_VLEN, signed = info >>> 31 === 1;
+  listStart(out, S_VALUES);
+  for (let k = 0, m = p + 3; k < vlen; k++, m += is64 ? 3 : 2) {
+    itemName(out, b, m, k);
+    out.pos = put(out.buf, out.pos, S_VAL);
+    if (!is64) {
+      if (signed) out.int(w[m + 1] | 0);
+      else out.num(w[m + 1]);
+    } else if (w[m + 2] === 0) out.num(w[m + 1]);
+    else {
+      const u = (BigInt(w[m + 2]) << 32n) | BigInt(w[m + 1]);
+      const v = signed ? BigInt.asIntN(64, u) : u;
+      const n = Number(v);
+      // Beyond 2^53 the value is a decimal string, as in dumpJson.
+      out.text(Number.isSafeInteger(n) ? String(n) : `"${v}"`);
+    }
+    out.byte(0x7d);
+  }
+  out.byte(0x5d);
+}
+
+/** Writes a data section's `"vars":[...]`. */
+function writeVars(out: ByteOut, b: RawBlob, p: number): void {
+  const w = b.words, vlen = w[p + 1] & MAX_VLEN;
+  listStart(out, S_VARS);
+  for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
+    out.ensure(LINE);
+    const o = out.buf;
+    let pos = out.pos;
+    if (k) o[pos++] = 0x2c;
+    pos = field(o, pos, S_VAR_TYPE_ID, w[m]);
+    pos = field(o, pos, S_OFFSET, w[m + 1]);
+    pos = field(o, pos, S_SIZE, w[m + 2]);
+    o[pos] = 0x7d;
+    out.pos = pos + 1;
+  }
+  out.byte(0x5d);
+}
+
+/** Writes the JSON object of type `id` (defined by blob `b`) and a newline. */
 function writeType(out: ByteOut, b: RawBlob, id: number, offsets: boolean): void {
   const w = b.words;
   const p = b.offsets[id - b.startId];
@@ -84,28 +196,26 @@ function writeType(out: ByteOut, b: RawBlob, id: number, offsets: boolean): void
   const kind = infoKind(info);
   const vlen = infoVlen(info);
   const kflag = info >>> 31 === 1;
-  out.lit(S_ID);
-  out.num(id);
   if (kind === 0 || kind >= KIND_NAMES.length) {
     // A kind this reader does not know (stepped over by the layout section):
     // its name and vlen, as dumpJson gives them.
-    out.text(`,"kind":${JSON.stringify(kindName(kind))},"name":`);
+    out.text(`{"id":${id},"kind":${JSON.stringify(kindName(kind))},"name":`);
     writeName(out, b, p);
     out.text(`,"vlen":${vlen}}`);
     return;
   }
-  out.lit(KINDS[kind]);
-  writeName(out, b, p);
+  out.ensure(LINE);
+  out.pos = put(out.buf, field(out.buf, out.pos, S_ID, id), KINDS[kind]);
+  writeName(out, b, p); // leaves room for the fields below
+  const o = out.buf;
+  let pos = out.pos;
   switch (kind) {
     case Kind.INT: {
       const v = w[p + 3];
-      out.lit(S_SIZE);
-      out.num(st);
-      out.lit(S_BITS_OFFSET);
-      out.num((v >>> 16) & 0xff);
-      out.lit(S_NR_BITS);
-      out.num(v & 0xff);
-      out.lit(INT_ENCODINGS[(v >>> 24) & 0x0f] ?? S_ENC_UNKN);
+      pos = field(o, pos, S_SIZE, st);
+      pos = field(o, pos, S_BITS_OFFSET, (v >>> 16) & 0xff);
+      pos = field(o, pos, S_NR_BITS, v & 0xff);
+      pos = put(o, pos, INT_ENCODINGS[(v >>> 24) & 0x0f] ?? S_ENC_UNKN);
       break;
     }
     case Kind.PTR:
@@ -114,141 +224,68 @@ function writeType(out: ByteOut, b: RawBlob, id: number, offsets: boolean): void
     case Kind.RESTRICT:
     case Kind.TYPEDEF:
     case Kind.TYPE_TAG:
-      out.lit(S_TYPE_ID);
-      out.num(st);
+      pos = field(o, pos, S_TYPE_ID, st);
       break;
     case Kind.ARRAY:
-      out.lit(S_TYPE_ID);
-      out.num(w[p + 3]);
-      out.lit(S_INDEX_TYPE_ID);
-      out.num(w[p + 4]);
-      out.lit(S_NR_ELEMS);
-      out.num(w[p + 5]);
+      pos = field(o, pos, S_TYPE_ID, w[p + 3]);
+      pos = field(o, pos, S_INDEX_TYPE_ID, w[p + 4]);
+      pos = field(o, pos, S_NR_ELEMS, w[p + 5]);
       break;
     case Kind.STRUCT:
     case Kind.UNION:
-      out.lit(S_SIZE);
-      out.num(st);
-      out.lit(S_VLEN);
-      out.num(vlen);
-      out.lit(S_MEMBERS);
-      for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
-        if (k) out.byte(0x2c);
-        out.lit(S_NAME);
-        writeName(out, b, m);
-        out.lit(S_TYPE_ID);
-        out.num(w[m + 1]);
-        const off = w[m + 2];
-        const bits = kflag ? off & 0xffffff : off;
-        out.lit(S_BITS_OFFSET);
-        out.num(bits);
-        if (kflag && off >>> 24) {
-          out.lit(S_BITFIELD_SIZE);
-          out.num(off >>> 24);
-        }
-        if (offsets) {
-          out.lit(S_OFFSET);
-          out.num(Math.floor(bits / 8));
-          out.lit(S_BIT_OFFSET);
-          out.num(bits % 8);
-        }
-        out.byte(0x7d);
-      }
-      out.byte(0x5d);
+      pos = field(o, pos, S_SIZE, st);
+      out.pos = field(o, pos, S_VLEN, vlen);
+      writeMembers(out, b, p, offsets);
+      pos = -1;
       break;
     case Kind.ENUM:
-    case Kind.ENUM64: {
-      out.lit(kflag ? S_ENC_SIGNED : S_ENC_UNSIGNED);
-      out.num(st);
-      out.lit(S_VLEN);
-      out.num(vlen);
-      out.lit(S_VALUES);
-      const step = kind === Kind.ENUM ? 2 : 3;
-      for (let k = 0, m = p + 3; k < vlen; k++, m += step) {
-        if (k) out.byte(0x2c);
-        out.lit(S_NAME);
-        writeName(out, b, m);
-        out.lit(S_VAL);
-        if (kind === Kind.ENUM) {
-          if (kflag) out.int(w[m + 1] | 0);
-          else out.num(w[m + 1]);
-        } else {
-          const lo = w[m + 1], hi = w[m + 2];
-          if (hi === 0) out.num(lo);
-          else {
-            const u = (BigInt(hi) << 32n) | BigInt(lo);
-            const v = kflag ? BigInt.asIntN(64, u) : u;
-            const n = Number(v);
-            // Beyond 2^53 the value is a decimal string, as in dumpJson.
-            out.text(Number.isSafeInteger(n) ? String(n) : `"${v}"`);
-          }
-        }
-        out.byte(0x7d);
-      }
-      out.byte(0x5d);
+    case Kind.ENUM64:
+      pos = put(o, pos, kflag ? S_ENC_SIGNED : S_ENC_UNSIGNED);
+      pos = putNum(o, pos, st);
+      out.pos = field(o, pos, S_VLEN, vlen);
+      writeValues(out, b, p, kind === Kind.ENUM64);
+      pos = -1;
       break;
-    }
     case Kind.FWD:
-      out.lit(kflag ? S_FWD_UNION : S_FWD_STRUCT);
+      pos = put(o, pos, kflag ? S_FWD_UNION : S_FWD_STRUCT);
       break;
     case Kind.FUNC:
-      out.lit(S_TYPE_ID);
-      out.num(st);
-      out.lit(LINKAGES[vlen] ?? S_LINKAGE_UNKN);
+      pos = field(o, pos, S_TYPE_ID, st);
+      pos = put(o, pos, LINKAGES[vlen] ?? S_LINKAGE_UNKN);
       break;
     case Kind.FUNC_PROTO:
-      out.lit(S_RET_TYPE_ID);
-      out.num(st);
-      out.lit(S_VLEN);
-      out.num(vlen);
-      out.lit(S_PARAMS);
-      for (let k = 0, m = p + 3; k < vlen; k++, m += 2) {
-        if (k) out.byte(0x2c);
-        out.lit(S_NAME);
-        writeName(out, b, m);
-        out.lit(S_TYPE_ID);
-        out.num(w[m + 1]);
-        out.byte(0x7d);
-      }
-      out.byte(0x5d);
+      pos = field(o, pos, S_RET_TYPE_ID, st);
+      out.pos = field(o, pos, S_VLEN, vlen);
+      writeParams(out, b, p);
+      pos = -1;
       break;
     case Kind.VAR:
-      out.lit(S_TYPE_ID);
-      out.num(st);
-      out.lit(LINKAGES[w[p + 3]] ?? S_LINKAGE_UNKN);
+      pos = field(o, pos, S_TYPE_ID, st);
+      pos = put(o, pos, LINKAGES[w[p + 3]] ?? S_LINKAGE_UNKN);
       break;
     case Kind.DATASEC:
-      out.lit(S_SIZE);
-      out.num(st);
-      out.lit(S_VLEN);
-      out.num(vlen);
-      out.lit(S_VARS);
-      for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
-        if (k) out.byte(0x2c);
-        out.lit(S_VAR_TYPE_ID);
-        out.num(w[m]);
-        out.lit(S_OFFSET);
-        out.num(w[m + 1]);
-        out.lit(S_SIZE);
-        out.num(w[m + 2]);
-        out.byte(0x7d);
-      }
-      out.byte(0x5d);
+      pos = field(o, pos, S_SIZE, st);
+      out.pos = field(o, pos, S_VLEN, vlen);
+      writeVars(out, b, p);
+      pos = -1;
       break;
     case Kind.FLOAT:
-      out.lit(S_SIZE);
-      out.num(st);
+      pos = field(o, pos, S_SIZE, st);
       break;
-    case Kind.DECL_TAG:
-      out.lit(S_TYPE_ID);
-      out.num(st);
-      out.lit(S_COMPONENT_IDX);
-      out.int(w[p + 3] | 0);
+    case Kind.DECL_TAG: {
+      pos = field(o, pos, S_TYPE_ID, st);
+      pos = put(o, pos, S_COMPONENT_IDX);
+      const c = w[p + 3] | 0;
+      if (c < 0) o[pos++] = 45;
+      pos = putNum(o, pos, c < 0 ? -c : c);
       break;
-    default:
-      throw new BtfError(`expected a known kind for type ${id}, found ${kind}`);
+    }
   }
-  out.byte(0x7d);
+  // The lists ended with out.pos current; the others left it to pos.
+  if (pos >= 0) out.pos = pos;
+  out.ensure(2);
+  out.buf[out.pos++] = 0x7d;
+  out.buf[out.pos++] = 10;
 }
 
 /**
@@ -299,19 +336,17 @@ export function dumpJsonBytes(btf: Btf, options: DumpJsonBytesOptions = {}): Uin
   );
   if (list === undefined) {
     const end = root.startId + root.n;
-    for (let id = root.startId; id < end; id++) {
-      writeType(out, root, id, offsets);
-      out.byte(10);
-    }
+    for (let id = root.startId; id < end; id++) writeType(out, root, id, offsets);
   } else {
     for (const id of list) {
-      if (id === 0) out.lit(S_VOID);
-      else {
+      if (id === 0) {
+        out.lit(S_VOID);
+        out.byte(10);
+      } else {
         let b = root;
         while (id < b.startId && b.base) b = b.base;
         writeType(out, b, id, offsets);
       }
-      out.byte(10);
     }
   }
   out.flush();

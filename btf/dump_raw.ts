@@ -11,7 +11,7 @@ import type { Btf } from "./parse.ts";
 import { closure } from "./layout.ts";
 import { BtfError } from "./error.ts";
 import { Kind, KIND_NAMES, kindName, LAST_KNOWN_KIND, MAX_KIND, MAX_VLEN } from "./kinds.ts";
-import { ascii, putNum } from "./byte_out.ts";
+import { ascii, put, putNum } from "./byte_out.ts";
 
 // ---------------------------------------------------------------------------
 // Word-level access to a blob (shared with dump_json.ts, not part of mod.ts).
@@ -129,12 +129,6 @@ function grow(pos: number, need: number): Uint8Array {
   const next = new Uint8Array(cap);
   next.set(out.subarray(0, pos));
   return out = next;
-}
-
-function put(o: Uint8Array, pos: number, a: Uint8Array): number {
-  const n = a.length;
-  for (let i = 0; i < n; i++) o[pos + i] = a[i];
-  return pos + n;
 }
 
 const num = putNum;

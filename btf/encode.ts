@@ -89,6 +89,11 @@ function writeUint(dv: DataView, at: number, size: number, v: bigint, le: boolea
 }
 
 function checkRange(dv: DataView, at: number, size: number, where: string): void {
+  if ((dv.buffer as ArrayBuffer).detached) {
+    throw new BtfError(
+      `expected an open buffer to write ${where} to, found it closed (its memory was unmapped or the buffer transferred)`,
+    );
+  }
   if (!Number.isInteger(at) || at < 0 || at + size > dv.byteLength) {
     throw new BtfError(
       `expected ${size} bytes for ${where} within the ${dv.byteLength} bytes written to, found offset ${at}`,

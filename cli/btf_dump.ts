@@ -14,6 +14,7 @@ import {
   multiple,
   object,
   option,
+  optional,
   string,
   withDefault,
 } from "@optique/core";
@@ -25,12 +26,19 @@ import { type CommandParser, doc, examples, type Run } from "./command.ts";
 export const dumpOptions = object({
   ...btfSourceOptions,
   format: withDefault(
-    option("--format", choice(["raw", "c", "json"], { metavar: "FORMAT" }), {
+    option("--format", choice(["raw", "c", "json", "ts"], { metavar: "FORMAT" }), {
       description: doc`raw: bpftool btf dump's text, one [id] KIND line per type; c: a C
         header that compiles (bpftool btf dump format c, i.e. vmlinux.h); json: one JSON
-        object per type per line, as bpftool -j`,
+        object per type per line, as bpftool -j; ts: TypeScript interfaces of the structs and
+        unions, typed as the views read them (btf.view<NAME>("NAME"))`,
     }),
     "raw" as const,
+  ),
+  int64: optional(
+    option("--int64", choice(["bigint", "safe"], { metavar: "MODE" }), {
+      description: doc`with --format ts: the views' int64 option the types are for (bigint, the
+        default: 64-bit values are bigints; safe: number | bigint)`,
+    }),
   ),
   types: multiple(
     argument(string({ metavar: "TYPE" }), {
@@ -45,12 +53,13 @@ export const dumpCommand: CommandParser = command(
   "dump",
   map(dumpOptions, (o): Run => () => runDump(o)),
   {
-    brief: doc`dump BTF as bpftool's raw text, C (vmlinux.h) or JSON`,
+    brief: doc`dump BTF as bpftool's raw text, C (vmlinux.h), JSON or TypeScript types`,
     description: doc`Dumps every type of the BTF (or the types named and what they need) to stdout,
       in the format bpftool btf dump gives.`,
     footer: examples(
       "bpfview btf dump --format c > vmlinux.h",
       "bpfview btf dump --format json task_struct",
+      "bpfview btf dump --format ts --file prog.bpf.o event > event.ts",
       "bpfview btf dump --file prog.bpf.o",
     ),
   },

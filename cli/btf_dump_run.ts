@@ -1,18 +1,28 @@
 /**
  * The runner of `bpfview btf dump` (its parser is in `btf_dump.ts`): every
  * format is written to stdout as it is made, in chunks, never held whole.
+ * Like the rest of the fast start (`fast.ts`, `btf_open.ts`, `guard.ts`), it
+ * imports the few library modules it runs rather than all of `mod.ts`.
  *
  * @module
  */
 
-import { closure, dumpCBytes, dumpJsonBytes, dumpRawBytes, writeAllSync } from "../mod.ts";
+// The library modules this needs, not mod.ts: the fast start (fast.ts) runs
+// this, and loading every module of mod.ts would cost more than a dump.
+import { closure } from "../btf/layout.ts";
+import { dumpCBytes } from "../btf/dump_c.ts";
+import { dumpJsonBytes } from "../btf/dump_json_bytes.ts";
+import { dumpRawBytes, writeAllSync } from "../btf/dump_raw.ts";
+import { dumpTs } from "../btf/dump_ts.ts";
 import { type BtfSource, idsByName, openSource } from "./btf_open.ts";
 import { writeOut } from "./output.ts";
 
 /** Options of {@link runDump}. */
 export interface DumpOptions extends BtfSource {
-  /** `raw` (bpftool's text), `c` (a header) or `json` (one type per line). */
-  format: "raw" | "c" | "json";
+  /** `raw` (bpftool's text), `c` (a header), `json` (one type per line) or `ts` (TypeScript). */
+  format: "raw" | "c" | "json" | "ts";
+  /** For `ts`: the views' int64 option the declarations are for (default `bigint`). */
+  int64?: "bigint" | "safe";
   /** Type names to dump with what they need; empty: every type. */
   types: readonly string[];
 }
@@ -36,6 +46,9 @@ export function runDump(o: DumpOptions): number {
       break;
     case "json":
       dumpJsonBytes(btf, { ids, write: toStdout });
+      break;
+    case "ts":
+      writeOut(dumpTs(btf, { ids: roots.length ? roots : undefined, int64: o.int64 }));
       break;
   }
   return 0;

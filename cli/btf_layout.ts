@@ -1,12 +1,32 @@
 /**
- * `bpfview btf layout`: the member offsets, sizes and bitfields of a struct
- * or union, as a table or JSON.
+ * `bpfview btf layout`: a struct or union laid out the way pahole shows it
+ * (offsets, bitfields as unit_offset:bit, holes, bit holes, padding,
+ * cacheline boundaries and a summary), or the same figures as JSON.
  *
  * @module
  */
 
-import { argument, command, map, object, string } from "@optique/core";
-import { alignOf, BtfError, Kind, KIND_NAMES, layoutOf, resolveType, sizeOf } from "../mod.ts";
+import {
+  argument,
+  command,
+  flag,
+  integer,
+  map,
+  object,
+  option,
+  optional,
+  string,
+  withDefault,
+} from "@optique/core";
+import {
+  alignOf,
+  BtfError,
+  formatPahole,
+  Kind,
+  KIND_NAMES,
+  paholeLayout,
+  resolveType,
+} from "../mod.ts";
 import { type BtfSource, btfSourceOptions, idsByName, openSource } from "./btf_source.ts";
 import { type CommandParser, doc, examples, jsonFlag, type Run } from "./command.ts";
 import { writeOut } from "./output.ts";
@@ -15,8 +35,12 @@ import { writeOut } from "./output.ts";
 export interface LayoutOptions extends BtfSource {
   /** A struct, union or typedef name. */
   type: string;
-  /** One JSON object instead of a table. */
+  /** One JSON object instead of pahole's text. */
   json: boolean;
+  /** Cacheline size in bytes (default 64). */
+  cacheline?: number;
+  /** Expand members of named struct and union types too. */
+  expand: boolean;
 }
 
 /** The `layout` subcommand's parser; its value prints the layout. */
@@ -29,23 +53,41 @@ export const layoutCommand: CommandParser = command(
           "struct sk_buff", "union bpf_attr")`,
       }),
       ...btfSourceOptions,
-      json: jsonFlag("one object: type, id, size, align and the members"),
+      json: jsonFlag(
+        "one object: the members (expanded ones nested), holes, bitHoles, padding, cachelines and the other summary figures, as numbers",
+      ),
+      cacheline: optional(
+        option("--cacheline", integer({ metavar: "BYTES", min: 1, max: 1048576 }), {
+          description: doc`cacheline size in bytes for the boundary markers and the summary
+            (default 64)`,
+        }),
+      ),
+      expand: withDefault(
+        flag("--expand", {
+          description: doc`show the members of named struct and union members in place too
+            (anonymous ones always are)`,
+        }),
+        false,
+      ),
     }),
     (o): Run => () => runLayout(o),
   ),
   {
-    brief: doc`print the member offsets, sizes and bitfields of a struct or union`,
-    description: doc`Prints each member of TYPE (nested anonymous members indented) with its byte
-      offset (byte:bit for bitfields), size, bit width and C type, after the type's size and
-      alignment.`,
+    brief: doc`show a struct's layout as pahole does: offsets, holes, padding, cachelines`,
+    description: doc`Prints TYPE as pahole prints it: each member with its offset and size
+      (bitfields as unit_offset:bit within their storage unit), byte and bit holes, cacheline
+      boundaries, the padding of nested structs, and a summary (size, cachelines, members, sum
+      of members, holes, bit holes, padding, last cacheline). Works on any BTF, also the
+      kernel's newer BTF that pahole 1.24 cannot read.`,
     footer: examples(
       "bpfview btf layout task_struct",
+      "bpfview btf layout --expand --cacheline 128 sk_buff",
       "bpfview btf layout --json --file prog.bpf.o event",
     ),
   },
 );
 
-/** `btf layout`: a table (or JSON) of a struct's members; returns the exit code. */
+/** `btf layout`: pahole's view of a struct (or its figures as JSON); returns the exit code. */
 export function runLayout(o: LayoutOptions): number {
   const btf = openSource(o);
   const id = idsByName(btf, o.type)[0];
@@ -54,27 +96,11 @@ export function runLayout(o: LayoutOptions): number {
   if (kind !== Kind.STRUCT && kind !== Kind.UNION) {
     throw new BtfError(`expected "${o.type}" to be a struct or union, found ${KIND_NAMES[kind]}`);
   }
-  const rows = layoutOf(btf, rid);
-  const size = sizeOf(btf, rid), align = alignOf(btf, rid);
+  const layout = paholeLayout(btf, rid, { cacheline: o.cacheline, expand: o.expand });
   if (o.json) {
-    writeOut(JSON.stringify({ type: o.type, id: rid, size, align, members: rows }) + "\n");
+    writeOut(JSON.stringify({ type: o.type, align: alignOf(btf, rid), ...layout }) + "\n");
     return 0;
   }
-  const table = [["MEMBER", "OFFSET", "SIZE", "BITS", "TYPE"]];
-  for (const r of rows) {
-    table.push([
-      "  ".repeat(r.depth) + r.member,
-      r.bits ? `${r.offset}:${r.bitOffset}` : String(r.offset),
-      String(r.size),
-      r.bits ? String(r.bits) : "",
-      r.type,
-    ]);
-  }
-  const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
-  const text = table.map((row) =>
-    row.map((cell, c) => c === row.length - 1 ? cell : cell.padEnd(widths[c])).join("  ")
-      .trimEnd()
-  );
-  writeOut(`${o.type}: size ${size}, align ${align}\n${text.join("\n")}\n`);
+  writeOut(formatPahole(layout));
   return 0;
 }

@@ -22,6 +22,7 @@ import {
 import { type BpfMap, BpfObject, FfiError, jsonValue, MapType, parseValue } from "../mod.ts";
 import { type CommandParser, doc, examples, jsonFlag, type Run } from "./command.ts";
 import { perfArrayStream } from "./load_perf.ts";
+import { ringbufStream } from "./load_ringbuf.ts";
 import { warn, writeOut } from "./output.ts";
 
 /** Options of {@link runLoad}. */
@@ -76,6 +77,7 @@ export type MapStream = (ctx: StreamContext) => Promise<StreamStats>;
  */
 export const mapStreams: Map<number, MapStream> = new Map([
   [MapType.PERF_EVENT_ARRAY, perfArrayStream],
+  [MapType.RINGBUF, ringbufStream],
 ]);
 
 /** The `load` command's parser; its value runs it. */

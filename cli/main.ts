@@ -19,6 +19,7 @@ import { traceCommand } from "./trace.ts";
 import { perfDataCommand } from "./perf_data.ts";
 import { type CommandParser, doc, exampleLines } from "./command.ts";
 import { guard } from "./guard.ts";
+import { mapCommand, progCommand } from "./kernel_list.ts";
 import { loadCommand } from "./load.ts";
 
 /** Every top-level command, one line each (add yours here). */
@@ -26,6 +27,8 @@ export const parser: CommandParser = or(
   btfCommand,
   traceCommand,
   loadCommand,
+  progCommand,
+  mapCommand,
   perfDataCommand,
 );
 

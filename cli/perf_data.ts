@@ -20,12 +20,12 @@ import {
 } from "@optique/core";
 import {
   featureName,
+  JsonLineWriter,
   PerfData,
   PerfDataDecoder,
   type PerfDataFeatures,
   PerfError,
   type PerfSample,
-  SampleJsonWriter,
 } from "../mod.ts";
 import { type CommandParser, doc, examples, jsonFlag, type Run } from "./command.ts";
 import { warn, writeOut } from "./output.ts";
@@ -108,6 +108,7 @@ export function runPerfData(o: PerfDataOptions): number {
     pending = 0;
   };
   let data: PerfData | undefined;
+  let json: JsonLineWriter | null = null;
   try {
     data = o.file === "-"
       ? PerfData.fromReader((buf) => Deno.stdin.readSync(buf))
@@ -115,7 +116,7 @@ export function runPerfData(o: PerfDataOptions): number {
     if (o.header && !data.pipe) writeOut(headerText(data, o.json));
     const dec = new PerfDataDecoder(data);
     const only = o.event.length ? new Set(o.event) : null;
-    const json = new SampleJsonWriter();
+    json = o.json ? new JsonLineWriter(dec, writeOut) : null;
     let lost = 0;
     for (const rec of data.records({ ordered: o.ordered })) {
       if (rec.type !== 9) {
@@ -125,19 +126,24 @@ export function runPerfData(o: PerfDataOptions): number {
       const ev = data.eventOf(rec);
       if (only !== null && (ev === undefined || !only.has(ev.name))) continue;
       const s = dec.sample(rec, ev)!;
-      const fields = dec.fields(rec, s, ev);
-      const line = o.json ? json.line(ev!, s, fields) : textLine(ev!.name, s, fields);
+      if (json !== null) {
+        json.write(rec, ev!, s);
+        continue;
+      }
+      const line = textLine(ev!.name, s, dec.fields(rec, s, ev));
       out.push(line, "\n");
       pending += line.length;
       if (pending >= FLUSH) flush();
     }
     flush();
+    json?.flush();
     if (o.header && data.pipe) writeOut(headerText(data, o.json));
     if (lost > 0) warn(`${lost} samples lost while recording (PERF_RECORD_LOST)`);
     if (o.verbose) verbose(data);
     return 0;
   } catch (e) {
     flush();
+    json?.flush();
     if (e instanceof PerfError || e instanceof Deno.errors.NotFound) {
       if (o.verbose && data) verbose(data);
       warn(e instanceof PerfError ? `${o.file}: ${e.message}` : e.message);

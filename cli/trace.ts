@@ -24,7 +24,7 @@ import {
 import {
   type Btf,
   listEvents,
-  mapBtf,
+  openBtf,
   PerfError,
   type PerfSample,
   readFormat,
@@ -133,7 +133,7 @@ export const traceCommand: CommandParser = command(
 function kernelBtf(schema: TraceSchema): Btf | undefined {
   if (schema === "tracefs") return undefined;
   try {
-    return mapBtf().btf;
+    return openBtf();
   } catch (e) {
     if (schema === "btf") throw e;
     warn(`no kernel BTF (${e instanceof Error ? e.message : e}): decoding with tracefs formats`);

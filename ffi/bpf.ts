@@ -13,6 +13,7 @@ import { errno, errnoText, libc } from "./libc.ts";
 
 const SYS_BPF: Record<string, bigint> = { x86_64: 321n, aarch64: 280n };
 const BPF_MAP_LOOKUP_ELEM = 1n;
+const BPF_OBJ_PIN = 6n;
 const BPF_OBJ_GET = 7n;
 const BPF_PROG_TEST_RUN = 10n;
 const BPF_OBJ_GET_INFO_BY_FD = 15n;
@@ -114,11 +115,37 @@ export function bpfMapInfo(fd: number): BpfMapInfo {
  * ```
  */
 export function bpfObjGet(path: string): number {
+  return bpf(BPF_OBJ_GET, pathAttr(path, 0), `BPF_OBJ_GET of ${path}`);
+}
+
+/** `{ pathname, bpf_fd, file_flags }` of BPF_OBJ_PIN / BPF_OBJ_GET (the path kept alive by the caller's call). */
+function pathAttr(path: string, fd: number): Uint8Array {
   if (path.includes("\0")) throw new FfiError(`expected a path without NUL, found ${path}`);
   const p = new TextEncoder().encode(path + "\0");
-  const attr = new Uint8Array(16);
-  new DataView(attr.buffer).setBigUint64(0, addr(p), true);
-  return bpf(BPF_OBJ_GET, attr, `BPF_OBJ_GET of ${path}`);
+  const attr = new Uint8Array(24);
+  const a = new DataView(attr.buffer);
+  a.setBigUint64(0, addr(p), true);
+  a.setUint32(8, fd, true);
+  pinned.set(attr, p);
+  return attr;
+}
+/** Keeps each path's bytes alive as long as its attr. */
+const pinned = new WeakMap<Uint8Array, Uint8Array>();
+
+/**
+ * Pins the BPF object (map, program, link) behind `fd` at a bpffs path, so
+ * another process can open it with {@link bpfObjGet}; remove the path to
+ * unpin.
+ *
+ * @example
+ * ```ts
+ * import { bpfObjPin } from "@bpfview/bpfview";
+ * declare const progFd: number;
+ * bpfObjPin(progFd, "/sys/fs/bpf/my_prog");
+ * ```
+ */
+export function bpfObjPin(fd: number, path: string): void {
+  bpf(BPF_OBJ_PIN, pathAttr(path, fd), `BPF_OBJ_PIN of fd ${fd} at ${path}`);
 }
 
 /**

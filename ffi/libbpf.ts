@@ -282,11 +282,25 @@ export function errText(err: number): string {
 export function libbpfError(what: string, err: number, log = capturedLog()): FfiError {
   let msg = `expected to ${what}, found ${err ? errText(err) : "an error"}`;
   if (err === 1 /* EPERM */ || (err === 13 /* EACCES */ && !/PROG LOAD LOG/.test(log))) {
-    msg += `: ${NEED_CAP_BPF}`;
+    msg += hasCapBpf()
+      ? ": the kernel refused although this process has CAP_BPF or CAP_SYS_ADMIN (kernel lockdown, a program kind this kernel cannot run, or RLIMIT_MEMLOCK)"
+      : `: ${NEED_CAP_BPF}`;
   }
   const last = lastLines(log, 3);
   if (last) msg += `\nlibbpf: ${last}`;
   return new FfiError(msg, err, log);
+}
+
+/** Whether this process has CAP_BPF (39) or CAP_SYS_ADMIN (21) (false when it cannot tell). */
+function hasCapBpf(): boolean {
+  try {
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(Deno.readTextFileSync("/proc/self/status"));
+    if (!m) return false;
+    const eff = BigInt(`0x${m[1]}`);
+    return ((eff >> 39n) & 1n) === 1n || ((eff >> 21n) & 1n) === 1n;
+  } catch {
+    return false;
+  }
 }
 
 /** The last `n` non-empty lines of a log, joined with "; ". */

@@ -7,9 +7,12 @@
 import { encode } from "../btf/encode.ts";
 import type { Btf } from "../btf/parse.ts";
 import { type ValueReader, valueReader } from "../btf/value.ts";
-import type { ViewOptions } from "../btf/view.ts";
+import type { View, ViewOptions } from "../btf/view.ts";
+import { Kind } from "../btf/kinds.ts";
+import { resolveType } from "../btf/layout.ts";
 import { FfiError } from "../ffi/error.ts";
 import { errText, libbpf, readCString, typeName } from "../ffi/libbpf.ts";
+import { idOfFd } from "./kernel_objects.ts";
 import type { Owner } from "./program.ts";
 
 const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -134,6 +137,17 @@ export class BpfMap {
   #ptr: Deno.PointerObject;
   #owner: Owner;
   #sides = new Map<string, Side>();
+  #type: number;
+  #keySize: number;
+  #valueSize: number;
+  #batchBufs:
+    | {
+      keys: Uint8Array<ArrayBuffer>;
+      values: Uint8Array<ArrayBuffer>;
+      tokens: Uint8Array<ArrayBuffer>[];
+      count: Uint32Array;
+    }
+    | undefined;
 
   /** @internal Made by {@link BpfObject}. */
   constructor(owner: Owner, ptr: Deno.PointerObject, btf: Btf | undefined, name: string) {
@@ -141,6 +155,11 @@ export class BpfMap {
     this.#ptr = ptr;
     this.btf = btf;
     this.name = name;
+    // Fixed once libbpf has opened the object (this package sets none of them).
+    const l = libbpf();
+    this.#type = l.bpf_map__type(ptr);
+    this.#keySize = l.bpf_map__key_size(ptr);
+    this.#valueSize = l.bpf_map__value_size(ptr);
   }
 
   /** @internal libbpf's map pointer (checked: throws once the object is closed). */
@@ -156,7 +175,8 @@ export class BpfMap {
 
   /** The map type (`BPF_MAP_TYPE_*`, see {@link MapType}). */
   get type(): number {
-    return libbpf().bpf_map__type(this.pointer("the type"));
+    this.pointer("the type");
+    return this.#type;
   }
 
   /** The map type as libbpf names it (`hash`, `array`, `ringbuf`, `percpu_array`). */
@@ -166,12 +186,14 @@ export class BpfMap {
 
   /** Key size in bytes. */
   get keySize(): number {
-    return libbpf().bpf_map__key_size(this.pointer("the key size"));
+    this.pointer("the key size");
+    return this.#keySize;
   }
 
   /** Value size in bytes (per CPU, for per-CPU maps). */
   get valueSize(): number {
-    return libbpf().bpf_map__value_size(this.pointer("the value size"));
+    this.pointer("the value size");
+    return this.#valueSize;
   }
 
   /** Maximum number of entries (a ring buffer's size in bytes). */
@@ -231,6 +253,11 @@ export class BpfMap {
       );
     }
     return fd;
+  }
+
+  /** The map's id in the kernel once created (as `bpftool map list` shows it). */
+  get id(): number {
+    return idOfFd(this.fd);
   }
 
   /**
@@ -457,52 +484,148 @@ export class BpfMap {
 
   /** Batched lookup of every entry, or undefined where the kernel does not batch this map. */
   #batch(options?: ViewOptions): [unknown, unknown][] | undefined {
+    const key = this.#side("key", options);
+    const value = this.#side("value", options);
+    const { stride, n } = this.#valueBuffer();
+    const out: [unknown, unknown][] = [];
+    const ok = this.#walkBatch(true, (keys, ko, values, vo) => {
+      out.push([key.read(keys, ko), this.#readValues(value, values, vo, stride, n)]);
+    });
+    return ok ? out : undefined;
+  }
+
+  /**
+   * Walks every entry with `BPF_MAP_LOOKUP_BATCH`, calling `visit` with the
+   * batch buffers and the entry's offsets in them. `fresh`: new buffers per
+   * batch (the caller keeps views over them); else the map's own buffers,
+   * reused from call to call. False where the kernel does not batch this map.
+   */
+  #walkBatch(
+    fresh: boolean,
+    visit: (keys: Uint8Array, keyOff: number, values: Uint8Array, valueOff: number) => void,
+  ): boolean {
     const fd = this.fd;
     const keySize = this.keySize;
     const cap = Math.max(1, Math.min(this.maxEntries, 1 << 16));
-    const key = this.#side("key", options);
-    const value = this.#side("value", options);
-    const n = this.valuesPerEntry;
-    const stride = this.perCpu ? (this.valueSize + 7) & ~7 : this.valueSize;
+    const { stride, n } = this.#valueBuffer();
     const entry = stride * n;
     const token = Math.max(keySize, 8);
+    let bufs = fresh ? undefined : this.#batchBufs;
+    if (!bufs || bufs.keys.length !== cap * keySize || bufs.values.length !== cap * entry) {
+      bufs = {
+        keys: new Uint8Array(cap * keySize),
+        values: new Uint8Array(cap * entry),
+        tokens: [new Uint8Array(token), new Uint8Array(token)],
+        count: new Uint32Array(1),
+      };
+      if (!fresh) this.#batchBufs = bufs;
+    }
+    const countBytes = new Uint8Array(bufs.count.buffer);
     let inBatch: Uint8Array<ArrayBuffer> | null = null;
-    const out: [unknown, unknown][] = [];
-    const count = new Uint32Array(1);
-    const countBytes = new Uint8Array(count.buffer);
     for (let round = 0;; round++) {
-      const outBatch = new Uint8Array(token);
-      const keys = new Uint8Array(cap * keySize);
-      const values = new Uint8Array(cap * entry);
-      count[0] = cap;
+      const outBatch = bufs.tokens[round & 1];
+      if (fresh && round > 0) {
+        bufs = {
+          ...bufs,
+          keys: new Uint8Array(cap * keySize),
+          values: new Uint8Array(cap * entry),
+        };
+      }
+      bufs.count[0] = cap;
       const r = libbpf().bpf_map_lookup_batch(
         fd,
         inBatch,
         outBatch,
-        keys,
-        values,
+        bufs.keys,
+        bufs.values,
         countBytes,
         null,
       );
       const err = r < 0 ? -r : 0;
       if (err && err !== ENOENT) {
         if (round === 0 && (err === EINVAL || err === EOPNOTSUPP || err === ENOTSUPP)) {
-          return undefined;
+          return false;
         }
         throw new FfiError(
           `expected a batch of entries of map '${this.name}', found ${errText(err)}`,
           err,
         );
       }
-      const got = count[0];
-      for (let i = 0; i < got; i++) {
-        out.push([
-          key.read(keys, i * keySize),
-          this.#readValues(value, values, i * entry, stride, n),
-        ]);
-      }
-      if (err === ENOENT) return out;
+      const got = bufs.count[0];
+      for (let i = 0; i < got; i++) visit(bufs.keys, i * keySize, bufs.values, i * entry);
+      if (err === ENOENT) return true;
+      if (fresh) bufs.tokens = [new Uint8Array(token), new Uint8Array(token)];
       inBatch = outBatch;
     }
+  }
+
+  /**
+   * Calls `fn` with every entry, read in one batch into buffers the map
+   * keeps and reuses from call to call: a histogram read once a second
+   * costs its bytes and one syscall, nothing per entry. The key and value
+   * given to `fn` are cursors: one view each (or plain values for scalar
+   * types), rebound to the next entry after `fn` returns: read them in
+   * `fn`, keep `toObject()` if you need them later. Per-CPU values are an
+   * array (also reused) of one cursor per CPU. Returns the entry count.
+   */
+  forEach(
+    fn: (key: unknown, value: unknown, index: number) => void,
+    options?: ViewOptions,
+  ): number {
+    const { stride, n } = this.#valueBuffer();
+    const keyAt = this.#cursor("key", options);
+    const valueAts = Array.from(
+      { length: this.perCpu ? n : 1 },
+      () => this.#cursor("value", options),
+    );
+    const perCpu: unknown[] = new Array(valueAts.length);
+    const isPerCpuMap = this.perCpu; // read once: each getter is a libbpf call
+    let i = 0;
+    const visit = (keys: Uint8Array, ko: number, values: Uint8Array, vo: number) => {
+      const k = keyAt(keys, ko);
+      let v: unknown;
+      if (isPerCpuMap) {
+        for (let c = 0; c < valueAts.length; c++) perCpu[c] = valueAts[c](values, vo + c * stride);
+        v = perCpu;
+      } else v = valueAts[0](values, vo);
+      fn(k, v, i++);
+    };
+    if (this.#walkBatch(false, visit)) return i;
+    // Key by key: two key buffers in turn and one value buffer, reused.
+    const size = this.keySize;
+    const keyBufs = [new Uint8Array(size), new Uint8Array(size)];
+    const value = this.#valueBuffer().bytes;
+    let prev: Uint8Array<ArrayBuffer> | null = null;
+    for (let round = 0;; round++) {
+      const next = keyBufs[round & 1];
+      const r = libbpf().bpf_map_get_next_key(this.fd, prev, next);
+      if (r < 0) {
+        if (-r === ENOENT) return i;
+        throw new FfiError(`expected the next key of map '${this.name}', found ${errText(-r)}`, -r);
+      }
+      prev = next;
+      if (libbpf().bpf_map_lookup_elem(this.fd, next, value) < 0) continue; // deleted meanwhile
+      visit(next, 0, value, 0);
+    }
+  }
+
+  /** A reader of keys or values that reuses one view per buffer (see {@link forEach}). */
+  #cursor(what: "key" | "value", options?: ViewOptions): (b: Uint8Array, off: number) => unknown {
+    const side = this.#side(what, options);
+    const btf = this.btf;
+    const rid = side.type !== 0 && btf ? resolveType(btf, side.type) : 0;
+    const k = rid !== 0 ? btf!.kindOf(rid) : -1;
+    if (k !== Kind.STRUCT && k !== Kind.UNION) return side.read;
+    const V = btf!.view(rid, options);
+    let view: View | undefined;
+    let bound: Uint8Array | undefined;
+    return (b, off) => {
+      if (bound !== b || !view) {
+        view = new V(b, off) as View;
+        bound = b;
+        return view;
+      }
+      return view.rebind(off);
+    };
   }
 }

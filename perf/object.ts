@@ -301,11 +301,12 @@ export class BpfObject {
    * the initial values the maps are created with (writable: assign a
    * member to set it, checked by its type); after load, the kernel's map
    * in place (`.data`, `.bss`: live and writable; `.rodata`: a read-only
-   * copy, as the kernel froze it).
+   * copy, as the kernel froze it). `T` types the members, e.g. the
+   * section's interface from `bpfview btf dump --format ts` (`.bss` is `bss`).
    */
-  section(name: string): View {
+  section<T = Record<string, unknown>>(name: string): View<T> {
     this.#pointer(`section '${name}'`);
-    return this.#state.globals!.view(name, this.#loaded, this.name);
+    return this.#state.globals!.view(name, this.#loaded, this.name) as View<T>;
   }
 
   /**
@@ -443,7 +444,9 @@ function loadError(obj: BpfObject, err: number, log: string): FfiError {
       log,
     );
   }
-  if (err !== 1 && err !== 13) {
+  // What a kernel answers for a map or program type it does not know. Probes of
+  // tracing, struct_ops, extension and LSM programs need an attach target: skipped.
+  if (err === 22 || err === 7 || err === 95 || err === 524) {
     const s = libbpf();
     for (const m of obj.maps) {
       if (s.libbpf_probe_bpf_map_type(m.type, null) === 0) {
@@ -457,6 +460,7 @@ function loadError(obj: BpfObject, err: number, log: string): FfiError {
       }
     }
     for (const p of obj.programs) {
+      if (p.type >= 26 && p.type <= 29) continue; // TRACING, STRUCT_OPS, EXT, LSM
       if (p.autoload && s.libbpf_probe_bpf_prog_type(p.type, null) === 0) {
         return new FfiError(
           `expected a kernel supporting program type ${p.typeName} (program '${p.name}'), found this kernel (${Deno.osRelease()}) without it: upgrade the kernel`,

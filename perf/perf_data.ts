@@ -149,7 +149,12 @@ export class PerfData {
   /** The data section (file mode); in pipe mode, from byte 16 to the end. */
   readonly data: FileSection;
   /** Records counted by type while reading (type to count), including perf's own. */
-  readonly counts: Map<number, number> = new Map();
+  get counts(): Map<number, number> {
+    const out = new Map<number, number>();
+    this.#counts.forEach((n, type) => n > 0 && out.set(type, n));
+    for (const [type, n] of this.#otherCounts) out.set(type, n);
+    return out;
+  }
   /** Messages about parts skipped (unknown features, attr bytes past the known fields). */
   readonly notes: string[] = [];
   /**
@@ -235,6 +240,17 @@ export class PerfData {
     return new PerfData(Window.ofReader(read, Infinity, null, options.windowSize), null);
   }
 
+  /**
+   * A sample time as wall-clock ns since the epoch, through the file's
+   * CLOCK_DATA reference point (`perf record -k CLOCK`); undefined when the
+   * file has none.
+   */
+  wallClockNs(time: number | bigint): bigint | undefined {
+    const c = this.features.clockData;
+    if (c === undefined) return undefined;
+    return c.todNs + (BigInt(time) - c.clockidNs);
+  }
+
   /** Closes the file, if this reader opened one. */
   close(): void {
     this.#close?.();
@@ -264,9 +280,19 @@ export class PerfData {
       at = rec.at + rec.size - this.#isPos * 8;
     }
     if (at < rec.at + 8 || at + 8 > rec.at + rec.size) return undefined;
-    const id = rec.dv.getUint32(at, true) + rec.dv.getUint32(at + 4, true) * 0x100000000;
-    return this.#byId.get(id);
+    const lo = rec.dv.getUint32(at, true), hi = rec.dv.getUint32(at + 4, true);
+    // Consecutive samples mostly share their id; a small id stays a small integer (a Smi key).
+    if (lo === this.#lastId && hi === 0) return this.#lastEvent;
+    const ev = this.#byId.get(hi === 0 ? lo : hi * 0x100000000 + lo);
+    if (hi === 0) {
+      this.#lastId = lo;
+      this.#lastEvent = ev;
+    }
+    return ev;
   }
+
+  #lastId = -1;
+  #lastEvent: PerfDataEvent | undefined = undefined;
 
   /**
    * Every record of the data, in file order or (with `ordered`) by time.
@@ -289,7 +315,8 @@ export class PerfData {
     let failure: unknown = undefined;
     try {
       try {
-        for (const rec of this.#fileRecords()) {
+        this.#pos = this.data.offset;
+        for (let rec = this.#nextRecord(); rec !== null; rec = this.#nextRecord()) {
           if (rec.type === T.COMPRESSED || rec.type === T.COMPRESSED2) {
             for (const inner of this.#decompress(rec)) {
               if (q !== null && inner.type === T.FINISHED_ROUND) yield* q.round();
@@ -421,6 +448,7 @@ export class PerfData {
     }
     this.events.push(ev);
     for (const id of ids) this.#byId.set(id, ev);
+    this.#lastId = -1;
     this.#settle();
   }
 
@@ -497,65 +525,76 @@ export class PerfData {
     return r.dv.getUint32(at, true) + r.dv.getUint32(at + 4, true) * 0x100000000;
   }
 
-  /** The records of the data section (or pipe stream), with perf's own records acted on. */
-  *#fileRecords(): Generator<PerfDataRecord> {
+  #pos = 0; // file offset of the next record
+
+  /**
+   * The next record of the data section (or pipe stream), with perf's own
+   * records acted on; null at the end. (A plain method, not a generator:
+   * this runs once per record.)
+   */
+  #nextRecord(): PerfDataRecord | null {
     const win = this.#win;
     const rec = this.#rec;
-    let pos = this.data.offset;
+    const pos = this.#pos;
     const end = this.pipe ? Infinity : this.data.offset + this.data.size;
-    while (pos < end) {
-      let i = win.need(pos, 8);
-      if (i < 0) {
-        if (this.pipe && win.base + win.end === pos) return; // the stream's clean end
-        throw new PerfError(
-          `expected an 8-byte record header, found ${
-            Math.max(0, win.base + win.end - pos)
-          } bytes before the end`,
-          pos,
-        );
-      }
-      const size = win.dv.getUint16(i + 6, true);
-      const type = win.dv.getUint32(i, true);
-      if (size < 8) {
-        throw new PerfError(
-          `expected a record size of at least 8, found ${size} (type ${type})`,
-          pos + 6,
-        );
-      }
-      if (pos + size > end) {
-        throw new PerfError(
-          `expected a ${size}-byte record (type ${type}) inside the data section, found it runs ${
-            pos + size - end
-          } bytes past its end`,
-          pos,
-        );
-      }
-      i = win.need(pos, size);
-      if (i < 0) {
-        throw new PerfError(
-          `expected a ${size}-byte record (type ${type}), found the file ends after ${
-            win.base + win.end - pos
-          } bytes`,
-          pos,
-        );
-      }
-      rec.type = type;
-      rec.misc = win.dv.getUint16(i + 4, true);
-      rec.size = size;
-      rec.bytes = win.bytes;
-      rec.dv = win.dv;
-      rec.at = i;
-      rec.offset = pos;
-      rec.compressed = false;
-      this.counts.set(type, (this.counts.get(type) ?? 0) + 1);
-      let next = pos + size;
-      if (type >= 64) {
-        next += this.#userRecord(rec);
-      }
-      rec.time = type < 64 ? this.#timeOf(rec) : NO_TIME;
-      yield rec;
-      pos = next;
+    if (pos >= end) return null;
+    let i = win.need(pos, 8);
+    if (i < 0) {
+      if (this.pipe && win.base + win.end === pos) return null; // the stream's clean end
+      throw new PerfError(
+        `expected an 8-byte record header, found ${
+          Math.max(0, win.base + win.end - pos)
+        } bytes before the end`,
+        pos,
+      );
     }
+    const size = win.dv.getUint16(i + 6, true);
+    const type = win.dv.getUint32(i, true);
+    if (size < 8) {
+      throw new PerfError(
+        `expected a record size of at least 8, found ${size} (type ${type})`,
+        pos + 6,
+      );
+    }
+    if (pos + size > end) {
+      throw new PerfError(
+        `expected a ${size}-byte record (type ${type}) inside the data section, found it runs ${
+          pos + size - end
+        } bytes past its end`,
+        pos,
+      );
+    }
+    i = win.need(pos, size);
+    if (i < 0) {
+      throw new PerfError(
+        `expected a ${size}-byte record (type ${type}), found the file ends after ${
+          win.base + win.end - pos
+        } bytes`,
+        pos,
+      );
+    }
+    rec.type = type;
+    rec.misc = win.dv.getUint16(i + 4, true);
+    rec.size = size;
+    rec.bytes = win.bytes;
+    rec.dv = win.dv;
+    rec.at = i;
+    rec.offset = pos;
+    rec.compressed = false;
+    this.#count(type);
+    let next = pos + size;
+    if (type >= 64) next += this.#userRecord(rec);
+    rec.time = type < 64 ? this.#timeOf(rec) : NO_TIME;
+    this.#pos = next;
+    return rec;
+  }
+
+  #counts = new Float64Array(128);
+  #otherCounts = new Map<number, number>();
+
+  #count(type: number): void {
+    if (type < 128) this.#counts[type]++;
+    else this.#otherCounts.set(type, (this.#otherCounts.get(type) ?? 0) + 1);
   }
 
   /** Acts on one of perf's own records; returns the bytes that follow it outside its size. */
@@ -745,7 +784,7 @@ export class PerfData {
       zr.dv = dv;
       zr.at = pos;
       zr.offset = offset;
-      this.counts.set(type, (this.counts.get(type) ?? 0) + 1);
+      this.#count(type);
       if (type >= 64 && type !== T.FINISHED_ROUND) {
         if (type === T.HEADER_TRACING_DATA || type === T.AUXTRACE || type === T.COMPRESSED) {
           throw new PerfError(

@@ -83,6 +83,21 @@ export class PerfRing {
   #dv: DataView;
   #pos: BigUint64Array;
   #tail = 0;
+  /** Read cursor of {@link next} (a position like data_tail), and the head it last loaded. */
+  #cur = 0;
+  /** `#cur` as an index in the data area (kept beside it: no modulo per record). */
+  #at = 0;
+  #head = 0;
+  #counted = 0;
+  /**
+   * The view holding the record {@link next} returned: the ring's own, or
+   * the join buffer's for a record that wrapped.
+   */
+  view: DataView;
+  /** The type of the record {@link next} returned. */
+  type = 0;
+  /** The size of the record {@link next} returned. */
+  size = 0;
   #join = new Uint8Array(256);
   #joinDv = new DataView(this.#join.buffer);
   #bytes: Uint8Array;
@@ -115,6 +130,7 @@ export class PerfRing {
     this.#length = length;
     this.#buffer = Deno.UnsafePointerView.getArrayBuffer(ptr, length);
     this.#dv = new DataView(this.#buffer);
+    this.view = this.#dv;
     this.#bytes = new Uint8Array(this.#buffer);
     this.#pos = new BigUint64Array(this.#buffer, 1024, 4);
     const dataOffset = Number(this.#pos[2]) || page;
@@ -128,7 +144,93 @@ export class PerfRing {
     }
     this.dataOffset = dataOffset;
     this.dataSize = dataSize;
-    this.#tail = Number(Atomics.load(this.#pos, 1));
+    const tail = Number(Atomics.load(this.#pos, 1));
+    this.#tail = this.#head = this.#counted = tail;
+    this.#seek(tail);
+  }
+
+  /**
+   * The cursor way to read, for loops that keep the work inline (no call
+   * per record): returns the byte offset in {@link view} of the next
+   * record (its header), with {@link type} and {@link size} set, or -1 when
+   * nothing more is written. Records stay in the ring until
+   * {@link commit}; {@link rewind} reads them again.
+   *
+   * ```ts
+   * for (let off = ring.next(); off >= 0; off = ring.next()) {
+   *   if (ring.type === RecordType.SAMPLE) layout.decode(ring.view, off, sample);
+   * }
+   * ring.commit();
+   * ```
+   *
+   * A record whose header says less than 8 bytes or more than was written
+   * throws {@link PerfError}.
+   */
+  next(): number {
+    const t = this.#cur;
+    if (t >= this.#head) {
+      if (!this.#ptr) return -1;
+      this.#head = Number(Atomics.load(this.#pos, 0));
+      if (t >= this.#head) return -1;
+    }
+    const dv = this.#dv, size = this.dataSize, at = this.#at;
+    const p = this.dataOffset + at;
+    const len = dv.getUint16(p + 6, true);
+    if (len < 8 || len > this.#head - t) this.#corrupt(p, len);
+    const type = dv.getUint32(p, true);
+    this.#cur = t + len;
+    const next = at + len;
+    this.#at = next >= size ? next - size : next;
+    this.type = type;
+    this.size = len;
+    if (t >= this.#counted) this.#count(t + len, type, at);
+    if (next <= size) {
+      if (this.view !== dv) this.view = dv;
+      return p;
+    }
+    this.stats.joined++;
+    this.view = this.#joined(p, size - at, len);
+    return 0;
+  }
+
+  /** Counts a record the first time {@link next} reaches it (rewind() reads it again). */
+  #count(end: number, type: number, at: number): void {
+    this.#counted = end;
+    this.stats.records++;
+    if (type === RecordType.LOST) {
+      this.stats.lostRecords++;
+      this.stats.lost += this.#u64At(((at + 16) & (this.dataSize - 1)) + this.dataOffset);
+    }
+  }
+
+  #corrupt(p: number, len: number): never {
+    throw new PerfError(
+      `expected a perf record of 8 to ${
+        this.#head - this.#cur
+      } bytes in the ring of fd ${this.fd}, found ${len}`,
+      p,
+    );
+  }
+
+  /** Frees the records {@link next} returned (one `data_tail` store); returns how many bytes. */
+  commit(): number {
+    const n = this.#cur - this.#tail;
+    if (n > 0 && this.#ptr) {
+      this.stats.bytes += n;
+      this.#tail = this.#cur;
+      Atomics.store(this.#pos, 1, BigInt(this.#cur));
+    }
+    return n;
+  }
+
+  /** Moves {@link next} back to the first record not committed (to read them again). */
+  rewind(): void {
+    this.#seek(this.#tail);
+  }
+
+  #seek(pos: number): void {
+    this.#cur = pos;
+    this.#at = pos % this.dataSize;
   }
 
   /** Whether {@link close} has run. */
@@ -150,45 +252,31 @@ export class PerfRing {
    * ring holds throws {@link PerfError} (the ring is then unusable).
    */
   drain(fn: RecordHandler, max = Infinity): number {
-    if (!this.#ptr) return 0;
-    const head = Number(Atomics.load(this.#pos, 0));
-    const dv = this.#dv, base = this.dataOffset, size = this.dataSize, mask = size - 1;
-    let tail = this.#tail, n = 0;
-    const stats = this.stats;
+    return this.#each(fn, max, true);
+  }
+
+  /**
+   * Reads the records the kernel has written, up to `max`, like
+   * {@link drain}, but leaves them in the ring (no `data_tail` store): a
+   * later `peek` or `drain` reads them again. While they stay, the kernel
+   * has less room and drops what does not fit.
+   */
+  peek(fn: RecordHandler, max = Infinity): number {
+    return this.#each(fn, max, false);
+  }
+
+  /** Calls `fn` with the records from the first one not committed; commits them or not. */
+  #each(fn: RecordHandler, max: number, commit: boolean): number {
+    const saved = this.#cur;
+    this.#seek(this.#tail);
+    let n = 0;
     try {
-      while (tail < head && n < max) {
-        // Records are 8-byte aligned and the area a multiple of 8: headers never wrap.
-        const at = tail % size;
-        const p = base + at;
-        const len = dv.getUint16(p + 6, true);
-        const type = dv.getUint32(p, true);
-        if (len < 8 || len > head - tail) {
-          throw new PerfError(
-            `expected a perf record of 8 to ${
-              head - tail
-            } bytes in the ring of fd ${this.fd}, found ${len}`,
-            p,
-          );
-        }
-        if (type === RecordType.LOST) {
-          stats.lostRecords++;
-          stats.lost += this.#u64At(((at + 16) & mask) + base);
-        }
-        if (at + len <= size) fn(dv, p, len, type);
-        else {
-          stats.joined++;
-          fn(this.#joined(p, size - at, len), 0, len, type);
-        }
-        tail += len;
-        n++;
-        stats.bytes += len;
+      for (let off = 0; n < max && (off = this.next()) >= 0; n++) {
+        fn(this.view, off, this.size, this.type);
       }
     } finally {
-      stats.records += n;
-      if (tail !== this.#tail) {
-        this.#tail = tail;
-        Atomics.store(this.#pos, 1, BigInt(tail));
-      }
+      if (commit) this.commit();
+      else this.#seek(saved);
     }
     return n;
   }

@@ -5,6 +5,7 @@
  */
 
 import { FfiError } from "../ffi/error.ts";
+import { idOfFd } from "./kernel_objects.ts";
 import { capture, errOf, libbpf, libbpfError, readCString, typeName } from "../ffi/libbpf.ts";
 
 /** What programs, maps and links need from the object that owns them. @internal */
@@ -129,6 +130,17 @@ export class BpfProgram {
   get fd(): number {
     const fd = libbpf().bpf_program__fd(this.#p("the fd"));
     return fd < 0 ? -1 : fd;
+  }
+
+  /** The program's id in the kernel once loaded (as `bpftool prog list` shows it). */
+  get id(): number {
+    const fd = this.fd;
+    if (fd < 0) {
+      throw new FfiError(
+        `expected program '${this.name}' loaded to have an id, found it not loaded`,
+      );
+    }
+    return idOfFd(fd);
   }
 
   /** Whether `load()` loads this program (default true). Settable before load. */

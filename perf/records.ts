@@ -8,8 +8,7 @@
 
 import { PerfError } from "./error.ts";
 import { checkRecord, PerfSample, readU64, readValuesAt, readValuesEnd } from "./sample.ts";
-import type { ReadValues, SampleLayout } from "./sample.ts";
-import { SampleType } from "./attr.ts";
+import type { ReadValues, SampleId, SampleLayout } from "./sample.ts";
 
 /** `enum perf_event_type`: the record types the kernel writes.
  *
@@ -82,31 +81,6 @@ export const RecordMisc = {
   MMAP_BUILD_ID: 1 << 14,
   EXT_RESERVED: 1 << 15,
 } as const;
-
-/** The `sample_id` trailer of a non-sample record (fields as `sample_type` selects).
- *
- * @example
- * ```ts
- * import type { SampleId } from "@bpfview/bpfview";
- * const id: SampleId = { pid: 1, tid: 1 };
- * ```
- */
-export interface SampleId {
-  /** Process id (PERF_SAMPLE_TID). */
-  pid?: number;
-  /** Thread id (PERF_SAMPLE_TID). */
-  tid?: number;
-  /** Timestamp (PERF_SAMPLE_TIME). */
-  time?: number | bigint;
-  /** Event id (PERF_SAMPLE_ID). */
-  id?: number | bigint;
-  /** Stream id (PERF_SAMPLE_STREAM_ID). */
-  stream_id?: number | bigint;
-  /** CPU (PERF_SAMPLE_CPU). */
-  cpu?: number;
-  /** Event id (PERF_SAMPLE_IDENTIFIER). */
-  identifier?: number | bigint;
-}
 
 /**
  * A decoded record: the header fields, the record's own fields named as in
@@ -189,17 +163,6 @@ class Body {
   }
 }
 
-function sampleIdOf(s: PerfSample, t: number): SampleId {
-  const o: SampleId = {};
-  if (t & SampleType.TID) (o.pid = s.pid, o.tid = s.tid);
-  if (t & SampleType.TIME) o.time = s.time;
-  if (t & SampleType.ID) o.id = s.id;
-  if (t & SampleType.STREAM_ID) o.stream_id = s.stream_id;
-  if (t & SampleType.CPU) o.cpu = s.cpu;
-  if (t & SampleType.IDENTIFIER) o.identifier = s.identifier;
-  return o;
-}
-
 /**
  * Decodes the record whose header is at `offset` of `dv`. `layout` is the
  * attr's {@link SampleLayout} (needed for samples, READ records and the
@@ -236,8 +199,7 @@ export function decodeRecord(
   if (!RECORD_NAMES[type]) return r;
   let end = offset + size;
   if (layout && layout.sampleIdAll) {
-    const s = layout.decodeSampleId(dv, offset, new PerfSample());
-    r.sample_id = sampleIdOf(s, layout.sampleType);
+    r.sample_id = layout.decodeSampleId(dv, offset);
     end -= layout.sampleIdSize;
   }
   const b = new Body(dv, offset, offset + 8, end);

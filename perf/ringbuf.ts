@@ -27,15 +27,18 @@
  */
 
 import type { Btf } from "../btf/parse.ts";
+import type { BpfObject } from "./object.ts";
 import type { View, ViewClass, ViewOptions } from "../btf/view.ts";
 import { bpfMapInfo, bpfMapLookup, possibleCpus } from "../ffi/bpf.ts";
 import { FfiError } from "../ffi/error.ts";
 import { errno, errnoText, libc } from "../ffi/libc.ts";
 import { PerfError } from "./error.ts";
-import { FdWaiter, follow, type FollowOptions } from "./wait.ts";
+import { FdWaiter, follow, type FollowOptions, pause } from "./wait.ts";
 
 /** `BPF_MAP_TYPE_RINGBUF`. */
 const RINGBUF = 27;
+/** `BPF_MAP_TYPE_PERCPU_ARRAY`. */
+const PERCPU_ARRAY = 6;
 const BUSY = 0x80000000 | 0;
 const DISCARD = 0x40000000;
 const LEN_MASK = 0x3fffffff;
@@ -183,9 +186,11 @@ export class RingBuffer<T = Record<string, unknown>> {
   #words: Int32Array;
   #view: View<T>;
   /** Consumer position and counters, shared with the generated drain loop. */
-  #s: DrainState = { cons: 0, records: 0, bytes: 0, discarded: 0 };
+  #s: DrainState = { cons: 0, records: 0, bytes: 0, discarded: 0, prev: -1, n: 0, step: 0 };
   #drain: DrainFn<T>;
   #closed = false;
+  /** Waiters of follow() / batches() in flight: closing the ring closes them. */
+  #followers = new Set<FdWaiter>();
 
   /**
    * Maps the ring buffer map behind `fd`. Throws {@link PerfError} if it is
@@ -207,6 +212,51 @@ export class RingBuffer<T = Record<string, unknown>> {
     return new RingBuffer(fd, options);
   }
 
+  /**
+   * The ring buffer map `mapName` of a loaded {@link BpfObject}, its
+   * records typed from the object's BTF. When the object has the
+   * `bpfview_lost` map of `perf/ringbuf.h`, `stats.lost` counts its drops.
+   * The object keeps the fds: close the ring before the object.
+   *
+   * @example
+   * ```ts
+   * import { BpfObject, RingBuffer } from "@bpfview/bpfview";
+   * using obj = BpfObject.open("prog.bpf.o").load();
+   * obj.attachAll();
+   * using ring = RingBuffer.fromObject(obj, "events", { type: "event" });
+   * await ring.follow((e) => console.log(e.toJSON()), { signal: AbortSignal.timeout(1000) });
+   * ```
+   */
+  static fromObject<T = Record<string, unknown>>(
+    obj: BpfObject,
+    mapName: string,
+    options: Omit<RingBufferOptions<T>, "btf" | "lostFd" | "ownFd">,
+  ): RingBuffer<T> {
+    const map = obj.map(mapName);
+    if (map.type !== RINGBUF) {
+      throw new PerfError(
+        `expected map '${mapName}' of object '${obj.name}' to be a ring buffer (BPF_MAP_TYPE_RINGBUF), found ${map.typeName}`,
+      );
+    }
+    if (!obj.btf && typeof options.type !== "function") {
+      throw new PerfError(
+        `expected BTF in object '${obj.name}' to find the record type ${
+          String(options.type)
+        } in, found none: build it with clang -g`,
+      );
+    }
+    // The counter of perf/ringbuf.h: a per-CPU array of one u64 (a map of
+    // another shape under that name is not ours to read).
+    const lost = obj.maps.find((m) =>
+      m.name === LOST_MAP_NAME && m.type === PERCPU_ARRAY && m.valueSize === 8 && m.keySize === 4
+    );
+    return new RingBuffer<T>(map.fd, {
+      ...options,
+      btf: obj.btf,
+      lostFd: lost ? lost.fd : undefined,
+    });
+  }
+
   /** Use {@link RingBuffer.open}. */
   constructor(fd: number, options: RingBufferOptions<T>) {
     if (!Number.isInteger(fd) || fd < 0) {
@@ -226,6 +276,13 @@ export class RingBuffer<T = Record<string, unknown>> {
       );
     }
     this.type = recordClass(options);
+    if (this.type.size > size - HDR) {
+      throw new PerfError(
+        `expected a record type that fits ring "${info.name}" (${
+          size - HDR
+        } bytes at most), found ${this.type.typeName} of ${this.type.size} bytes`,
+      );
+    }
     this.fd = fd;
     this.name = info.name;
     this.size = size;
@@ -337,6 +394,7 @@ export class RingBuffer<T = Record<string, unknown>> {
   async *batches(options: FollowOptions = {}): AsyncGenerator<Iterable<View<T>>, void, void> {
     const { signal, sleep = 1 } = options;
     using waiter = new FdWaiter([this.fd]);
+    using _ = { [Symbol.dispose]: this._follow(waiter) };
     const batch = new RingBatch(this);
     while (!signal?.aborted && !this.#closed) {
       if (this.pending === 0) {
@@ -345,7 +403,7 @@ export class RingBuffer<T = Record<string, unknown>> {
       }
       yield batch;
       if (batch.read === 0) await waiter.wait({ signal, timeout: sleep });
-      else await new Promise((resolve) => setTimeout(resolve, sleep));
+      else await pause(sleep);
     }
   }
 
@@ -357,6 +415,8 @@ export class RingBuffer<T = Record<string, unknown>> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const w of this.#followers) w.close(); // ends a follow() or batches() in flight
+    this.#followers.clear();
     this.#consBuf.transfer(0);
     this.#prodBuf.transfer(0);
     const c = libc();
@@ -403,6 +463,13 @@ export class RingBuffer<T = Record<string, unknown>> {
     return null;
   }
 
+  /** @internal Closes `waiter` when this ring closes (until the returned function is called). */
+  _follow(waiter: FdWaiter): () => void {
+    if (this.#closed) waiter.close();
+    else this.#followers.add(waiter);
+    return () => this.#followers.delete(waiter);
+  }
+
   /** @internal The producer position now, as an end for {@link RingBatch}. */
   _end(): number {
     this.#open();
@@ -440,6 +507,10 @@ interface DrainState {
   records: number;
   bytes: number;
   discarded: number;
+  /** The last good record header (-1: none yet), its payload length and its step. */
+  prev: number;
+  n: number;
+  step: number;
 }
 
 type DrainFn<T> = (fn: (record: View<T>) => void, max: number) => number;
@@ -479,7 +550,11 @@ function drainLoop<T>(
 return function drain(fn, max) {
   // bytes: the payload of the records before the last header change; those
   // since (count - mark of them) all have length n.
-  let cons = S.cons, count = 0, bytes = 0, mark = 0, discarded = 0, prev = -1, n = 0, step = 0;
+  // prev, n, step: the last good header, its length and step, kept from the
+  // last drain, so a steady stream never takes the slow path (a branch that
+  // never runs costs nothing; one taken once per call slows every record).
+  let cons = S.cons, count = 0, bytes = 0, mark = 0, discarded = 0;
+  let prev = S.prev, n = S.n, step = S.step;
   try {
     while (count < max) {
       const end = cons + ((Atomics.load(P, 0) - cons) >>> 0);
@@ -519,6 +594,9 @@ return function drain(fn, max) {
     S.records += count;
     S.bytes += bytes + n * (count - mark);
     S.discarded += discarded;
+    S.prev = prev;
+    S.n = n;
+    S.step = step;
   }
 };`;
   return new Function("W", "P", "C", "V", "S", "SHORT", src)(
@@ -579,7 +657,8 @@ function readLost(fd: number): number {
 /**
  * Follows several rings on one epoll set: each gets its own callback;
  * drains all, sleeps about 1 ms while data flows, waits when idle, until
- * `signal` aborts; then drains once more. Resolves to the records seen.
+ * `signal` aborts or one of the rings is closed; then drains the open
+ * ones once more. Resolves to the records seen.
  *
  * @example
  * ```ts
@@ -598,11 +677,17 @@ export async function followRings(
   options: FollowOptions = {},
 ): Promise<number> {
   using waiter = new FdWaiter(rings.map(([r]) => r.fd));
-  const drainAll = rings.length === 1 ? () => rings[0][0].drain(rings[0][1]) : () => {
+  const unfollow = rings.map(([r]) => r._follow(waiter));
+  // A ring closed meanwhile closes the waiter (ending the loop) and is skipped.
+  const drainAll = () => {
     let n = 0;
-    for (const [r, fn] of rings) n += r.drain(fn);
+    for (const [r, fn] of rings) if (!r.closed) n += r.drain(fn);
     return n;
   };
-  const total = await follow(waiter, drainAll, options);
-  return total + drainAll();
+  try {
+    const total = await follow(waiter, drainAll, options);
+    return total + drainAll();
+  } finally {
+    for (const f of unfollow) f();
+  }
 }

@@ -107,6 +107,31 @@ export interface BranchEntry {
   counters?: bigint;
 }
 
+/** The `sample_id` trailer of a non-sample record (fields as `sample_type` selects).
+ *
+ * @example
+ * ```ts
+ * import type { SampleId } from "@bpfview/bpfview";
+ * const id: SampleId = { pid: 1, tid: 1 };
+ * ```
+ */
+export interface SampleId {
+  /** Process id (PERF_SAMPLE_TID). */
+  pid?: number;
+  /** Thread id (PERF_SAMPLE_TID). */
+  tid?: number;
+  /** Timestamp (PERF_SAMPLE_TIME). */
+  time?: number | bigint;
+  /** Event id (PERF_SAMPLE_ID). */
+  id?: number | bigint;
+  /** Stream id (PERF_SAMPLE_STREAM_ID). */
+  stream_id?: number | bigint;
+  /** CPU (PERF_SAMPLE_CPU). */
+  cpu?: number;
+  /** Event id (PERF_SAMPLE_IDENTIFIER). */
+  identifier?: number | bigint;
+}
+
 /** The callchain context markers (`enum perf_callchain_context`) as u64s.
  *
  * @example
@@ -154,8 +179,10 @@ export class PerfSample {
   offset = 0;
   /** The record's size (header included). */
   size = 0;
-  /** The header's misc bits (cpu mode, exact ip...). */
-  misc = 0;
+  /** The header's misc bits (cpu mode, exact ip...), read from the record. */
+  get misc(): number {
+    return this.dv.byteLength ? this.dv.getUint16(this.offset + 4, true) : 0;
+  }
   /** PERF_SAMPLE_IDENTIFIER. */
   identifier: number | bigint = 0;
   /** PERF_SAMPLE_IP. */
@@ -176,7 +203,7 @@ export class PerfSample {
   cpu = 0;
   /** PERF_SAMPLE_PERIOD. */
   period: number | bigint = 0;
-  /** PERF_SAMPLE_READ: offset of the read_format block. */
+  /** PERF_SAMPLE_READ: offset of the read_format block in {@link PerfSample.dv}. */
   readOffset = 0;
   /** PERF_SAMPLE_CALLCHAIN: offset of the first entry. */
   callchainOffset = 0;
@@ -457,9 +484,11 @@ function countTooBig(
  * ```
  */
 export type SampleDecoder = (dv: DataView, o: number, s: PerfSample) => PerfSample;
-type IdDecoder = (dv: DataView, o: number, n: number, s: PerfSample) => PerfSample;
 
-const GEN_PARAMS = ["readU64", "fail", "countTooBig", "readValuesEnd", "layout"] as const;
+const GEN_PARAMS = ["readU64", "fail", "countTooBig", "readValuesEnd"] as const;
+
+/** Generated decoder factories by layout key (see the constructor). */
+const factories = new Map<string, (layout: SampleLayout) => SampleDecoder>();
 
 /**
  * The layout of PERF_RECORD_SAMPLE (and of the `sample_id_all` trailer of
@@ -500,17 +529,31 @@ export class SampleLayout {
   readonly rawAt: number;
   /** Bytes of the `sample_id` trailer of non-sample records (0 without `sample_id_all`). */
   readonly sampleIdSize: number;
+  /** Offset from the record's start of PERF_SAMPLE_IDENTIFIER, or -1 (absent). The `*At` offsets drive {@link PerfSample}'s getters. */
+  readonly identifierAt: number = -1;
+  /** Offset of PERF_SAMPLE_IP, or -1. */
+  readonly ipAt: number = -1;
+  /** Offset of PERF_SAMPLE_TID's pid (tid follows at +4), or -1. */
+  readonly pidAt: number = -1;
+  /** Offset of PERF_SAMPLE_TIME, or -1. */
+  readonly timeAt: number = -1;
+  /** Offset of PERF_SAMPLE_ADDR, or -1. */
+  readonly addrAt: number = -1;
+  /** Offset of PERF_SAMPLE_ID, or -1. */
+  readonly idAt: number = -1;
+  /** Offset of PERF_SAMPLE_STREAM_ID, or -1. */
+  readonly streamIdAt: number = -1;
+  /** Offset of PERF_SAMPLE_CPU, or -1. */
+  readonly cpuAt: number = -1;
+  /** Offset of PERF_SAMPLE_PERIOD, or -1. */
+  readonly periodAt: number = -1;
+  /** Offset of the PERF_SAMPLE_READ block, or -1. */
+  readonly readAt: number = -1;
   /**
    * Reads the sample whose header is at `offset` of `dv` into `into` (also
    * returned). The record's size is taken from its header and must fit `dv`.
    */
   readonly decode: SampleDecoder;
-  /**
-   * Reads the `sample_id` trailer of the non-sample record at `offset`
-   * into `into` (pid, tid, time, id, stream_id, cpu, identifier); does
-   * nothing without `sample_id_all`.
-   */
-  readonly decodeSampleId: (dv: DataView, offset: number, into: PerfSample) => PerfSample;
 
   /**
    * Computes the layout of `attr` (only the fields of {@link SampleAttr}
@@ -532,50 +575,102 @@ export class SampleLayout {
     this.regsUserCount = popcount64(BigInt(attr.sample_regs_user ?? 0n));
     this.regsIntrCount = popcount64(BigInt(attr.sample_regs_intr ?? 0n));
     this.sampleIdAll = attr.sample_id_all ?? false;
-    const gen = this.#generate();
+    // Fixed fields: at constant offsets from the record's start.
+    let off = 8;
+    const at = (bit: number, size = 8) => {
+      if (!(t & bit)) return -1;
+      const here = off;
+      off += size;
+      return here;
+    };
+    this.identifierAt = at(S.IDENTIFIER);
+    this.ipAt = at(S.IP);
+    this.pidAt = at(S.TID);
+    this.timeAt = at(S.TIME);
+    this.addrAt = at(S.ADDR);
+    this.idAt = at(S.ID);
+    this.streamIdAt = at(S.STREAM_ID);
+    this.cpuAt = at(S.CPU);
+    this.periodAt = at(S.PERIOD);
+    this.readAt = t & S.READ ? off : -1;
+    const gen = this.#generate(off);
     this.fixedSize = gen.fixed;
     this.rawAt = gen.rawAt;
-    const args = [readU64, fail, countTooBig, readValuesEnd, this];
-    this.decode = new Function(...GEN_PARAMS, gen.body)(...args) as SampleDecoder;
-    const id = this.#generateSampleId();
-    this.sampleIdSize = id.size;
-    const idFn = new Function(...GEN_PARAMS, id.body)(...args) as IdDecoder;
-    this.decodeSampleId = (dv, o, s) => {
-      const n = checkRecord(dv, o);
-      if (this.sampleIdSize === 0) return s;
-      if (n < 8 + this.sampleIdSize) {
-        fail("a sample_id trailer", this.sampleIdSize, n - 8, o + 8);
+    let idSize = 0;
+    if (this.sampleIdAll) {
+      for (const bit of [S.TID, S.TIME, S.ID, S.STREAM_ID, S.CPU, S.IDENTIFIER]) {
+        if (t & bit) idSize += 8;
       }
-      return idFn(dv, o, n, s);
-    };
+    }
+    this.sampleIdSize = idSize;
+    // One generated factory per distinct layout: layouts of equal attrs share
+    // the decoder's code (so it is optimized once, and call sites stay monomorphic).
+    const key =
+      `${t}/${this.readFormat}/${this.branchSampleType}/${this.regsUserCount}/${this.regsIntrCount}`;
+    let f = factories.get(key);
+    if (!f) {
+      f = new Function(...GEN_PARAMS, `return (layout) => {\n${gen.body}\n};`)(
+        readU64,
+        fail,
+        countTooBig,
+        readValuesEnd,
+      ) as (layout: SampleLayout) => SampleDecoder;
+      factories.set(key, f);
+    }
+    this.decode = f(this);
   }
 
-  #generate(): { body: string; fixed: number; rawAt: number } {
+  /**
+   * Reads the `sample_id` trailer of the non-sample record at `offset` of
+   * `dv` (pid, tid, time, id, stream_id, cpu, identifier, as `sample_type`
+   * selects); `undefined` without `sample_id_all`. Throws
+   * {@link PerfError} when the record is shorter than its trailer.
+   */
+  decodeSampleId(dv: DataView, offset: number): SampleId | undefined {
+    const n = checkRecord(dv, offset);
+    if (!this.sampleIdAll) return undefined;
+    if (n < 8 + this.sampleIdSize) {
+      fail("a sample_id trailer", this.sampleIdSize, n - 8, offset + 8);
+    }
+    const t = this.sampleType, o: SampleId = {};
+    let p = offset + n - this.sampleIdSize;
+    if (t & S.TID) (o.pid = dv.getInt32(p, true), o.tid = dv.getInt32(p + 4, true), p += 8);
+    if (t & S.TIME) (o.time = readU64(dv, p), p += 8);
+    if (t & S.ID) (o.id = readU64(dv, p), p += 8);
+    if (t & S.STREAM_ID) (o.stream_id = readU64(dv, p), p += 8);
+    if (t & S.CPU) (o.cpu = dv.getUint32(p, true), p += 8);
+    if (t & S.IDENTIFIER) o.identifier = readU64(dv, p);
+    return o;
+  }
+
+  #generate(fixedStart: number): { body: string; fixed: number; rawAt: number } {
     const t = this.sampleType, rf = this.readFormat;
     const L: string[] = [];
+    // Fixed fields, read here from the local dv (its checks shared by every read) into
+    // plain fields: later reads are loads, not DataView calls.
     const fixed: string[] = [];
-    let off = 8; // after the header
-    const u64 = (name: string) => {
-      fixed.push(`s.${name} = readU64(dv, o + ${off});`);
-      off += 8;
+    const u64 = (name: string, at: number) => {
+      if (at >= 0) fixed.push(inlineU64(name, `o + ${at}`));
     };
-    if (t & S.IDENTIFIER) u64("identifier");
-    if (t & S.IP) u64("ip");
-    if (t & S.TID) {
+    u64("identifier", this.identifierAt);
+    u64("ip", this.ipAt);
+    if (this.pidAt >= 0) {
       fixed.push(
-        `s.pid = dv.getInt32(o + ${off}, true); s.tid = dv.getInt32(o + ${off + 4}, true);`,
+        `s.pid = dv.getInt32(o + ${this.pidAt}, true); s.tid = dv.getInt32(o + ${
+          this.pidAt + 4
+        }, true);`,
       );
-      off += 8;
     }
-    if (t & S.TIME) u64("time");
-    if (t & S.ADDR) u64("addr");
-    if (t & S.ID) u64("id");
-    if (t & S.STREAM_ID) u64("stream_id");
-    if (t & S.CPU) (fixed.push(`s.cpu = dv.getUint32(o + ${off}, true);`), off += 8);
-    if (t & S.PERIOD) u64("period");
+    u64("time", this.timeAt);
+    u64("addr", this.addrAt);
+    u64("id", this.idAt);
+    u64("stream_id", this.streamIdAt);
+    if (this.cpuAt >= 0) fixed.push(`s.cpu = dv.getUint32(o + ${this.cpuAt}, true);`);
+    u64("period", this.periodAt);
+    if (this.readAt >= 0) fixed.push(`s.readOffset = o + ${this.readAt};`);
+    let off = fixedStart;
     let variable = false;
     if (t & S.READ) {
-      fixed.push(`s.readOffset = o + ${off};`);
       if (rf & ReadFormat.GROUP) variable = true;
       else off += readEntrySize(rf);
     }
@@ -586,9 +681,9 @@ export class SampleLayout {
       L.push(`p = readValuesEnd(dv, o + ${fixedEnd - 0}, e, ${rf});`);
     }
     const need = (n: number | string, what: string) =>
-      `if (p + ${n} > e) fail(${JSON.stringify(what)}, ${n}, e - p, p);`;
+      `if (p + ${n} > e) @F(${JSON.stringify(what)}, ${n}, e - p, p);`;
     const var64 = (name: string, what: string) => {
-      L.push(need(8, what), `s.${name} = readU64(dv, p); p += 8;`);
+      L.push(need(8, what), inlineU64(name, "p"), "p += 8;");
     };
     let rawAt = -1;
     if (t & S.CALLCHAIN) {
@@ -596,17 +691,25 @@ export class SampleLayout {
       L.push(
         need(8, "a callchain count"),
         `{ const nr = readU64(dv, p);`,
-        `  if (typeof nr !== "number" || nr > (e - p - 8) / 8) countTooBig("a callchain", nr, 8, e - p - 8, p);`,
+        `  if (typeof nr !== "number" || nr > (e - p - 8) / 8) @C("a callchain", nr, 8, e - p - 8, p);`,
         `  s.callchainOffset = p + 8; s.callchainCount = nr; p += 8 + nr * 8; }`,
       );
     }
-    if (t & S.RAW) {
-      if (!variable) rawAt = fixedEnd;
+    if ((t & S.RAW) && !variable) {
+      // Right after the fixed fields: at a constant offset.
+      rawAt = fixedEnd;
       variable = true;
+      L.push(
+        `if (n < ${fixedEnd + 4}) @F("a raw data size", 4, n - ${fixedEnd}, o + ${fixedEnd});`,
+        `{ const r = dv.getUint32(o + ${fixedEnd}, true);`,
+        `  if (r > n - ${fixedEnd + 4}) @F("raw data", r, n - ${fixedEnd + 4}, o + ${fixedEnd});`,
+        `  s.rawOffset = o + ${fixedEnd + 4}; s.rawSize = r; p += 4 + r; }`,
+      );
+    } else if (t & S.RAW) {
       L.push(
         need(4, "a raw data size"),
         `{ const n = dv.getUint32(p, true);`,
-        `  if (n > e - p - 4) fail("raw data", n, e - p - 4, p);`,
+        `  if (n > e - p - 4) @F("raw data", n, e - p - 4, p);`,
         `  s.rawOffset = p + 4; s.rawSize = n; p += 4 + n; }`,
       );
     }
@@ -617,7 +720,7 @@ export class SampleLayout {
         need(hw ? 16 : 8, "a branch stack count"),
         `{ const nr = readU64(dv, p); p += 8;`,
         hw ? `  s.branchHwIndex = readU64(dv, p); p += 8;` : "",
-        `  if (typeof nr !== "number" || nr > (e - p) / ${each}) countTooBig("a branch stack", nr, ${each}, e - p, p);`,
+        `  if (typeof nr !== "number" || nr > (e - p) / ${each}) @C("a branch stack", nr, ${each}, e - p, p);`,
         `  s.branchOffset = p; s.branchCount = nr; p += nr * ${each}; }`,
       );
     }
@@ -625,7 +728,7 @@ export class SampleLayout {
       L.push(
         need(8, `a ${what} ABI word`),
         `{ const abi = dv.getUint32(p, true); s.${abi} = abi; p += 8; s.${at} = p;`,
-        `  if (abi !== 0) { if (p + ${count * 8} > e) fail(${
+        `  if (abi !== 0) { if (p + ${count * 8} > e) @F(${
           JSON.stringify(`${count} ${what} registers`)
         }, ${count * 8}, e - p, p); p += ${count * 8}; } }`,
       );
@@ -636,7 +739,7 @@ export class SampleLayout {
         need(8, "a user stack size"),
         `{ const n = readU64(dv, p); p += 8; s.stackUserOffset = p; s.stackUserSize = 0; s.stackUserDynSize = 0;`,
         `  if (n !== 0) {`,
-        `    if (typeof n !== "number" || n + 8 > e - p) fail("a user stack dump and its dyn_size", n, e - p, p);`,
+        `    if (typeof n !== "number" || n + 8 > e - p) @F("a user stack dump and its dyn_size", n, e - p, p);`,
         `    s.stackUserSize = n; p += n; s.stackUserDynSize = Number(readU64(dv, p)); p += 8; } }`,
       );
     }
@@ -652,49 +755,46 @@ export class SampleLayout {
       L.push(
         need(8, "an aux size"),
         `{ const n = readU64(dv, p); p += 8;`,
-        `  if (typeof n !== "number" || n > e - p) fail("aux data", n, e - p, p);`,
+        `  if (typeof n !== "number" || n > e - p) @F("aux data", n, e - p, p);`,
         `  s.auxOffset = p; s.auxSize = n; p += n; }`,
       );
     }
     const body = [
       `"use strict";`,
       `return function decodeSample(dv, o, s) {`,
-      `  if (!(o >= 0 && o + 8 <= dv.byteLength)) fail("a record header", 8, dv.byteLength - o, o);`,
+      `  const L = dv.byteLength;`,
+      `  if (!(o >= 0 && o + 8 <= L)) @F("a record header", 8, L - o, o);`,
       `  const n = dv.getUint16(o + 6, true), e = o + n;`,
-      `  if (e > dv.byteLength) fail("a record", n, dv.byteLength - o, o);`,
-      `  if (n < ${fixedEnd}) fail("a sample's fixed fields", ${fixedEnd}, n, o);`,
-      `  s.dv = dv; s.layout = layout; s.offset = o; s.size = n; s.misc = dv.getUint16(o + 4, true);`,
+      `  if (e > L) @F("a record", n, L - o, o);`,
+      `  if (n < ${fixedEnd}) @F("a sample's fixed fields", ${fixedEnd}, n, o);`,
+      // Pointer stores cost a write barrier: skip them when nothing changed.
+      `  if (s.dv !== dv || s.layout !== layout) { s.dv = dv; s.layout = layout; }`,
+      `  s.offset = o; s.size = n;`,
       ...fixed.map((l) => "  " + l),
       ...L.map((l) => "  " + l),
       `  return s;`,
       `};`,
     ].join("\n");
-    return { body, fixed: fixedEnd, rawAt };
-  }
-
-  #generateSampleId(): { body: string; size: number } {
-    const t = this.sampleType;
-    if (!this.sampleIdAll) return { body: `return () => {};`, size: 0 };
-    const L: string[] = [];
-    let off = 0;
-    if (t & S.TID) {
-      L.push(`s.pid = dv.getInt32(b + ${off}, true); s.tid = dv.getInt32(b + ${off + 4}, true);`);
-      off += 8;
-    }
-    for (
-      const [bit, name] of [[S.TIME, "time"], [S.ID, "id"], [S.STREAM_ID, "stream_id"]] as const
-    ) {
-      if (t & bit) (L.push(`s.${name} = readU64(dv, b + ${off});`), off += 8);
-    }
-    if (t & S.CPU) (L.push(`s.cpu = dv.getUint32(b + ${off}, true);`), off += 8);
-    if (t & S.IDENTIFIER) (L.push(`s.identifier = readU64(dv, b + ${off});`), off += 8);
+    // Two versions: the checked one throws PerfError with the details; the
+    // fast one, small enough for V8 to inline into the caller's loop, hands
+    // any record that fails a check to the checked one.
+    const checked = body.replace(/@F\(/g, "fail(").replace(/@C\(/g, "countTooBig(");
+    const fast = body.replace(/@[FC]\(.*?\);/g, "return slow(dv, o, s);");
     return {
-      body: `return function decodeSampleId(dv, o, n, s) {\n  const b = o + n - ${off};\n  ${
-        L.join("\n  ")
-      }\n  return s;\n};`,
-      size: off,
+      body: `const slow = (() => {\n${checked}\n})();\n${fast}`,
+      fixed: fixedEnd,
+      rawAt,
     };
   }
+}
+
+/**
+ * Generated code reading the u64 at `at` into `s.<name>`, inline: a call
+ * returning a number that is not a small integer would box it, and a
+ * sample's time would allocate on every record.
+ */
+function inlineU64(name: string, at: string): string {
+  return `{ const hi = dv.getUint32(${at} + 4, true); s.${name} = hi < 0x200000 ? hi * 4294967296 + dv.getUint32(${at}, true) : dv.getBigUint64(${at}, true); }`;
 }
 
 /** Checks that a record header at `o` and the record it announces fit `dv`; returns its size.

@@ -25,6 +25,7 @@ import { PerfSample, SampleLayout } from "./sample.ts";
 import { expandEvents, readFormat, type TraceFormat, tracefsRoot } from "./tracefs.ts";
 import { TracepointDecoder, type TraceSchema } from "./tracepoint.ts";
 import { FdWaiter, follow } from "./wait.ts";
+import { libc } from "../ffi/libc.ts";
 
 /**
  * Options of {@link Tracer.open}.
@@ -36,9 +37,12 @@ import { FdWaiter, follow } from "./wait.ts";
  * ```
  */
 export interface TracerOptions {
-  /** CPUs to trace (default: every online CPU). With `pid`, only these CPUs of its threads. */
+  /** CPUs to trace (default: every online CPU). */
   cpus?: number[];
-  /** Trace only this process (one event per thread, on any CPU unless `cpus` is given). */
+  /**
+   * Trace only this process: one event per thread it has on each CPU,
+   * inherited by the threads and children it starts later.
+   */
   pid?: number;
   /** An ftrace filter expression, applied by the kernel to every event (PERF_EVENT_IOC_SET_FILTER). */
   filter?: string;
@@ -48,10 +52,19 @@ export interface TracerOptions {
   btf?: Btf;
   /** Data pages per ring, a power of two (default 64). */
   pages?: number;
-  /** Wake the reader every this many samples (default 1); ignored with `watermark`. */
+  /**
+   * Wake the reader every this many samples instead of by watermark. Each
+   * wakeup costs the kernel an interrupt: at high rates prefer the default.
+   */
   wakeupEvents?: number;
-  /** Wake the reader when this many bytes are waiting instead. */
+  /** Wake the reader when this many bytes are waiting (default: a quarter of the ring). */
   watermark?: number;
+  /**
+   * Milliseconds {@link Tracer.follow} waits at most while idle before
+   * draining anyway (default 50), so events below the watermark are not
+   * held back; -1 waits for wakeups only.
+   */
+  idle?: number;
   /** Extra sample_type bits (TID, TIME, CPU and RAW are always on). */
   sampleType?: number;
   /** Where tracefs is (default: found). */
@@ -136,26 +149,16 @@ export class Tracer {
   readonly #byId: (TracedEvent | undefined)[];
   readonly #sample = new PerfSample();
   #waiter: FdWaiter | undefined;
-  #handler: TraceHandler | undefined;
   #unknown = 0;
-  readonly #onRecord = (dv: DataView, offset: number, _size: number, type: number): void => {
-    if (type !== RecordType.SAMPLE) return;
-    const s = this.layout.decode(dv, offset, this.#sample);
-    const ev = s.rawSize >= 2 ? this.#byId[dv.getUint16(s.rawOffset, true)] : undefined;
-    if (!ev) {
-      this.#unknown++;
-      return;
-    }
-    ev.samples++;
-    this.#handler!(ev, s);
-  };
-
+  readonly #idle: number;
   private constructor(
     events: TracedEvent[],
     layout: SampleLayout,
     perf: PerfEvent[],
     rings: PerfRing[],
+    idle: number,
   ) {
+    this.#idle = idle;
     this.events = events;
     this.layout = layout;
     this.#perf = perf;
@@ -185,44 +188,45 @@ export class Tracer {
     const sampleType = SampleType.TID | SampleType.TIME | SampleType.CPU | SampleType.RAW |
       (options.sampleType ?? 0);
     const layout = new SampleLayout({ sample_type: sampleType });
-    // Where to open: (pid, cpu) pairs, one ring each.
-    const places: [number, number][] = [];
-    if (options.pid !== undefined) {
-      for (const tid of threadsOf(options.pid)) {
-        for (const cpu of options.cpus ?? [-1]) places.push([tid, cpu]);
-      }
-    } else {
-      for (const cpu of options.cpus ?? onlineCpus()) places.push([-1, cpu]);
-    }
+    const pageSize = libc().getpagesize();
+    // Where to open: one ring per CPU; with a pid, one event per thread on each CPU (the
+    // kernel maps no ring of an inherited event that is not bound to a CPU), all of a CPU's
+    // events writing into its ring.
+    const tids = options.pid === undefined ? [-1] : threadsOf(options.pid);
     const perf: PerfEvent[] = [], rings: PerfRing[] = [];
     try {
-      for (const [pid, cpu] of places) {
+      for (const cpu of options.cpus ?? onlineCpus()) {
         let leader: PerfEvent | undefined;
-        for (const e of events) {
-          const ev = PerfEvent.open({
-            type: PerfType.TRACEPOINT,
-            config: e.format.id,
-            sample_period: 1,
-            sample_type: sampleType,
-            disabled: true,
-            watermark: options.watermark !== undefined,
-            wakeup_events: options.watermark ?? options.wakeupEvents ?? 1,
-          }, { pid, cpu });
-          perf.push(ev);
-          if (options.filter !== undefined) {
-            try {
-              ev.setFilter(options.filter);
-            } catch (err) {
-              if (err instanceof PerfError) {
-                throw new PerfError(`${err.message} for ${e.event}`);
+        for (const pid of tids) {
+          for (const e of events) {
+            const ev = PerfEvent.open({
+              type: PerfType.TRACEPOINT,
+              config: e.format.id,
+              sample_period: 1,
+              sample_type: sampleType,
+              disabled: true,
+              // With a pid: threads and children started later are traced too.
+              inherit: options.pid !== undefined,
+              watermark: options.wakeupEvents === undefined,
+              wakeup_events: options.wakeupEvents ??
+                options.watermark ?? (options.pages ?? 64) * pageSize / 4,
+            }, { pid, cpu });
+            perf.push(ev);
+            if (options.filter !== undefined) {
+              try {
+                ev.setFilter(options.filter);
+              } catch (err) {
+                if (err instanceof PerfError) {
+                  throw new PerfError(`${err.message} for ${e.event}`);
+                }
+                throw err;
               }
-              throw err;
             }
-          }
-          if (leader) ev.setOutput(leader);
-          else {
-            leader = ev;
-            rings.push(new PerfRing(ev.fd, options.pages ?? 64));
+            if (leader) ev.setOutput(leader);
+            else {
+              leader = ev;
+              rings.push(new PerfRing(ev.fd, options.pages ?? 64));
+            }
           }
         }
       }
@@ -232,7 +236,7 @@ export class Tracer {
       for (const ev of perf) ev.close();
       throw e;
     }
-    return new Tracer(events, layout, perf, rings);
+    return new Tracer(events, layout, perf, rings, options.idle ?? 50);
   }
 
   /** The rings (one per CPU, or per thread). */
@@ -246,9 +250,27 @@ export class Tracer {
    * object is reused).
    */
   drain(fn: TraceHandler): number {
-    this.#handler = fn;
+    const layout = this.layout, s = this.#sample, byId = this.#byId;
     let n = 0;
-    for (const r of this.#rings) n += r.drain(this.#onRecord);
+    for (const r of this.#rings) {
+      try {
+        for (let off = r.next(); off >= 0; off = r.next()) {
+          n++;
+          if (r.type !== RecordType.SAMPLE) continue;
+          const dv = r.view;
+          layout.decode(dv, off, s);
+          const ev = s.rawSize >= 2 ? byId[dv.getUint16(s.rawOffset, true)] : undefined;
+          if (ev === undefined) {
+            this.#unknown++;
+            continue;
+          }
+          ev.samples++;
+          fn(ev, s);
+        }
+      } finally {
+        r.commit();
+      }
+    }
     return n;
   }
 
@@ -270,7 +292,7 @@ export class Tracer {
       if (after && n) after(n);
       return n;
     };
-    const total = await follow(this.#waiter, drain, { signal: options.signal });
+    const total = await follow(this.#waiter, drain, { signal: options.signal, idle: this.#idle });
     return total + drain();
   }
 

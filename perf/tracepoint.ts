@@ -369,6 +369,48 @@ export class TracepointDecoder {
   }
 
   /**
+   * A reader of one field, made once: `(dv, payloadOffset) => value`, the
+   * value as {@link decode} gives it, computed from the field's offset and
+   * size in the format file (the same bytes under either schema), reading
+   * nothing else and allocating nothing for numbers. The caller makes sure
+   * the payload holds the field (`rawSize` at least the field's end).
+   * Throws {@link PerfError} for a field the event does not have.
+   *
+   * @example
+   * ```ts
+   * import { readFormat, TracepointDecoder } from "@bpfview/bpfview";
+   * const dec = new TracepointDecoder(readFormat("syscalls", "sys_enter_getpid"));
+   * const nr = dec.reader("__syscall_nr");
+   * ```
+   */
+  reader(name: string): (dv: DataView, offset: number) => unknown {
+    const f = this.#byName.get(name);
+    if (!f) {
+      throw new PerfError(
+        `expected a field "${name}" in ${this.format.system}:${this.format.name}, found only ${
+          this.#fields.map((x) => x.name).join(", ")
+        }`,
+      );
+    }
+    const at = f.offset;
+    if (f.kind === "scalar" && f.type !== "bool" && f.type !== "_Bool") {
+      switch (f.size) {
+        case 1:
+          return f.signed ? (dv, o) => dv.getInt8(o + at) : (dv, o) => dv.getUint8(o + at);
+        case 2:
+          return f.signed
+            ? (dv, o) => dv.getInt16(o + at, true)
+            : (dv, o) => dv.getUint16(o + at, true);
+        case 4:
+          return f.signed
+            ? (dv, o) => dv.getInt32(o + at, true)
+            : (dv, o) => dv.getUint32(o + at, true);
+      }
+    }
+    return (dv, o) => readField(dv, o, dv.byteLength - o, f);
+  }
+
+  /**
    * A view of the payload at `offset` (BTF schema only): one view, rebound
    * on every call, so reading one field allocates nothing. Throws
    * {@link PerfError} with the tracefs schema.

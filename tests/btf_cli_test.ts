@@ -81,8 +81,9 @@ Deno.test("cli: btf dump TYPE gives that type and what it needs, in C that compi
 Deno.test("cli: btf layout prints offsets bpftool agrees with; --json too", () => {
   const table = cli("btf", "layout", "trace_event_raw_sched_switch");
   assert.equal(table.code, 0, table.err);
-  assert.match(table.out, /^trace_event_raw_sched_switch: size 64, align 8\n/);
-  assert.match(table.out, /\nnext_pid +56 +4 +pid_t\n/);
+  assert.match(table.out, /^struct trace_event_raw_sched_switch \{\n/);
+  assert.match(table.out, /\n\tpid_t +next_pid; +\/\* +56 +4 \*\/\n/);
+  assert.match(table.out, /\n\t\/\* size: 64, cachelines: 1, members: 9 \*\/\n/);
   const json = cli("btf", "layout", "trace_event_raw_sched_switch", "--json");
   const lay = JSON.parse(json.out);
   const ref = JSON.parse(
@@ -93,9 +94,11 @@ Deno.test("cli: btf layout prints offsets bpftool agrees with; --json too", () =
     );
   assert.equal(lay.size, ref.size);
   assert.deepEqual(
-    lay.members.map((m: { member: string; offset: number }) => [m.member, m.offset * 8]),
+    lay.members.map((m: { name: string; offset: number }) => [m.name, m.offset * 8]),
     ref.members.map((m: { name: string; bits_offset: number }) => [m.name, m.bits_offset]),
   );
+  assert.equal(lay.cachelines, 1);
+  assert.deepEqual([lay.padding, lay.holes], [0, []]);
   // Bitfields show their bit position and width.
   const obj = bpfObject();
   const bits = JSON.parse(cli("btf", "layout", "--file", obj, "bits", "--json").out);
@@ -126,7 +129,7 @@ Deno.test("cli: split BTF with --base", () => {
     "--base",
     "/sys/kernel/btf/vmlinux",
   );
-  assert.match(lay.out, /\nx +8 +8 +u64\n/);
+  assert.match(lay.out, /\n\tu64 +x; +\/\* +8 +8 \*\/\n/);
 });
 
 Deno.test("cli: bad input prints one line and exits 1", () => {
@@ -249,20 +252,27 @@ Deno.test("cli: btf layout of bitfields and anonymous unions agrees with bpftool
     assert.equal(r.code, 0, r.err);
     const lay = JSON.parse(r.out);
     assert.equal(lay.size, ref.size);
-    assert.deepEqual(
-      lay.members.map((m: { member: string; offset: number; bitOffset: number; bits: number }) => [
-        m.member,
-        m.offset * 8 + m.bitOffset,
-        m.bits,
-      ]),
-      flat(ref.id),
-      name,
-    );
+    type M = { name: string; offset: number; bitOffset: number; bits: number; expanded?: L };
+    type L = { members: M[] };
+    // Members of anonymous members flattened, as bpftool's are above; a bitfield's bit
+    // is within its storage unit, which starts at `offset`.
+    const ours = (l: L): [string, number, number][] =>
+      l.members.flatMap((m) =>
+        m.name === "" && m.expanded
+          ? ours(m.expanded)
+          : [[m.name, m.offset * 8 + m.bitOffset, m.bits] as [string, number, number]]
+      );
+    assert.deepEqual(ours(lay), flat(ref.id), name);
   }
   const table = cli("btf", "layout", "--file", obj, "bits").out;
-  assert.match(table, /\nd +1:7 +4 +11 +int\n/);
-  assert.match(table, /\ne +8:0 +8 +40 +unsigned long long\n/);
+  // pahole's unit_offset:bit for bitfields: int d:11 at bit 15 of the int at 0.
+  assert.match(table, /\n\tint +d:11; +\/\* +0:15 +4 \*\/\n/);
+  assert.match(table, /\n\tunsigned long long +e:40; +\/\* +8: 0 +8 \*\/\n/);
+  assert.match(table, /\n\t\/\* XXX 4 bytes hole, try to pack \*\/\n/);
   const outer = cli("btf", "layout", "--file", obj, "outer").out;
   // The anonymous union's members, indented one level, both at offset 0.
-  assert.match(outer, /\n {2}i +0 +4 +int\n {2}f +0 +4 +float\n/);
+  assert.match(
+    outer,
+    /\n\tunion \{\n\t\tint +i; +\/\* +0 +4 \*\/\n\t\tfloat +f; +\/\* +0 +4 \*\/\n/,
+  );
 });

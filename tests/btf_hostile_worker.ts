@@ -12,6 +12,8 @@ import { dumpJson } from "../btf/dump_json.ts";
 import { dumpC } from "../btf/dump_c.ts";
 import * as view from "../btf/view.ts";
 import { viewClass } from "../btf/view.ts";
+import { formatPahole, paholeLayout } from "../btf/pahole.ts";
+import { dumpTs } from "../btf/dump_ts.ts";
 
 // ---------------------------------------------------------------------------
 // Corpus
@@ -805,7 +807,17 @@ export interface Optional {
 
 /** The dump and view modules, in the shape the corpus runner expects. */
 export function loadOptional(): Promise<{ mods: Optional; notes: string[] }> {
-  const mods: Optional = { dumpRaw, dumpRawBytes, dumpJson, dumpC, viewClass, viewModule: view };
+  const mods: Optional = {
+    dumpRaw,
+    dumpRawBytes,
+    dumpJson,
+    dumpC,
+    viewClass,
+    viewModule: view,
+    paholeLayout,
+    formatPahole,
+    dumpTs,
+  };
   return Promise.resolve({ mods, notes: [] });
 }
 
@@ -941,6 +953,11 @@ export function exercise(blob: Blob, mods: Optional, problems: Problem[]): "pars
       guard(`memberOffset(${id})`, () => layout.memberOffset(btf, id, fields[0].name));
     }
     if (mods.viewModule) exerciseView(btf, id, mods, guard);
+    if (mods.paholeLayout) {
+      const l = guard(`paholeLayout(${id})`, () => mods.paholeLayout(btf, id));
+      if (l) guard(`formatPahole(${id})`, () => mods.formatPahole(l));
+      guard(`paholeLayout(${id}, expand)`, () => mods.paholeLayout(btf, id, { expand: true }));
+    }
   }
   guard("closure(all)", () => layout.closure(btf, all));
   if (mods.dumpRaw) {
@@ -950,6 +967,10 @@ export function exercise(blob: Blob, mods: Optional, problems: Problem[]): "pars
   if (mods.dumpJson) {
     guard("dumpJson", () => mods.dumpJson(btf));
     guard("dumpJson(offsets)", () => mods.dumpJson(btf, { offsets: true }));
+  }
+  if (mods.dumpTs) {
+    guard("dumpTs", () => mods.dumpTs(btf));
+    guard("dumpTs(safe)", () => mods.dumpTs(btf, { int64: "safe", ids: all.slice(1, 50) }));
   }
   if (mods.dumpC) {
     guard("dumpC", () => mods.dumpC(btf));

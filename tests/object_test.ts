@@ -126,16 +126,9 @@ Deno.test("errors: bad object, missing file, missing map and program, verifier r
 });
 
 Deno.test("libbpf missing: the override points at a missing file, one install sentence", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: denoRun("-A", "--quiet", `${HERE}object_child.ts`, COUNTER),
-    env: { BPFVIEW_LIBBPF: "/nonexistent/libbpf.so.1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
+  const text = await child([], ["-A", "--quiet"], [COUNTER], {
+    BPFVIEW_LIBBPF: "/nonexistent/libbpf.so.1",
   });
-  const out = await child.output();
-  const text = new TextDecoder().decode(out.stdout).trim();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
   assert.match(text, /^FfiError: expected libbpf 1.x, found none/);
   assert.match(text, /\/nonexistent\/libbpf\.so\.1/);
   assert.match(text, /apt-get install libbpf1/);
@@ -208,6 +201,12 @@ Deno.test("globals: .rodata set before load filters by this pid; .bss, .data, cu
     (obj.rodata as Record<string, unknown>).target_pid = 1;
   }, (e) => e instanceof BtfError && /read-only/.test(e.message));
   assert.equal(obj.rodata.target_pid, Deno.pid);
+  // After close the live views' memory is unmapped: writing is a typed error.
+  const bss = obj.bss as Record<string, unknown>;
+  obj.close();
+  assert.throws(() => {
+    bss.bss_hits = 1;
+  }, (e) => e instanceof BtfError && /found it closed/.test(e.message));
 });
 
 Deno.test("globals: values that do not fit name the variable and its type", () => {
@@ -344,4 +343,135 @@ Deno.test("100 open/load/attach/close cycles leave /proc/self/fd and /proc/self/
   // the JS heap may have grown by a few.
   const anonAfter = Deno.readTextFileSync("/proc/self/maps").split("\n").length;
   assert.ok(anonAfter - anonBefore < 50, `${anonBefore} mappings before, ${anonAfter} after`);
+});
+
+/** Runs tests/object_child.ts with `prefix` before deno (e.g. setpriv) and deno flags `flags`. */
+async function child(
+  prefix: string[],
+  flags: string[],
+  args: string[],
+  env?: Record<string, string>,
+): Promise<string> {
+  const argv = [
+    ...prefix,
+    Deno.execPath(),
+    ...denoRun(...flags, `${HERE}object_child.ts`, ...args),
+  ];
+  const out = await new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+Deno.test("without --allow-ffi: one sentence naming the flag", async () => {
+  const text = await child([], ["--allow-read", "--quiet"], [COUNTER]);
+  assert.equal(
+    text,
+    "FfiError: expected permission to call libbpf, found none: run with --allow-ffi",
+  );
+});
+
+const hasSetpriv = (() => {
+  try {
+    return Deno.uid() === 0 && Deno.statSync("/usr/bin/setpriv").isFile;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "without CAP_BPF: loading says to run as root or grant CAP_BPF",
+  ignore: !hasSetpriv,
+  fn: async () => {
+    // Root with every capability dropped: the bpf() syscall answers EPERM.
+    const text = await child(
+      ["/usr/bin/setpriv", "--inh-caps=-all", "--bounding-set=-all", "--"],
+      ["-A", "--quiet"],
+      [COUNTER, "load"],
+    );
+    assert.match(text, /^FfiError: expected to load object 'object_counter', found EPERM \(1\)/);
+    assert.match(text, /run as root, or grant CAP_BPF/);
+  },
+});
+
+Deno.test("attachAll: tracepoint, raw_tp and tp_btf programs attach, a syscall program is skipped", () => {
+  using obj = BpfObject.open(bpfObject("object_attach"));
+  const ro = obj.rodata as Record<string, unknown>;
+  ro.target_pid = Deno.pid;
+  ro.nr_getppid = { x86_64: 110, aarch64: 173 }[Deno.build.arch];
+  obj.load();
+  const links = obj.attachAll();
+  assert.deepEqual(links.map((l) => l.program), ["on_tracepoint", "on_raw_tp", "on_tp_btf"]);
+  trigger(7);
+  assert.deepEqual(obj.bss.toObject(), { tracepoint_hits: 7, raw_tp_hits: 7, tp_btf_hits: 7 });
+  assert.throws(
+    () => obj.program("not_attachable").attach(),
+    (e) =>
+      e instanceof FfiError && /SEC\("syscall"\), which libbpf cannot auto-attach/.test(e.message),
+  );
+  links[1].close(); // detach one: the others keep counting
+  trigger(2);
+  assert.deepEqual(obj.bss.toObject(), { tracepoint_hits: 9, raw_tp_hits: 7, tp_btf_hits: 9 });
+});
+
+Deno.test("forEach: one batch into reused buffers, cursors rebound per entry; key by key where the kernel cannot batch", () => {
+  using obj = BpfObject.open(bpfObject("object_maps")).load();
+  const hist = obj.map("hist");
+  for (let i = 0; i < 1000; i++) {
+    hist.update({ slot: i, cpu: i % 3 }, {
+      count: i,
+      sum_ns: 2n ** 40n + BigInt(i),
+      min_ns: i,
+      max_ns: 2 * i,
+    });
+  }
+  const seen = new Map<number, Record<string, unknown>>();
+  let lastKey: unknown;
+  const n = hist.forEach((k, v, i) => {
+    const key = k as View, value = v as View;
+    if (i > 0) assert.equal(key, lastKey); // one cursor, rebound
+    lastKey = key;
+    assert.equal(value.count, BigInt(key.slot as number));
+    seen.set(key.slot as number, value.toObject());
+  });
+  assert.equal(n, 1000);
+  assert.equal(seen.size, 1000);
+  assert.deepEqual(seen.get(999), { count: 999, sum_ns: 2 ** 40 + 999, min_ns: 999, max_ns: 1998 });
+  // Same entries as entries() gives, in the same order; a second read reuses the buffers.
+  const slots: number[] = [];
+  hist.forEach((k) => slots.push((k as View).slot as number));
+  assert.deepEqual(slots, hist.entries().map(([k]) => (k as View).slot));
+
+  const perCpu = obj.map("per_cpu");
+  perCpu.update(5, { count: 7 });
+  let cpus = 0;
+  perCpu.forEach((k, v) => {
+    if (k !== 5) return;
+    const values = v as View[];
+    cpus = values.length;
+    assert.ok(values.every((x) => x.count === 7n));
+  });
+  assert.equal(cpus, perCpu.valuesPerEntry);
+
+  const routes = obj.map("routes"); // LPM tries have no batch lookup
+  routes.update({ prefixlen: 24, addr: [10, 0, 0, 0] }, 1);
+  routes.update({ prefixlen: 16, addr: [192, 168, 0, 0] }, 2);
+  const got: [unknown, unknown][] = [];
+  assert.equal(routes.forEach((k, v) => got.push([(k as View).toObject(), v])), 2);
+  const byValue = (a: [unknown, unknown], b: [unknown, unknown]) =>
+    (a[1] as number) - (b[1] as number);
+  const expected = [
+    [{ prefixlen: 24, addr: [10, 0, 0, 0] }, 1],
+    [{ prefixlen: 16, addr: [192, 168, 0, 0] }, 2],
+  ];
+  assert.deepEqual(got.sort(byValue), expected);
+  assert.deepEqual(
+    routes.entries().map(([k, v]): [unknown, unknown] => [(k as View).toObject(), v]).sort(byValue),
+    expected,
+  );
 });

@@ -3,7 +3,15 @@
 
 import { buildDir, shBytes } from "./tools.ts";
 
-const dir = buildDir("perf_data");
+// Each test file records into its own folder: test files run in parallel, and a file one of
+// them is reading must not be recorded again by another.
+let dir = buildDir("perf_data");
+
+/** Records into `tests/build/perf_data_TAG/` from now on (call once per test file). */
+export function fixtureDir(tag: string): string {
+  dir = buildDir(`perf_data_${tag}`);
+  return dir;
+}
 const dec = new TextDecoder();
 
 /** A workload that makes sched_switch, sched_process_exec (a `__data_loc` string) and getppid calls. */

@@ -5,8 +5,10 @@
 
 import assert from "node:assert/strict";
 import { PerfData, PerfDataDecoder, PerfError } from "../mod.ts";
-import { recordPerf } from "./perf_data_fixtures.ts";
+import { fixtureDir, recordPerf } from "./perf_data_fixtures.ts";
 import { cliSync } from "./tools.ts";
+
+fixtureDir("hostile");
 
 interface Outcome {
   records: number;
@@ -47,7 +49,9 @@ function recordEnds(b: Uint8Array): number[] {
   const ends: number[] = [];
   const start = u64(b, 40), end = start + u64(b, 48);
   for (let p = start; p < end;) {
-    p += dv.getUint16(p + 6, true);
+    const size = dv.getUint16(p + 6, true);
+    if (size < 8) throw new Error(`record of size ${size} at ${p} in the original file`);
+    p += size;
     ends.push(p);
   }
   return ends;

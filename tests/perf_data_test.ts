@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { PerfData, type PerfDataSample, perfDataSamples, sampleJson, ZstdStream } from "../mod.ts";
 
 const SAMPLE = 9;
-import { perfDumpCounts, perfScriptSamples, recordPerf } from "./perf_data_fixtures.ts";
+const DIR = fixtureDir("main");
+import { fixtureDir, perfDumpCounts, perfScriptSamples, recordPerf } from "./perf_data_fixtures.ts";
 import { cli, cliSync, sh } from "./tools.ts";
 
 function counts(data: PerfData, ordered = false): Map<number, number> {
@@ -205,4 +206,52 @@ Deno.test("CLI perf-data: JSON lines equal the library's, --event filters, pipe 
   const h = JSON.parse(head.out).header;
   assert.equal(h.hostname, data.features.hostname);
   assert.deepEqual(h.events.map((e: { name: string }) => e.name), data.events.map((e) => e.name));
+});
+
+Deno.test("CLI perf-data --json: odd strings (quotes, backslashes, control bytes, UTF-8) as the library writes them", () => {
+  const odd = `${DIR}q"b\\s\tü\x01-${"x".repeat(20)}`;
+  try {
+    Deno.removeSync(odd);
+  } catch {
+    // not there
+  }
+  Deno.symlinkSync("/bin/true", odd);
+  const path = recordPerf("odd", [], {
+    events: ["sched:sched_process_exec", "sched:sched_switch"],
+    workload: [odd],
+  });
+  using data = PerfData.open(path);
+  const want = [...perfDataSamples(data)].map((s) => sampleJson(s));
+  assert.ok(want.some((l) => l.includes("\\u0001")), "an escaped control byte");
+  const r = cliSync("perf-data", path, "--json");
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(r.out.trim().split("\n"), want);
+  const exec = want.map((l) => JSON.parse(l)).find((s) => s.event === "sched:sched_process_exec");
+  assert.equal(exec.fields.filename, odd);
+});
+
+Deno.test("clock features (perf record -k): clockid, resolution, reference point, sample times", () => {
+  const before = BigInt(Date.now()) * 1000000n;
+  const path = recordPerf("clock", ["-k", "mono"], {
+    events: ["sched:sched_switch"],
+    workload: ["sleep", "0.01"],
+  });
+  const after = BigInt(Date.now()) * 1000000n;
+  using data = PerfData.open(path);
+  const f = data.features;
+  const head = sh("perf", ["report", "--header-only", "-i", path]);
+  assert.equal(f.clockData?.clockid, 1);
+  assert.match(head, /# clockid: monotonic \(1\)\n/);
+  assert.match(head, new RegExp(`# clockid frequency: ${1000 / f.clockResNs!} MHz\\n`));
+  assert.equal(data.events[0].attr.use_clockid, true);
+  assert.equal(data.events[0].attr.clockid, 1);
+  const secs = (t: bigint) =>
+    `${t / 1000000000n}.${String(t % 1000000000n / 1000n).padStart(6, "0")}`;
+  assert.match(head, new RegExp(`# time of first sample : ${secs(f.sampleTime!.first)}\\n`));
+  assert.match(head, new RegExp(`# time of last sample : ${secs(f.sampleTime!.last)}\\n`));
+  const wall = data.wallClockNs(f.sampleTime!.first)!;
+  assert.ok(
+    wall >= before - 2000000000n && wall <= after + 2000000000n,
+    `${before} ${wall} ${after}`,
+  );
 });

@@ -60,20 +60,25 @@ Deno.test("live: sched_switch system-wide; prev_pid is the switching task; BTF a
   assert.equal(t.stats().unknown, 0);
 });
 
-Deno.test("live: a syscall tracepoint triggered by this process carries its pid and syscall number", () => {
+Deno.test("live: a syscall tracepoint triggered by this process carries its pid and syscall number", async () => {
   const file = Deno.makeTempFileSync();
   try {
     using t = Tracer.open(["syscalls:sys_enter_openat"], { btf, pid: Deno.pid });
     assert.equal(t.events[0].decoder.schema, "tracefs"); // no per-syscall struct in BTF
     for (let i = 0; i < 25; i++) Deno.readTextFileSync(file);
-    let ours = 0;
+    // A child started after the events were opened is traced too (inherit).
+    const child = new Deno.Command("/bin/cat", { args: [file], stdout: "null" }).spawn();
+    await child.status;
+    let ours = 0, child_ = 0;
     t.drain((ev, s) => {
       const f = ev.decode(s);
-      assert.equal(s.pid, Deno.pid);
       assert.equal(f.__syscall_nr, NR_OPENAT);
-      ours++;
+      if (s.pid === Deno.pid) ours++;
+      else if (s.pid === child.pid) child_++;
+      else assert.fail(`openat of pid ${s.pid}, not ours`);
     });
     assert.ok(ours >= 25, `${ours} openat from this process`);
+    assert.ok(child_ >= 1, `${child_} openat from the child`);
   } finally {
     Deno.removeSync(file);
   }
@@ -138,6 +143,17 @@ class Spinner {
   }
 }
 
+/** sys_enter_getpid of thread `pid`, every call sampled, disabled until enable(). */
+function openGetpid(pid: number, sampleType: number): PerfEvent {
+  return PerfEvent.open({
+    type: PerfType.TRACEPOINT,
+    config: readFormat("syscalls", "sys_enter_getpid").id,
+    sample_period: 1,
+    sample_type: sampleType,
+    disabled: true,
+  }, { pid });
+}
+
 Deno.test("live: a one-page ring wraps (records joined) and overflows; samples + lost = syscalls made", async () => {
   const spin = new Spinner();
   try {
@@ -174,13 +190,7 @@ Deno.test("live: the same ring read with small drains joins every wrapping recor
   const spin = new Spinner();
   try {
     await spin.line();
-    using ev = PerfEvent.open({
-      type: PerfType.TRACEPOINT,
-      config: readFormat("syscalls", "sys_enter_getpid").id,
-      sample_period: 1,
-      sample_type: S.TID | S.TIME | S.RAW,
-      disabled: true,
-    }, { pid: spin.child.pid });
+    using ev = openGetpid(spin.child.pid, S.TID | S.TIME | S.RAW);
     using ring = new PerfRing(ev.fd, 2);
     ev.enable();
     const layout = new SampleLayout({ sample_type: S.TID | S.TIME | S.RAW });
@@ -309,4 +319,42 @@ Deno.test("live: read_format GROUP with a leader and a sibling: both values and 
     n++;
   });
   assert.ok(n >= 2, `${n} samples`);
+});
+
+Deno.test("live: the ring cursor (next, rewind, commit) reads records in place, counts them once", async () => {
+  const spin = new Spinner();
+  try {
+    await spin.line();
+    using ev = openGetpid(spin.child.pid, S.TID | S.TIME | S.CPU | S.RAW);
+    using ring = new PerfRing(ev.fd, 1);
+    ev.enable();
+    const layout = new SampleLayout({ sample_type: S.TID | S.TIME | S.CPU | S.RAW });
+    const s = new PerfSample();
+    const walk = () => {
+      let n = 0;
+      for (let off = ring.next(); off >= 0; off = ring.next()) {
+        if (ring.type !== RecordType.SAMPLE) continue;
+        layout.decode(ring.view, off, s);
+        assert.equal(s.pid, spin.child.pid);
+        assert.equal(s.rawOffset, off + layout.rawAt + 4);
+        n++;
+      }
+      return n;
+    };
+    let total = 0;
+    for (let round = 0; round < 10; round++) {
+      await spin.spin(50); // 50 x 56 bytes < 4 KiB
+      const n = walk();
+      ring.rewind();
+      assert.equal(walk(), n); // the same records again
+      assert.equal(ring.commit(), n * 56);
+      assert.equal(walk(), 0); // freed
+      total += n;
+    }
+    assert.equal(total, 500);
+    assert.equal(ring.stats.records, 500);
+    assert.ok(ring.stats.joined > 0);
+  } finally {
+    await spin.close();
+  }
 });

@@ -1,14 +1,15 @@
 // The BPF ring buffer reader against real producers on this kernel:
-// tests/bpf/ringbuf.bpf.c, built with clang, loaded for each test (so
-// every test has its own maps, whatever else runs on the machine).
+// tests/bpf/ringbuf.bpf.c, built with clang, loaded through BpfObject for
+// each test (so every test has its own maps, whatever else runs on the
+// machine; the tracepoint program filters by this process's pid).
 import assert from "node:assert/strict";
 import {
-  bpfObjGet,
+  BpfObject,
   bpfProgTestRun,
   type Btf,
   BtfError,
   FfiError,
-  parseBtf,
+  loadBtf,
   PerfError,
   RingBuffer,
   type View,
@@ -51,33 +52,24 @@ function objectFile(ringSize: number): string {
   return path;
 }
 
-let loads = 0;
-
-/** The test object loaded with bpftool, its maps and programs pinned under a private directory. */
+/** The test object opened and loaded through BpfObject (its rodata filter set to this process). */
 class Loaded {
-  readonly dir = `/sys/fs/bpf/bpfview_ringbuf_test_${Deno.pid}_${loads++}`;
+  readonly obj: BpfObject;
   readonly btf: Btf;
-  readonly fds: number[] = [];
   constructor(ringSize = 4096) {
-    const obj = objectFile(ringSize);
-    this.btf = parseBtf(Deno.readFileSync(obj));
-    sh("bpftool", ["prog", "loadall", obj, this.dir, "pinmaps", `${this.dir}/maps`]);
+    this.obj = BpfObject.open(objectFile(ringSize));
+    this.obj.rodata.target_pid = Deno.pid;
+    this.obj.load();
+    this.btf = this.obj.btf!;
   }
   fd(name: string): number {
-    const fd = bpfObjGet(`${this.dir}/${name}`);
-    this.fds.push(fd);
-    return fd;
+    return this.obj.map(name).fd;
   }
   ring(): RingBuffer<Event> {
-    return RingBuffer.open<Event>(this.fd("maps/events"), {
-      btf: this.btf,
-      type: "event",
-      lostFd: this.fd("maps/bpfview_lost"),
-    });
+    return RingBuffer.fromObject<Event>(this.obj, "events", { type: "event" });
   }
   close(): void {
-    for (const fd of this.fds) libc().close(fd);
-    Deno.removeSync(this.dir, { recursive: true });
+    this.obj.close();
   }
   [Symbol.dispose](): void {
     this.close();
@@ -90,20 +82,13 @@ function produce(
   count: number,
   opts: { seq?: number; discardEvery?: number; mode?: number } = {},
 ): { written: number; discarded: number; failed: number } {
-  const prog = o.fds.length ? progFd(o) : progFd(o);
   const a = new Uint32Array(8);
   a[0] = count;
   a[1] = opts.seq ?? 0;
   a[2] = opts.discardEvery ?? 0;
   a[3] = opts.mode ?? 0;
-  assert.equal(bpfProgTestRun(prog, new Uint8Array(a.buffer)), 0);
+  assert.equal(bpfProgTestRun(o.obj.program("produce").fd, new Uint8Array(a.buffer)), 0);
   return { written: a[4], discarded: a[5], failed: a[6] };
-}
-const progFds = new WeakMap<Loaded, number>();
-function progFd(o: Loaded): number {
-  let fd = progFds.get(o);
-  if (fd === undefined) progFds.set(o, fd = o.fd("produce"));
-  return fd;
 }
 
 /** Checks one record of the syscall producer, field by field. */
@@ -119,6 +104,37 @@ function checkRecord(e: View<Event>, seq: number, extra: number): void {
 }
 
 const modeExtra = (i: number) => [0, 16, 48][i % 3];
+
+Deno.test("ringbuf: a tracepoint program's records, field by field, for getppid() calls", async () => {
+  using o = new Loaded(1 << 16);
+  using link = o.obj.program("on_getppid").attach();
+  using ring = o.ring();
+  const calls = 25;
+  for (let i = 0; i < calls; i++) libc().getppid();
+  const tid = libc().gettid(); // the thread that called getppid (not the main thread under deno test)
+  const comm = Deno.readTextFileSync(`/proc/self/task/${tid}/comm`).trim();
+  const seen: Event[] = [];
+  const stop = new AbortController();
+  const safety = setTimeout(() => stop.abort(), 10_000); // fails below rather than hang
+  await ring.follow((e) => {
+    assert.equal(e.pid, Deno.pid);
+    assert.equal(e.seq, seen.length);
+    assert.equal(e.value, (BigInt(Deno.pid) << 32n) | BigInt(tid)); // bpf_get_current_pid_tgid()
+    assert.equal(e.comm, comm);
+    assert.equal(e.kind, 1);
+    assert.equal(e.extra, 0);
+    assert.equal(e.data.length, 0);
+    seen.push(e.toObject() as unknown as Event);
+    if (seen.length === calls) stop.abort();
+  }, { signal: stop.signal });
+  clearTimeout(safety);
+  assert.equal(seen.length, calls);
+  assert.equal(o.obj.bss.hits, calls);
+  assert.deepEqual(ring.stats, { records: calls, bytes: calls * 40, discarded: 0, lost: 0 });
+  link.close();
+  libc().getppid();
+  assert.equal(ring.drain(() => {}), 0, "detached: no more records");
+});
 
 Deno.test("ringbuf: records of a syscall producer, field by field, sizes 40/56/88", () => {
   using o = new Loaded(1 << 16);
@@ -238,6 +254,20 @@ Deno.test("ringbuf: follow waits without blocking the event loop, then abort end
   assert.ok(ticks >= 25 && producedAt >= 25, `${ticks} ticks while following`);
 });
 
+Deno.test("ringbuf: closing a ring ends a follow() and a batches() in flight", async () => {
+  using o = new Loaded(1 << 16);
+  const ring = o.ring();
+  let ticks = 0;
+  const id = setInterval(() => ticks++ === 3 && ring.close(), 1);
+  const n = await ring.follow(() => assert.fail("no records were written"));
+  assert.equal(n, 0);
+  assert.equal(ring.closed, true);
+  const again = o.ring();
+  setTimeout(() => again.close(), 5);
+  for await (const _ of again.batches()) assert.fail("no records were written");
+  clearInterval(id);
+});
+
 Deno.test("ringbuf: batches iterate the records there, commit them, and end on abort", async () => {
   using o = new Loaded(1 << 16);
   using ring = o.ring();
@@ -268,7 +298,7 @@ Deno.test("ringbuf: batches iterate the records there, commit them, and end on a
 
 Deno.test("ringbuf: 100 open/close cycles leave fds and mappings as they were", () => {
   using o = new Loaded(1 << 16);
-  const fd = o.fd("maps/events");
+  const fd = o.fd("events");
   const count = () => ({
     fds: [...Deno.readDirSync("/proc/self/fd")].length,
     maps: Deno.readTextFileSync("/proc/self/maps").split("\n").length,
@@ -298,7 +328,7 @@ Deno.test("ringbuf: a closed ring refuses to drain and its views read nothing", 
 
 Deno.test("ringbuf: a missing type, a wrong map and a too-short record give clear errors", () => {
   using o = new Loaded(4096);
-  const fd = o.fd("maps/events");
+  const fd = o.fd("events");
   assert.throws(
     () => RingBuffer.open(fd, { btf: o.btf, type: "nope" }),
     (e: Error) =>
@@ -307,7 +337,7 @@ Deno.test("ringbuf: a missing type, a wrong map and a too-short record give clea
   );
   assert.throws(() => RingBuffer.open(fd, { type: "event" }), /expected BTF/);
   assert.throws(
-    () => RingBuffer.open(o.fd("maps/not_a_ring"), { btf: o.btf, type: "event" }),
+    () => RingBuffer.open(o.fd("not_a_ring"), { btf: o.btf, type: "event" }),
     (e: Error) =>
       e instanceof PerfError && /BPF_MAP_TYPE_RINGBUF/.test(e.message) &&
       /"not_a_ring" of type 2/.test(e.message),
@@ -315,6 +345,10 @@ Deno.test("ringbuf: a missing type, a wrong map and a too-short record give clea
   assert.throws(() => RingBuffer.open(9999, { btf: o.btf, type: "event" }), FfiError);
   assert.throws(() => RingBuffer.open(o.btf as never, { type: "event" }), PerfError);
   assert.throws(() => RingBuffer.open(fd, { btf: o.btf, type: "unused_event" }), BtfError);
+  assert.throws(
+    () => RingBuffer.open(fd, { btf: loadBtf(), type: "pglist_data" }),
+    /expected a record type that fits ring "events" \(4088 bytes at most\), found struct pglist_data/,
+  );
 
   using ring = o.ring();
   produce(o, 2, { mode: 2 }); // 8-byte records

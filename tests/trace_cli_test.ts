@@ -139,3 +139,36 @@ Deno.test("trace: errors are one line: unknown event, rejected filter, no event"
   assert.equal(empty.code, 1);
   assert.equal(empty.err.split("\n").length, 2);
 });
+
+const hasCapsh = (() => {
+  try {
+    return new Deno.Command("capsh", { args: ["--print"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false; // libcap2-bin not installed
+  }
+})();
+
+Deno.test({
+  name: "trace without CAP_PERFMON: one sentence naming CAP_PERFMON and kernel.perf_event_paranoid",
+  ignore: !hasCapsh,
+}, () => {
+  // Root without CAP_PERFMON and CAP_SYS_ADMIN (capsh drops them from the bounding set).
+  const r = new Deno.Command("capsh", {
+    args: [
+      "--drop=cap_perfmon,cap_sys_admin",
+      "--",
+      "-c",
+      [Deno.execPath(), ...denoRun("-A", CLI_MAIN, "trace", "sched:sched_switch", "--count", "1")]
+        .map((a) => `'${a}'`).join(" "),
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).outputSync();
+  const err = dec.decode(r.stderr);
+  assert.equal(r.code, 1, err);
+  assert.equal(dec.decode(r.stdout), "");
+  assert.equal(err.split("\n").length, 2, err);
+  assert.match(err, /EACCES.*CAP_PERFMON.*kernel\.perf_event_paranoid/);
+});

@@ -12,6 +12,9 @@
  *       A producer thread runs the program in a loop for SECONDS while this
  *       thread consumes: "c" drains by hand then sleeps 1 ms; "poll" calls
  *       libbpf's ring_buffer__poll. Prints "records N lost L seconds S".
+ *   ringbuf_bench produce PINNED_PROG SECONDS
+ *       The same producer thread alone, on a pinned program (the bpfview
+ *       consumer's producer). Prints "produced N seconds S".
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -270,13 +273,36 @@ static int e2e(const char *path, double seconds, const char *mode)
 	return 0;
 }
 
+/* The producer alone, on a pinned program: what the bpfview consumer reads from. */
+static int produce(const char *pin, double seconds)
+{
+	struct bench b = { .prog_fd = bpf_obj_get(pin) };
+	pthread_t t;
+	double t0;
+
+	if (b.prog_fd < 0)
+		die("bpf_obj_get");
+	t0 = now();
+	if (pthread_create(&t, NULL, producer, &b))
+		die("pthread_create");
+	while (now() - t0 < seconds)
+		usleep(10000);
+	atomic_store(&stop, 1);
+	pthread_join(t, NULL);
+	printf("produced %llu seconds %.6f\n", (unsigned long long)produced, now() - t0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	libbpf_set_print(NULL);
+	if (argc == 4 && !strcmp(argv[1], "produce"))
+		return produce(argv[2], atof(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "consume"))
 		return consume(argv[2], atoi(argv[3]));
 	if (argc == 5 && !strcmp(argv[1], "e2e"))
 		return e2e(argv[2], atof(argv[3]), argv[4]);
-	fprintf(stderr, "usage: %s consume OBJ REPS | e2e OBJ SECONDS c|poll\n", argv[0]);
+	fprintf(stderr, "usage: %s consume OBJ REPS | e2e OBJ SECONDS c|poll | produce PIN SECONDS\n",
+		argv[0]);
 	return 2;
 }

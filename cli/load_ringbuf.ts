@@ -1,0 +1,64 @@
+/**
+ * `load OBJECT --map NAME --type TYPE`: a ring buffer map's records as they
+ * come, one line each (`{"map": NAME, "fields": {...}}` with `--json`),
+ * the `load` command's reader of `BPF_MAP_TYPE_RINGBUF` maps (see
+ * `mapStreams` in `cli/load.ts`). Stats (records, discarded, lost) go to stderr at the end.
+ *
+ * @module
+ */
+
+import { FdWaiter, follow, PerfError, RingBuffer, type View } from "../mod.ts";
+import type { MapStream, StreamContext, StreamStats } from "./load.ts";
+import { warn } from "./output.ts";
+
+/** `name=value` pairs of a record's top-level fields (values as JSON). */
+function textLine(map: string, fields: Record<string, unknown>): string {
+  let line = map;
+  for (const k in fields) line += ` ${k}=${JSON.stringify(fields[k])}`;
+  return line;
+}
+
+/** Reads the ring until the signal aborts or `count` records were printed. */
+export const ringbufStream: MapStream = async (ctx: StreamContext): Promise<StreamStats> => {
+  const name = ctx.map.name;
+  if (ctx.type === undefined) {
+    throw new PerfError(
+      `expected --type naming the record type of ring buffer map '${name}' (a struct in the object's BTF), found none`,
+    );
+  }
+  using ring = RingBuffer.fromObject(ctx.obj, name, { type: ctx.type });
+  const prefix = `{"map":${JSON.stringify(name)},"fields":`;
+  const lines: string[] = [];
+  const print = ctx.json
+    ? (e: View) => lines.push(prefix + JSON.stringify(e) + "}")
+    : (e: View) => lines.push(textLine(name, e.toJSON()));
+  const limit = ctx.count ?? Infinity;
+  let printed = 0;
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  ctx.signal.addEventListener("abort", onAbort, { once: true });
+  const drain = () => {
+    const n = ring.drain(print, Math.min(limit - printed, 0x7fffffff));
+    if (lines.length) {
+      ctx.write(lines.join("\n"));
+      lines.length = 0;
+    }
+    printed += n;
+    if (printed >= limit) stop.abort();
+    return n;
+  };
+  try {
+    using waiter = new FdWaiter([ring.fd]);
+    await follow(waiter, drain, { signal: stop.signal });
+    if (!ctx.signal.aborted || printed < limit) drain(); // what arrived before the stop
+  } finally {
+    ctx.signal.removeEventListener("abort", onAbort);
+  }
+  const { discarded, lost } = ring.stats;
+  if (lost === null) {
+    warn(
+      `${name}: drops not counted: reserve through perf/ringbuf.h (bpfview_ringbuf_reserve) to count them`,
+    );
+  }
+  return lost === null ? { records: printed, discarded } : { records: printed, discarded, lost };
+};
