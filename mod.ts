@@ -92,6 +92,8 @@ export { mapBtf, type MappedBtf, openBtf } from "./perf/kernel_btf.ts";
 // BPF objects through libbpf (issue 8): open, load, attach, maps and globals
 export { LIBBPF_ENV, libbpfVersion } from "./ffi/libbpf.ts";
 export { encode, encodeBits, encodeInto, parseValue } from "./btf/encode.ts";
+export { layoutDatasecs, objectBtf } from "./btf/datasec.ts";
+export { type ElfSectionHeader, elfSections, type ElfSymbol, elfSymbols } from "./btf/elf.ts";
 export { jsonValue, type ValueReader, valueReader } from "./btf/value.ts";
 export { BpfObject, type BpfObjectOptions } from "./perf/object.ts";
 export type { GlobalVar } from "./perf/globals.ts";

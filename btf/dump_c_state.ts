@@ -159,6 +159,10 @@ export class CDumpState {
   readonly names: NameCounts;
   /** Memoized alignments: 0 not computed, -1 in progress, else align + 1. */
   readonly aligns: Int32Array;
+  /** Memoized {@link isStructPacked}: 0 not computed, 1 no, 2 yes. */
+  readonly packed: Uint8Array;
+  /** {@link alignOf} as a function value, for the rules in align.ts. */
+  readonly #align = (type: number) => this.alignOf(type);
   readonly queue: number[] = [];
   /** Declaration chains being written, innermost declaration on top (see `dump_c_decl.ts`). */
   readonly chain: number[] = [];
@@ -190,6 +194,7 @@ export class CDumpState {
     this.referenced = new Uint8Array(n);
     this.dups = new Int32Array(n);
     this.aligns = new Int32Array(n);
+    this.packed = new Uint8Array(n);
     this.padNames = ["long", "int", "short", "char"].map(ascii);
     this.padBits = [this.ptrSz * 8, 32, 16, 8];
     this.maxWork = WORK_PER_TYPE * n + WORK_BASE;
@@ -465,7 +470,7 @@ export class CDumpState {
       case Kind.UNION:
         this.aligns[id] = -1;
         this.enter(id, "struct members");
-        align = membersAlign(new RawMembers(w, p), (type) => this.alignOf(type));
+        align = membersAlign(new RawMembers(w, p), this.#align);
         this.depth--;
         break;
       default:
@@ -477,6 +482,10 @@ export class CDumpState {
 
   /** Whether struct `id` needs `__attribute__((packed))` to get its BTF layout. */
   isStructPacked(id: number): boolean {
-    return membersPacked(new RawMembers(this.w, this.at[id]), (type) => this.alignOf(type));
+    const memo = this.packed[id];
+    if (memo !== 0) return memo === 2;
+    const packed = membersPacked(new RawMembers(this.w, this.at[id]), this.#align);
+    this.packed[id] = packed ? 2 : 1;
+    return packed;
   }
 }

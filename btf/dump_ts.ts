@@ -554,6 +554,8 @@ function enumUnion(cx: Ctx, t: Type, bits: number): string {
   if (t.kind !== Kind.ENUM && t.kind !== Kind.ENUM64) return "number";
   const width = bits || 8 * t.size;
   const big = bits === 0 && t.size === 8;
+  // A 32-bit ENUM of 8 bytes (clang before ENUM64) keeps only the low half of its values.
+  if (t.kind === Kind.ENUM && t.size > 4 && bits === 0) return cx.int64;
   const byValue = new Map<string, string[]>();
   for (const e of t.values) {
     const raw = BigInt(e.value);

@@ -529,7 +529,10 @@ export interface LayoutRow {
   readonly offset: number;
   /** Size in bytes (of the storage unit for bitfields). */
   readonly size: number;
-  /** Bit offset within the byte for bitfields, else 0. */
+  /**
+   * Bit offset within the byte at `offset` for bitfields, else 0 (so `offset:bitOffset` is a
+   * byte and a bit; `paholeLayout` gives pahole's storage-unit `unit_offset:bit` instead).
+   */
   readonly bitOffset: number;
   /** Bitfield width, 0 if not a bitfield. */
   readonly bits: number;

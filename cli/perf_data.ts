@@ -125,11 +125,12 @@ export function runPerfData(o: PerfDataOptions): number {
       }
       const ev = data.eventOf(rec);
       if (only !== null && (ev === undefined || !only.has(ev.name))) continue;
-      const s = dec.sample(rec, ev)!;
       if (json !== null) {
-        json.write(rec, ev!, s);
+        if (ev === undefined) dec.sample(rec, ev); // throws: an id of no event
+        json.writeRecord(rec, ev!);
         continue;
       }
+      const s = dec.sample(rec, ev)!;
       const line = textLine(ev!.name, s, dec.fields(rec, s, ev));
       out.push(line, "\n");
       pending += line.length;

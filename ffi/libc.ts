@@ -17,10 +17,8 @@ const SYMBOLS = {
   munmap: { parameters: ["pointer", "usize"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   // libbpf's print callback (ffi/libbpf.ts) formats its messages.
-  vasprintf: { parameters: ["buffer", "pointer", "pointer"], result: "i32" },
-  free: { parameters: ["pointer"], result: "void" },
   getpagesize: { parameters: [], result: "i32" },
-  getppid: { parameters: [], result: "i32" },
+  getpgid: { parameters: ["i32"], result: "i32" },
   gettid: { parameters: [], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },

@@ -94,7 +94,7 @@ export class PerfDataDecoder {
         rec.offset,
       );
     }
-    const layout = this.#layouts[ev.index] ??= new SampleLayout(ev.attr);
+    const layout = this.layout(ev);
     try {
       return layout.decode(rec.dv, rec.at, this.current);
     } catch (e) {
@@ -106,6 +106,11 @@ export class PerfDataDecoder {
       }
       throw e;
     }
+  }
+
+  /** The compiled sample layout of an event (made once). */
+  layout(ev: PerfDataEvent): SampleLayout {
+    return this.#layouts[ev.index] ??= new SampleLayout(ev.attr);
   }
 
   /**

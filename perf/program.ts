@@ -16,10 +16,10 @@ export interface Owner {
   readonly loaded: boolean;
   /** libbpf's object pointer; throws FfiError once closed. */
   pointer(what: string): Deno.PointerObject;
-  /** Registers a link to destroy on close. */
-  addLink(link: BpfLink): void;
+  /** Registers a link (and libbpf's pointer) to destroy on close. */
+  addLink(link: BpfLink, ptr: Deno.PointerObject): void;
   /** Forgets a link destroyed by the user. */
-  removeLink(link: BpfLink): void;
+  removeLink(link: BpfLink, ptr: Deno.PointerObject): void;
 }
 
 /**
@@ -62,16 +62,13 @@ export class BpfLink {
     if (this.#ptr === null) return;
     const p = this.#ptr;
     this.#ptr = null;
-    this.#owner.removeLink(this);
+    this.#owner.removeLink(this, p);
     capture(() => libbpf().bpf_link__destroy(p));
   }
 
-  /** @internal Detaches without telling the owner (it is closing). */
-  destroy(): void {
-    if (this.#ptr === null) return;
-    const p = this.#ptr;
+  /** @internal Marks the link detached: its object is closing and destroys it. */
+  detached(): void {
     this.#ptr = null;
-    libbpf().bpf_link__destroy(p);
   }
 
   /** Same as {@link close}, for `using`. */
@@ -194,7 +191,7 @@ export class BpfProgram {
       throw libbpfError(`attach program '${this.name}' (SEC("${this.section}"))`, link, log);
     }
     const l = new BpfLink(this.#owner, this.name, link);
-    this.#owner.addLink(l);
+    this.#owner.addLink(l, link);
     return l;
   }
 }

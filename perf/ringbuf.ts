@@ -9,9 +9,11 @@
  * that wraps past the end is still contiguous. One `ArrayBuffer` covers
  * each mapping, built once. Positions are read with `Atomics.load` and the
  * consumer position written with `Atomics.store` once per batch; each
- * record's length word is read atomically: BUSY (bit 31) stops the drain
- * (the producer has not committed it yet), DISCARD (bit 30) is skipped;
- * records are 8-byte aligned behind an 8-byte header.
+ * record's length word is read with one aligned 32-bit load (a plain one on
+ * x86-64, where every load has acquire ordering and `Atomics.load` would
+ * cost ten times the record; `Atomics.load` elsewhere): BUSY (bit 31) stops
+ * the drain (the producer has not committed it yet), DISCARD (bit 30) is
+ * skipped; records are 8-byte aligned behind an 8-byte header.
  *
  * ```ts
  * import { bpfObjGet, loadBtf, RingBuffer } from "@bpfview/bpfview";

@@ -1,14 +1,19 @@
 // The BPF ring buffer reader against real producers on this kernel:
 // tests/bpf/ringbuf.bpf.c, built with clang, loaded through BpfObject for
 // each test (so every test has its own maps, whatever else runs on the
-// machine; the tracepoint program filters by this process's pid).
+// machine; the tracepoint program filters by this test's pid and thread,
+// and fires on getpgid, which no other test counts).
 import assert from "node:assert/strict";
 import {
+  bpfMapInfo,
   BpfObject,
+  bpfObjGet,
+  bpfObjPin,
   bpfProgTestRun,
   type Btf,
   BtfError,
   FfiError,
+  followRings,
   loadBtf,
   PerfError,
   RingBuffer,
@@ -52,13 +57,14 @@ function objectFile(ringSize: number): string {
   return path;
 }
 
-/** The test object opened and loaded through BpfObject (its rodata filter set to this process). */
+/** The test object opened and loaded through BpfObject (its tracepoint filter set to this process, and thread `tid`). */
 class Loaded {
   readonly obj: BpfObject;
   readonly btf: Btf;
-  constructor(ringSize = 4096) {
+  constructor(ringSize = 4096, tid = 0) {
     this.obj = BpfObject.open(objectFile(ringSize));
     this.obj.rodata.target_pid = Deno.pid;
+    this.obj.rodata.target_tid = tid;
     this.obj.load();
     this.btf = this.obj.btf!;
   }
@@ -105,13 +111,13 @@ function checkRecord(e: View<Event>, seq: number, extra: number): void {
 
 const modeExtra = (i: number) => [0, 16, 48][i % 3];
 
-Deno.test("ringbuf: a tracepoint program's records, field by field, for getppid() calls", async () => {
-  using o = new Loaded(1 << 16);
-  using link = o.obj.program("on_getppid").attach();
+Deno.test("ringbuf: a tracepoint program's records, field by field, for getpgid() calls", async () => {
+  const tid = libc().gettid(); // this test file's thread (deno test runs files as threads)
+  using o = new Loaded(1 << 16, tid);
+  using link = o.obj.program("on_getpgid").attach();
   using ring = o.ring();
   const calls = 25;
-  for (let i = 0; i < calls; i++) libc().getppid();
-  const tid = libc().gettid(); // the thread that called getppid (not the main thread under deno test)
+  for (let i = 0; i < calls; i++) libc().getpgid(0);
   const comm = Deno.readTextFileSync(`/proc/self/task/${tid}/comm`).trim();
   const seen: Event[] = [];
   const stop = new AbortController();
@@ -132,7 +138,7 @@ Deno.test("ringbuf: a tracepoint program's records, field by field, for getppid(
   assert.equal(o.obj.bss.hits, calls);
   assert.deepEqual(ring.stats, { records: calls, bytes: calls * 40, discarded: 0, lost: 0 });
   link.close();
-  libc().getppid();
+  libc().getpgid(0);
   assert.equal(ring.drain(() => {}), 0, "detached: no more records");
 });
 
@@ -254,6 +260,29 @@ Deno.test("ringbuf: follow waits without blocking the event loop, then abort end
   assert.ok(ticks >= 25 && producedAt >= 25, `${ticks} ticks while following`);
 });
 
+Deno.test("ringbuf: followRings waits on two rings with one epoll set", async () => {
+  using a = new Loaded(1 << 16), b = new Loaded(1 << 16);
+  using ra = a.ring(), rb = b.ring();
+  const stop = new AbortController();
+  const got = { a: [] as number[], b: [] as number[] };
+  const done = () => got.a.length === 30 && got.b.length === 20 && stop.abort();
+  let ticks = 0;
+  const id = setInterval(() => {
+    ticks++;
+    if (ticks === 3) produce(a, 30, { seq: 100 });
+    if (ticks === 6) produce(b, 20, { seq: 200, mode: 1 });
+    if (ticks > 20000) stop.abort(); // a broken reader fails below instead of hanging
+  }, 1);
+  const n = await followRings([
+    [ra, (e) => (checkRecord(e, e.seq, 0), got.a.push(e.seq), done())],
+    [rb, (e) => (checkRecord(e, e.seq, modeExtra(e.seq)), got.b.push(e.seq), done())],
+  ], { signal: stop.signal });
+  clearInterval(id);
+  assert.equal(n, 50);
+  assert.deepEqual(got.a, Array.from({ length: 30 }, (_, i) => 100 + i));
+  assert.deepEqual(got.b, Array.from({ length: 20 }, (_, i) => 200 + i));
+});
+
 Deno.test("ringbuf: closing a ring ends a follow() and a batches() in flight", async () => {
   using o = new Loaded(1 << 16);
   const ring = o.ring();
@@ -297,21 +326,43 @@ Deno.test("ringbuf: batches iterate the records there, commit them, and end on a
 });
 
 Deno.test("ringbuf: 100 open/close cycles leave fds and mappings as they were", () => {
-  using o = new Loaded(1 << 16);
-  const fd = o.fd("events");
-  const count = () => ({
-    fds: [...Deno.readDirSync("/proc/self/fd")].length,
-    maps: Deno.readTextFileSync("/proc/self/maps").split("\n").length,
-  });
-  // Warm up what opens lazily (libc, BTF view classes).
-  RingBuffer.open(fd, { btf: o.btf, type: "event" }).close();
-  const before = count();
-  for (let i = 0; i < 100; i++) {
-    const ring = RingBuffer.open(fd, { btf: o.btf, type: "event" });
-    ring.drain(() => {});
-    ring.close();
+  // deno test runs the test files as threads of one process, and others open
+  // BPF objects meanwhile: count only what is this ring's. Its fds are those
+  // whose fdinfo names its map id; its data mapping is the only bpf-map
+  // mapping of its size (a ring size no other test uses).
+  const SIZE = 1 << 18;
+  using o = new Loaded(SIZE);
+  const id = bpfMapInfo(o.fd("events")).id;
+  const pin = `/sys/fs/bpf/bpfview_ringbuf_test_${Deno.pid}_${libc().gettid()}`;
+  bpfObjPin(o.fd("events"), pin);
+  const ours = () => {
+    let fds = 0;
+    for (const e of Deno.readDirSync("/proc/self/fdinfo")) {
+      try {
+        const info = Deno.readTextFileSync(`/proc/self/fdinfo/${e.name}`);
+        if (new RegExp(`^map_id:\\s+${id}$`, "m").test(info)) fds++;
+      } catch { /* closed meanwhile */ }
+    }
+    let maps = 0;
+    for (const line of Deno.readTextFileSync("/proc/self/maps").split("\n")) {
+      const m = /^([0-9a-f]+)-([0-9a-f]+) .*anon_inode:bpf-map/.exec(line);
+      if (m && parseInt(m[2], 16) - parseInt(m[1], 16) === 4096 + 2 * SIZE) maps++;
+    }
+    return { fds, maps };
+  };
+  try {
+    const before = ours();
+    assert.deepEqual(before, { fds: 1, maps: 0 }); // the object's own fd
+    for (let i = 0; i < 100; i++) {
+      const ring = RingBuffer.open(bpfObjGet(pin), { btf: o.btf, type: "event", ownFd: true });
+      ring.drain(() => {});
+      if (i === 50) assert.deepEqual(ours(), { fds: 2, maps: 1 }, "seen while open");
+      ring.close();
+    }
+    assert.deepEqual(ours(), before);
+  } finally {
+    Deno.removeSync(pin);
   }
-  assert.deepEqual(count(), before);
 });
 
 Deno.test("ringbuf: a closed ring refuses to drain and its views read nothing", () => {
