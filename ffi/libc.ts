@@ -70,15 +70,12 @@ const SYMBOLS = {
 } as const;
 
 let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
-/** The main thread's errno, read in place (no FFI call between a failing call and its errno). */
-let errnoView: Deno.UnsafePointerView | undefined;
 
 /** The libc symbols, opening libc on first call. */
 export function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
   if (lib) return lib.symbols;
   try {
     lib = Deno.dlopen("libc.so.6", SYMBOLS);
-    errnoView = new Deno.UnsafePointerView(lib.symbols.__errno_location()!);
   } catch (e) {
     if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
       throw new FfiError("expected permission to call libc, found none: run with --allow-ffi");
@@ -91,14 +88,16 @@ export function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
 }
 
 /**
- * The calling (main) thread's errno. Read it right after the failing call,
- * before anything else: it reads errno in place through a view made once
- * when libc was opened, so no libc call runs between the failing call and
- * the read (a second FFI call, such as `__errno_location` itself, or an
- * allocation that frees memory could change it).
+ * The calling thread's errno. Call it right after the failing call, in the
+ * same synchronous stretch of code, before any other libc call or anything
+ * that allocates (a collection can free memory, and a failing `munmap` in a
+ * finalizer would set errno). The location is asked for on every read:
+ * errno is per thread, and Deno may run an isolate on another thread after
+ * an `await` (test workers do), so a location kept from an earlier turn
+ * can be another thread's. `__errno_location` itself never changes errno.
  */
 export function errno(): number {
-  return errnoView ? errnoView.getInt32() : 0;
+  return new Deno.UnsafePointerView(libc().__errno_location()!).getInt32();
 }
 
 /**
