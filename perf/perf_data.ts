@@ -40,6 +40,7 @@ import {
 } from "./perf_data_header.ts";
 import { type ReadFn, Window } from "./perf_data_source.ts";
 import { ZstdStream } from "./zstd.ts";
+import { mapFile } from "../ffi/mmap.ts";
 
 /**
  * The perf tool's own record types (64 and up: `enum perf_user_event_type`
@@ -221,6 +222,21 @@ export class PerfData {
         options.windowSize,
       );
       return new PerfData(win, () => file.close());
+    } catch (e) {
+      file.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Maps a perf.data file read-only and reads it in place (no read into a
+   * window at all); closing unmaps it. Needs `--allow-read` and
+   * `--allow-ffi`. The file must not shrink while mapped.
+   */
+  static map(path: string): PerfData {
+    const file = mapFile(path);
+    try {
+      return new PerfData(Window.ofBytes(file.bytes), () => file.close());
     } catch (e) {
       file.close();
       throw e;

@@ -97,6 +97,12 @@ function produce(
   return { written: a[4], discarded: a[5], failed: a[6] };
 }
 
+/** A 1 ms interval that `using` clears when the test ends, failed or not. */
+function interval(fn: () => void): Disposable {
+  const id = setInterval(fn, 1);
+  return { [Symbol.dispose]: () => clearInterval(id) };
+}
+
 /** Checks one record of the syscall producer, field by field. */
 function checkRecord(e: View<Event>, seq: number, extra: number): void {
   assert.equal(e.seq, seq);
@@ -122,6 +128,7 @@ Deno.test("ringbuf: a tracepoint program's records, field by field, for getpgid(
   const seen: Event[] = [];
   const stop = new AbortController();
   const safety = setTimeout(() => stop.abort(), 10_000); // fails below rather than hang
+  using _safety = { [Symbol.dispose]: () => clearTimeout(safety) };
   await ring.follow((e) => {
     assert.equal(e.pid, Deno.pid);
     assert.equal(e.seq, seen.length);
@@ -133,7 +140,6 @@ Deno.test("ringbuf: a tracepoint program's records, field by field, for getpgid(
     seen.push(e.toObject() as unknown as Event);
     if (seen.length === calls) stop.abort();
   }, { signal: stop.signal });
-  clearTimeout(safety);
   assert.equal(seen.length, calls);
   assert.equal(o.obj.bss.hits, calls);
   assert.deepEqual(ring.stats, { records: calls, bytes: calls * 40, discarded: 0, lost: 0 });
@@ -244,18 +250,21 @@ Deno.test("ringbuf: follow waits without blocking the event loop, then abort end
   using o = new Loaded(1 << 16);
   using ring = o.ring();
   const stop = new AbortController();
-  let ticks = 0, got = 0, producedAt = -1;
-  const id = setInterval(() => {
+  let ticks = 0, got = 0, produced = 0, producedAt = -1;
+  using _timer = interval(() => {
     ticks++;
     // The producer runs from timers: they fire while follow() waits.
-    if (ticks % 5 === 0 && got < 100) produce(o, 20, { seq: got }), producedAt = ticks;
+    if (ticks % 5 === 0 && produced < 100) {
+      produce(o, 20, { seq: produced });
+      produced += 20;
+      producedAt = ticks;
+    }
     if (ticks > 20000) stop.abort(); // a broken reader fails below instead of hanging
-  }, 1);
+  });
   const n = await ring.follow((e) => {
     checkRecord(e, got, 0);
     if (++got === 100) stop.abort();
   }, { signal: stop.signal });
-  clearInterval(id);
   assert.equal(n, 100);
   assert.ok(ticks >= 25 && producedAt >= 25, `${ticks} ticks while following`);
 });
@@ -267,17 +276,16 @@ Deno.test("ringbuf: followRings waits on two rings with one epoll set", async ()
   const got = { a: [] as number[], b: [] as number[] };
   const done = () => got.a.length === 30 && got.b.length === 20 && stop.abort();
   let ticks = 0;
-  const id = setInterval(() => {
+  using _timer = interval(() => {
     ticks++;
     if (ticks === 3) produce(a, 30, { seq: 100 });
     if (ticks === 6) produce(b, 20, { seq: 200, mode: 1 });
     if (ticks > 20000) stop.abort(); // a broken reader fails below instead of hanging
-  }, 1);
+  });
   const n = await followRings([
     [ra, (e) => (checkRecord(e, e.seq, 0), got.a.push(e.seq), done())],
     [rb, (e) => (checkRecord(e, e.seq, modeExtra(e.seq)), got.b.push(e.seq), done())],
   ], { signal: stop.signal });
-  clearInterval(id);
   assert.equal(n, 50);
   assert.deepEqual(got.a, Array.from({ length: 30 }, (_, i) => 100 + i));
   assert.deepEqual(got.b, Array.from({ length: 20 }, (_, i) => 200 + i));
@@ -287,14 +295,13 @@ Deno.test("ringbuf: closing a ring ends a follow() and a batches() in flight", a
   using o = new Loaded(1 << 16);
   const ring = o.ring();
   let ticks = 0;
-  const id = setInterval(() => ticks++ === 3 && ring.close(), 1);
+  using _timer = interval(() => ticks++ === 3 && ring.close());
   const n = await ring.follow(() => assert.fail("no records were written"));
   assert.equal(n, 0);
   assert.equal(ring.closed, true);
   const again = o.ring();
   setTimeout(() => again.close(), 5);
   for await (const _ of again.batches()) assert.fail("no records were written");
-  clearInterval(id);
 });
 
 Deno.test("ringbuf: batches iterate the records there, commit them, and end on abort", async () => {
@@ -304,7 +311,7 @@ Deno.test("ringbuf: batches iterate the records there, commit them, and end on a
   produce(o, 50, { mode: 1 });
   const seen: number[] = [];
   let batches = 0;
-  setTimeout(() => produce(o, 25, { seq: 50, mode: 1 }), 5);
+  setTimeout(() => o.obj.closed || produce(o, 25, { seq: 50, mode: 1 }), 5);
   for await (const batch of ring.batches({ signal: stop.signal })) {
     batches++;
     for (const e of batch) {
