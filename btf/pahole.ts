@@ -112,6 +112,11 @@ export interface PaholeMember {
   readonly bitHole: number;
   /** For a member whose type is a struct with padding: that padding ("last struct has N bytes of padding"). */
   readonly padding: number;
+  /**
+   * The alignment pahole infers for the member from the gap before it
+   * (`__attribute__((__aligned__(N)))`), 0 when its offset needs none.
+   */
+  readonly alignment: number;
   /** The expanded struct or union of an anonymous (or, with `expand`, any) struct/union member. */
   readonly expanded?: PaholeLayout;
   /** The enumerators of an anonymous enum member (shown in place), values as decimal strings. */
@@ -174,6 +179,14 @@ export interface PaholeLayout {
   readonly sumPaddings: number;
   /** Whether pahole would call it `__attribute__((__packed__))` (members off their natural alignment). */
   readonly packed: boolean;
+  /** The alignment pahole infers for the type from its size and its last member, 0 for none. */
+  readonly alignment: number;
+  /** Members with an inferred alignment (pahole's "forced alignments"). */
+  readonly forcedAlignments: number;
+  /** Holes before those members: how many, and their sum in bytes. */
+  readonly forcedHoles: number;
+  /** Sum of the holes before members with an inferred alignment. */
+  readonly sumForcedHoles: number;
 }
 
 /**
@@ -434,10 +447,25 @@ function analyze(st: State, id: number, base: number, depth: number): PaholeLayo
   }
 
   let sumMembers = 0, sumBits = 0, paddings = 0, sumPaddings = 0;
+  let forced = 0, forcedHoles = 0, sumForcedHoles = 0, smallest = 0;
   const members: PaholeMember[] = [];
   for (let i = 0; i < raw.length; i++) {
     const r = raw[i];
     const m = r.m;
+    // pahole's inferred alignment: from the gap since the end of the previous member.
+    let alignment = 0;
+    if (r.byteSz > 0) {
+      alignment = inferAlignment(r.offset, naturalAlign(btf, m.type), smallest, st.cacheline);
+      smallest = r.offset + r.byteSz;
+    }
+    if (alignment) {
+      forced++;
+      const before = i > 0 ? hole[i - 1] : preHole;
+      if (before) {
+        forcedHoles++;
+        sumForcedHoles += before;
+      }
+    }
     if (r.bits) sumBits += r.bits;
     else sumMembers += r.byteSz;
     let pad = 0;
@@ -476,6 +504,7 @@ function analyze(st: State, id: number, base: number, depth: number): PaholeLayo
       hole: hole[i],
       bitHole: bitHole[i],
       padding: pad,
+      alignment,
       ...(expanded ? { expanded } : {}),
       ...(enumerators ? { enumerators } : {}),
     });
@@ -506,6 +535,10 @@ function analyze(st: State, id: number, base: number, depth: number): PaholeLayo
     paddings,
     sumPaddings,
     packed,
+    alignment: isStruct ? inferAlignment(size, naturalAlign(btf, id), smallest, st.cacheline) : 0,
+    forcedAlignments: forced,
+    forcedHoles,
+    sumForcedHoles,
   };
 }
 
@@ -618,6 +651,29 @@ function columns(
   return [full, suffix];
 }
 
+/**
+ * pahole's alignment inference (btf_loader): a member (or the struct's
+ * end) further from the previous member's end than its natural alignment
+ * explains gets the power of two above the gap, or the cacheline size when
+ * its offset is on a cacheline. Offsets are u32, as in pahole (a member
+ * before the previous one's end gives none).
+ */
+function inferAlignment(
+  offset: number,
+  natural: number,
+  smallest: number,
+  cacheline: number,
+): number {
+  const delta = (offset - smallest) >>> 0;
+  let alignment = 0;
+  if (delta && offset % 2 === 0) alignment = (1 << ((32 - Math.clz32(delta)) & 31)) >>> 0;
+  if (alignment <= natural || alignment === 1) return 0;
+  if (alignment < cacheline && cacheline % alignment === 0 && offset % cacheline === 0) {
+    return cacheline;
+  }
+  return alignment;
+}
+
 /** pahole's packed inference: no holes or padding, and a member off its natural alignment or a size not a multiple of it. */
 function inferPacked(
   btf: Btf,
@@ -697,8 +753,20 @@ export function formatPahole(l: PaholeLayout): string {
     s += `${tabs}/* paddings: ${l.paddings}, sum paddings: ${l.sumPaddings} */\n`;
   }
   if (l.bitPadding > 0) s += `${tabs}/* bit_padding: ${l.bitPadding} bits */\n`;
+  if (l.forcedAlignments > 0) {
+    s += `${tabs}/* forced alignments: ${l.forcedAlignments}`;
+    if (l.forcedHoles > 0) {
+      s += `, forced holes: ${l.forcedHoles}, sum forced holes: ${l.sumForcedHoles}`;
+    }
+    s += " */\n";
+  }
   if (l.lastCacheline !== 0) s += `${tabs}/* last cacheline: ${l.lastCacheline} bytes */\n`;
-  return s + "}" + (l.packed ? " __attribute__((__packed__))" : "") + ";\n";
+  const attr = l.packed
+    ? " __attribute__((__packed__))"
+    : l.alignment
+    ? ` __attribute__((__aligned__(${l.alignment})))`
+    : "";
+  return s + "}" + attr + ";\n";
 }
 
 /** Where the text is: the current cacheline and the column of the offset comments. */
@@ -818,7 +886,8 @@ function member(
       : leftWidth(ind, cur.col) - 1;
     return s + `${tabs}${close.padEnd(width)} ${offsetComment(pos)}`;
   }
-  const left = `${pos.type.padEnd(typeWidth)} ${pos.declarator};`;
+  const aligned = pos.alignment ? ` __attribute__((__aligned__(${pos.alignment})))` : "";
+  const left = `${pos.type.padEnd(typeWidth)} ${pos.declarator}${aligned};`;
   return s + `${left.padEnd(leftWidth(ind, cur.col) - 1)} ${offsetComment(pos)}`;
 }
 

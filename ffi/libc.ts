@@ -69,13 +69,14 @@ const SYMBOLS = {
   },
 } as const;
 
-let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
-/** The libc symbols, opening libc on first call. */
-export function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
-  if (lib) return lib.symbols;
+let symbols: Symbols | undefined;
+
+/** Opens libc with `defs`, as FfiErrors. */
+function open<S extends Deno.ForeignLibraryInterface>(defs: S): Deno.DynamicLibrary<S> {
   try {
-    lib = Deno.dlopen("libc.so.6", SYMBOLS);
+    return Deno.dlopen("libc.so.6", defs);
   } catch (e) {
     if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
       throw new FfiError("expected permission to call libc, found none: run with --allow-ffi");
@@ -84,8 +85,43 @@ export function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
       `expected to open libc.so.6, found an error: ${e instanceof Error ? e.message : e}`,
     );
   }
-  return lib.symbols;
 }
+
+/**
+ * The libc symbols, opening libc on first call. Each symbol is bound on its
+ * first use (binding all of them costs ~10 ms, more than a process that
+ * maps one file needs); `__errno_location` is bound at once, so that reading
+ * errno after a failed call never binds anything in between.
+ */
+export function libc(): Symbols {
+  if (symbols) return symbols;
+  const core = open({ __errno_location: SYMBOLS.__errno_location }).symbols;
+  const table = {} as Record<string, unknown>;
+  for (const name of Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]) {
+    if (name === "__errno_location") {
+      table[name] = core.__errno_location;
+      continue;
+    }
+    Object.defineProperty(table, name, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        // The symbol, with the others of its group (one dlopen each).
+        const group = GROUPS.find((g) => g.includes(name)) ?? [name];
+        const defs = Object.fromEntries(group.map((n) => [n, SYMBOLS[n]]));
+        const bound = open(defs).symbols as Record<string, unknown>;
+        for (const n of group) {
+          Object.defineProperty(table, n, { value: bound[n], enumerable: true });
+        }
+        return bound[name];
+      },
+    });
+  }
+  return symbols = table as Symbols;
+}
+
+/** Symbols used together, bound together: mapping a file. */
+const GROUPS: readonly (keyof typeof SYMBOLS)[][] = [["open", "close", "lseek", "mmap", "munmap"]];
 
 /** The calling thread's errno. */
 export function errno(): number {

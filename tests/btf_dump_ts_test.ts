@@ -212,6 +212,17 @@ Deno.test("dumpTs: the test objects' declarations type-check a use of every fiel
         `}`,
       );
     }
+    if (name === "dump_c_tricky") {
+      lines.push(
+        `{`,
+        `  const w = btf.view<T.BtfWritable<T.bits>>("bits", { writable: true });`,
+        `  const v = new w(bytes);`,
+        `  v.a = 3;`,
+        `  // @ts-expect-error a number member`,
+        `  v.a = "x";`,
+        `}`,
+      );
+    }
     // The safe int64 mode: 64-bit fields may be numbers.
     if (name === "view_types") {
       const safe = `${BUILD}${name}_safe.ts`;
