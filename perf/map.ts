@@ -137,6 +137,13 @@ export class BpfMap {
   #ptr: Deno.PointerObject;
   #owner: Owner;
   #sides = new Map<string, Side>();
+  #cursors = new Map<
+    string,
+    {
+      keyAt: (b: Uint8Array, off: number) => unknown;
+      valueAts: ((b: Uint8Array, off: number) => unknown)[];
+    }
+  >();
   #type: number;
   #keySize: number;
   #valueSize: number;
@@ -565,19 +572,28 @@ export class BpfMap {
    * costs its bytes and one syscall, nothing per entry. The key and value
    * given to `fn` are cursors: one view each (or plain values for scalar
    * types), rebound to the next entry after `fn` returns: read them in
-   * `fn`, keep `toObject()` if you need them later. Per-CPU values are an
-   * array (also reused) of one cursor per CPU. Returns the entry count.
+   * `fn`, keep `toObject()` if you need them later (the same cursors serve
+   * the next read). Per-CPU values are an array of one cursor per CPU.
+   * Returns the entry count.
    */
   forEach(
     fn: (key: unknown, value: unknown, index: number) => void,
     options?: ViewOptions,
   ): number {
     const { stride, n } = this.#valueBuffer();
-    const keyAt = this.#cursor("key", options);
-    const valueAts = Array.from(
-      { length: this.perCpu ? n : 1 },
-      () => this.#cursor("value", options),
-    );
+    // The cursors (one view each, rebound per entry) are kept for the next
+    // read when the options are plain: a read then allocates nothing per entry.
+    const plain = !options?.fields && !options?.types;
+    const cacheKey = `${options?.int64 ?? ""}|${options?.enums ?? ""}`;
+    let cursors = plain ? this.#cursors.get(cacheKey) : undefined;
+    if (!cursors) {
+      cursors = {
+        keyAt: this.#cursor("key", options),
+        valueAts: Array.from({ length: this.perCpu ? n : 1 }, () => this.#cursor("value", options)),
+      };
+      if (plain) this.#cursors.set(cacheKey, cursors);
+    }
+    const { keyAt, valueAts } = cursors;
     const perCpu: unknown[] = new Array(valueAts.length);
     const isPerCpuMap = this.perCpu; // read once: each getter is a libbpf call
     let i = 0;

@@ -9,6 +9,7 @@ import { Kind } from "../btf/kinds.ts";
 import * as layout from "../btf/layout.ts";
 import { dumpRaw, dumpRawBytes } from "../btf/dump_raw.ts";
 import { dumpJson } from "../btf/dump_json.ts";
+import { dumpJsonBytes } from "../btf/dump_json_bytes.ts";
 import { dumpC } from "../btf/dump_c.ts";
 import * as view from "../btf/view.ts";
 import { viewClass } from "../btf/view.ts";
@@ -811,6 +812,7 @@ export function loadOptional(): Promise<{ mods: Optional; notes: string[] }> {
     dumpRaw,
     dumpRawBytes,
     dumpJson,
+    dumpJsonBytes,
     dumpC,
     viewClass,
     viewModule: view,
@@ -967,6 +969,10 @@ export function exercise(blob: Blob, mods: Optional, problems: Problem[]): "pars
   if (mods.dumpJson) {
     guard("dumpJson", () => mods.dumpJson(btf));
     guard("dumpJson(offsets)", () => mods.dumpJson(btf, { offsets: true }));
+  }
+  if (mods.dumpJsonBytes) {
+    guard("dumpJsonBytes", () => mods.dumpJsonBytes(btf, { write: () => {} }));
+    guard("dumpJsonBytes(ids)", () => mods.dumpJsonBytes(btf, { ids: all.slice(0, 50) }));
   }
   if (mods.dumpTs) {
     guard("dumpTs", () => mods.dumpTs(btf));

@@ -3,7 +3,7 @@
 // .rodata); read through PerfBuffer and through `load --map events --type event`.
 import assert from "node:assert/strict";
 import { BpfObject, FdWaiter, FfiError, follow, PerfBuffer, type View } from "../mod.ts";
-import { bpfObject, CLI_MAIN, denoRun } from "./tools.ts";
+import { bpfObject, CLI_MAIN, denoRun, threadId } from "./tools.ts";
 
 const OBJ = bpfObject("object_perf");
 const COMM = Deno.readTextFileSync("/proc/thread-self/comm").trim();
@@ -17,6 +17,7 @@ function trigger(n: number): void {
 Deno.test("PerfBuffer: every record of this process, in order, decoded by the object's BTF", async () => {
   using obj = BpfObject.open(OBJ);
   (obj.rodata as Record<string, unknown>).target_pid = Deno.pid;
+  (obj.rodata as Record<string, unknown>).target_tid = threadId();
   obj.load();
   obj.attachAll();
   using buf = new PerfBuffer(obj.map("events"), { pages: 2 });
@@ -53,6 +54,8 @@ Deno.test("load --map of a perf event array: one JSON line per record, --count s
       OBJ,
       "--set",
       `target_pid=${Deno.pid}`,
+      "--set",
+      `target_tid=${threadId()}`,
       "--map",
       "events",
       "--type",
