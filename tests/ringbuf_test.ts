@@ -209,6 +209,26 @@ Deno.test("ringbuf: a one-page ring wraps thousands of times, records straddle i
   assert.equal(ring.stats.lost, 0);
 });
 
+Deno.test("ringbuf: positions past 2^31 and 2^32 bytes (seconds of a fast producer)", () => {
+  using o = new Loaded(1 << 20);
+  using ring = o.ring();
+  const perRun = Math.floor((1 << 20) / 48); // 40-byte records, 48 bytes in the ring
+  let seq = 0, next = 0;
+  while (seq * 48 < 2 ** 32 + (1 << 21)) {
+    assert.equal(produce(o, perRun, { seq }).written, perRun);
+    seq += perRun;
+    ring.drain((e) => {
+      if (e.seq !== next) assert.equal(e.seq, next);
+      next++;
+    });
+    assert.equal(next, seq);
+  }
+  produce(o, 1, { seq, mode: 1 });
+  assert.equal(ring.drain((e) => checkRecord(e, seq, modeExtra(seq))), 1);
+  assert.deepEqual(ring.stats.records, seq + 1);
+  assert.equal(ring.stats.lost, 0);
+});
+
 Deno.test("ringbuf: a full ring loses records, and perf/ringbuf.h counts exactly how many", () => {
   using o = new Loaded(4096);
   using ring = o.ring();
