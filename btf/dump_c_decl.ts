@@ -43,6 +43,18 @@ const S_TYPE_TAG_END = ascii('")))');
  */
 export function emitTypeDecl(d: CDumpState, id: number, fOff: number, fDup: number, lvl: number) {
   const chain = d.chain, lo = d.top, w = d.w, kinds = d.kinds;
+  // Most declarations are a named type or a pointer to one: written here
+  // without the chain (the same text the chain gives).
+  const ptr = id !== 0 && kinds[id] === Kind.PTR;
+  const base = ptr ? w[d.at[id] + 2] : id;
+  if (simpleBase(d, base)) {
+    d.enter(id, "declarations");
+    writeBase(d, base);
+    if (ptr) d.out.lit(S_SP_STAR);
+    emitName(d, fOff, fDup, ptr);
+    d.depth--;
+    return;
+  }
   let top = lo;
   for (;;) {
     if (top - lo >= MAX_CHAIN) {
@@ -78,6 +90,45 @@ export function emitTypeDecl(d: CDumpState, id: number, fOff: number, fDup: numb
   emitTypeChain(d, lo, top, fOff, fDup, lvl);
   d.top = lo;
   d.depth--;
+}
+
+/** Whether type `id` is written as a name alone: void, an int, a typedef, a named tag. */
+function simpleBase(d: CDumpState, id: number): boolean {
+  if (id === 0) return true;
+  switch (d.kinds[id]) {
+    case Kind.INT:
+    case Kind.FLOAT:
+    case Kind.TYPEDEF:
+    case Kind.FWD:
+      return true;
+    case Kind.STRUCT:
+    case Kind.UNION:
+    case Kind.ENUM:
+    case Kind.ENUM64:
+      return d.named(d.w[d.at[id]]);
+    default:
+      return false;
+  }
+}
+
+/** Writes a type {@link simpleBase} accepts, as the chain would. */
+function writeBase(d: CDumpState, id: number): void {
+  if (id === 0) return d.out.lit(S_VOID);
+  switch (d.kinds[id]) {
+    case Kind.INT:
+    case Kind.FLOAT:
+      return d.writeName(d.w[d.at[id]], 1);
+    case Kind.TYPEDEF:
+      return d.writeIdent(id);
+    case Kind.FWD:
+      return d.fwdDef(id);
+    case Kind.STRUCT:
+    case Kind.UNION:
+      return d.structFwd(id);
+    default:
+      d.out.lit(S_ENUM_SP);
+      return d.writeTag(id);
+  }
 }
 
 /** Writes leading `const `/`volatile `/`restrict ` for the qualifiers just outside the cursor. */

@@ -16,7 +16,7 @@ import { ascii, type ByteOut } from "./byte_out.ts";
 import { NameCounts } from "./dump_c_names.ts";
 import { rawBlob } from "./dump_raw.ts";
 import { BtfError } from "./error.ts";
-import { Kind, KIND_NAMES } from "./kinds.ts";
+import { Kind, kindName, LAST_KNOWN_KIND, MAX_KIND, MAX_VLEN } from "./kinds.ts";
 import type { Btf } from "./parse.ts";
 
 /** How deeply the dumper nests before it calls the type graph cyclic or hostile. */
@@ -45,8 +45,8 @@ export const DONE = 2;
 
 /** Bits of a type's info word: the kind, and vlen (members, values, parameters). */
 export const KIND_SHIFT = 24;
-export const KIND_MASK = 0x1f;
-export const VLEN_MASK = 0xffff;
+export const KIND_MASK = MAX_KIND;
+export const VLEN_MASK = MAX_VLEN;
 
 const S_STRUCT = ascii("struct");
 const S_UNION = ascii("union");
@@ -159,6 +159,10 @@ export class CDumpState {
   readonly names: NameCounts;
   /** Memoized alignments: 0 not computed, -1 in progress, else align + 1. */
   readonly aligns: Int32Array;
+  /** Memoized {@link isStructPacked}: 0 not computed, 1 no, 2 yes. */
+  readonly packed: Uint8Array;
+  /** {@link alignOf} as a function value, for the rules in align.ts. */
+  readonly #align = (type: number) => this.alignOf(type);
   readonly queue: number[] = [];
   /** Declaration chains being written, innermost declaration on top (see `dump_c_decl.ts`). */
   readonly chain: number[] = [];
@@ -190,6 +194,7 @@ export class CDumpState {
     this.referenced = new Uint8Array(n);
     this.dups = new Int32Array(n);
     this.aligns = new Int32Array(n);
+    this.packed = new Uint8Array(n);
     this.padNames = ["long", "int", "short", "char"].map(ascii);
     this.padBits = [this.ptrSz * 8, 32, 16, 8];
     this.maxWork = WORK_PER_TYPE * n + WORK_BASE;
@@ -210,7 +215,10 @@ export class CDumpState {
     for (let id = 1; id < n; id++) {
       const p = at[id];
       const info = w[p + 1];
-      const kind = (info >>> KIND_SHIFT) & KIND_MASK;
+      const raw = (info >>> KIND_SHIFT) & KIND_MASK;
+      // Kinds this reader does not know (stepped over by the layout section)
+      // are UNKN here: nothing C can say about them.
+      const kind = raw > LAST_KNOWN_KIND ? Kind.UNKN : raw;
       kinds[id] = kind;
       // Functions only reference prototypes, and a C dump writes neither.
       if (kind === Kind.FUNC) continue;
@@ -279,7 +287,10 @@ export class CDumpState {
 
   describe(id: number): string {
     const name = this.btf.nameOf(id);
-    return `type [${id}] ${KIND_NAMES[this.btf.kindOf(id)]} '${name || "(anon)"}'`;
+    const kind = id === 0
+      ? "UNKNOWN"
+      : kindName((this.w[this.at[id] + 1] >>> KIND_SHIFT) & KIND_MASK);
+    return `type [${id}] ${kind} '${name || "(anon)"}'`;
   }
 
   enter(id: number, what: string): void {
@@ -459,7 +470,7 @@ export class CDumpState {
       case Kind.UNION:
         this.aligns[id] = -1;
         this.enter(id, "struct members");
-        align = membersAlign(new RawMembers(w, p), (type) => this.alignOf(type));
+        align = membersAlign(new RawMembers(w, p), this.#align);
         this.depth--;
         break;
       default:
@@ -471,6 +482,10 @@ export class CDumpState {
 
   /** Whether struct `id` needs `__attribute__((packed))` to get its BTF layout. */
   isStructPacked(id: number): boolean {
-    return membersPacked(new RawMembers(this.w, this.at[id]), (type) => this.alignOf(type));
+    const memo = this.packed[id];
+    if (memo !== 0) return memo === 2;
+    const packed = membersPacked(new RawMembers(this.w, this.at[id]), this.#align);
+    this.packed[id] = packed ? 2 : 1;
+    return packed;
   }
 }

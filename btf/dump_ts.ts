@@ -16,6 +16,8 @@
  * - Nested structs and unions: `BtfView<name>` (the members plus the view
  *   API); arrays of them, of strings or of arrays: `BtfArray<element>`
  *   (indexable, iterable, `length`, `at()`).
+ * - Fields are `readonly`; `BtfWritable<T>` (declared in the output too)
+ *   types a writable view (`{ writable: true }`, a BPF object's globals).
  * - Members whose names the view API reserves (`rebind`, `get`,
  *   `toObject`, ...) are left out (read them with `view.get(name)`), as are
  *   a second member of the same name and fields the views cannot read.
@@ -25,10 +27,10 @@
  * order over the whole BTF (whatever subset is dumped): structs, then
  * unions, typedefs of structs and unions, enums and data sections, each in
  * id order. A name already taken, reserved by TypeScript (`string`,
- * `class`, `Uint8Array`, `BtfView`...) or not an identifier gets the kind
- * as prefix (`union_sock`, `enum_state`), and if that is taken too (or the
- * name is not an identifier at all) the kind and the type id
- * (`struct_123`). An anonymous struct or union named by exactly one
+ * `class`, `Uint8Array`, `BtfView`, `BtfArray`, `BtfWritable`...) or not
+ * an identifier gets the kind as prefix (`union_sock`, `enum_state`), and
+ * if that is taken too (or the name is not an identifier at all) the kind
+ * and the type id (`struct_123`). An anonymous struct or union named by exactly one
  * typedef takes the typedef's name; other anonymous ones are `anon_ID`.
  * Data sections drop the leading dot (`.bss` is `bss`, `.data.x` is
  * `data_x`). Field names that are not identifiers are quoted. Names from
@@ -94,6 +96,7 @@ const TS_RESERVED = new Set([
   "Symbol",
   "BtfView",
   "BtfArray",
+  "BtfWritable",
 ]);
 
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
@@ -285,6 +288,9 @@ export function dumpTs(btf: Btf, options: DumpTsOptions = {}): string {
     "  toObject(): unknown[];",
     "  toJSON(): unknown[];",
     "}",
+    "",
+    "/** A writable view's members (`{ writable: true }`, a BPF object's globals before load). */",
+    "export type BtfWritable<T> = { -readonly [K in keyof T]: T[K] };",
   ];
   const aliases: string[] = [];
   for (const id of roots) {
@@ -554,6 +560,8 @@ function enumUnion(cx: Ctx, t: Type, bits: number): string {
   if (t.kind !== Kind.ENUM && t.kind !== Kind.ENUM64) return "number";
   const width = bits || 8 * t.size;
   const big = bits === 0 && t.size === 8;
+  // A 32-bit ENUM of 8 bytes (clang before ENUM64) keeps only the low half of its values.
+  if (t.kind === Kind.ENUM && t.size > 4 && bits === 0) return cx.int64;
   const byValue = new Map<string, string[]>();
   for (const e of t.values) {
     const raw = BigInt(e.value);

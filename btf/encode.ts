@@ -11,9 +11,10 @@
 
 import { BtfError } from "./error.ts";
 import { Kind, KIND_NAMES } from "./kinds.ts";
-import { declaration, fieldsOf, MAX_DEPTH, resolveType, sizeOf } from "./layout.ts";
+import { declaration, describe, fieldsOf, MAX_DEPTH, resolveType, sizeOf } from "./layout.ts";
 import type { Btf } from "./parse.ts";
 import type { Type } from "./types.ts";
+import { BASE, DV, META, ViewBase } from "./view_runtime.ts";
 
 const enc = new TextEncoder();
 
@@ -160,8 +161,9 @@ function scalarBits(t: Type, v: unknown, bits: number, where: string): bigint {
  * string (UTF-8, at most N bytes, NUL-padded); other arrays take an array
  * or typed array of at most N elements (the rest zeroed); structs, unions
  * and data sections take a plain object of member names (members not
- * given are left as they are). Bytes (`Uint8Array`) of the type's exact
- * size are copied as they are. Throws {@link BtfError} naming `path` and
+ * given are left as they are); a view of the same type is copied byte for
+ * byte. Bytes (`Uint8Array`) of the type's exact size are copied as they
+ * are. Throws {@link BtfError} naming `path` and
  * its type when the value does not fit.
  *
  * @example
@@ -317,6 +319,23 @@ function encodeComposite(
   depth: number,
 ): void {
   let obj = value;
+  if (value instanceof ViewBase) {
+    // A view of this very type: its bytes as they are (padding included, as a
+    // hash map's key must match byte for byte); another type's: its members.
+    const meta = value[META], size = sizeOf(btf, rid);
+    const ctor = value.constructor as { typeId?: number };
+    if (ctor.typeId === rid && meta.size === size && meta.name === describe(btf, rid)) {
+      checkRange(dv, at, size, where);
+      const src = value[DV];
+      if ((src.buffer as ArrayBuffer).detached) {
+        throw new BtfError(`expected an open view to copy into ${where}, found its buffer closed`);
+      }
+      new Uint8Array(dv.buffer, dv.byteOffset + at, size).set(
+        new Uint8Array(src.buffer, src.byteOffset + value[BASE], size),
+      );
+      return;
+    }
+  }
   if (
     obj !== null && typeof obj === "object" &&
     typeof (obj as { toObject?: unknown }).toObject === "function" &&

@@ -112,8 +112,15 @@ export interface PaholeMember {
   readonly bitHole: number;
   /** For a member whose type is a struct with padding: that padding ("last struct has N bytes of padding"). */
   readonly padding: number;
+  /**
+   * The alignment pahole infers for the member from the gap before it
+   * (`__attribute__((__aligned__(N)))`), 0 when its offset needs none.
+   */
+  readonly alignment: number;
   /** The expanded struct or union of an anonymous (or, with `expand`, any) struct/union member. */
   readonly expanded?: PaholeLayout;
+  /** The enumerators of an anonymous enum member (shown in place), values as decimal strings. */
+  readonly enumerators?: readonly { readonly name: string; readonly value: string }[];
 }
 
 /**
@@ -172,6 +179,14 @@ export interface PaholeLayout {
   readonly sumPaddings: number;
   /** Whether pahole would call it `__attribute__((__packed__))` (members off their natural alignment). */
   readonly packed: boolean;
+  /** The alignment pahole infers for the type from its size and its last member, 0 for none. */
+  readonly alignment: number;
+  /** Members with an inferred alignment (pahole's "forced alignments"). */
+  readonly forcedAlignments: number;
+  /** Holes before those members: how many, and their sum in bytes. */
+  readonly forcedHoles: number;
+  /** Sum of the holes before members with an inferred alignment. */
+  readonly sumForcedHoles: number;
 }
 
 /**
@@ -432,10 +447,25 @@ function analyze(st: State, id: number, base: number, depth: number): PaholeLayo
   }
 
   let sumMembers = 0, sumBits = 0, paddings = 0, sumPaddings = 0;
+  let forced = 0, forcedHoles = 0, sumForcedHoles = 0, smallest = 0;
   const members: PaholeMember[] = [];
   for (let i = 0; i < raw.length; i++) {
     const r = raw[i];
     const m = r.m;
+    // pahole's inferred alignment: from the gap since the end of the previous member.
+    let alignment = 0;
+    if (r.byteSz > 0) {
+      alignment = inferAlignment(r.offset, naturalAlign(btf, m.type), smallest, st.cacheline);
+      smallest = r.offset + r.byteSz;
+    }
+    if (alignment) {
+      forced++;
+      const before = i > 0 ? hole[i - 1] : preHole;
+      if (before) {
+        forcedHoles++;
+        sumForcedHoles += before;
+      }
+    }
     if (r.bits) sumBits += r.bits;
     else sumMembers += r.byteSz;
     let pad = 0;
@@ -451,8 +481,17 @@ function analyze(st: State, id: number, base: number, depth: number): PaholeLayo
     const expanded = inner.id === 0
       ? undefined
       : analyze(st, inner.id, inner.pointer ? 0 : base + r.offset, depth + 1);
-    let [type, declarator] = columns(btf, m.type, m.name, r.bits, expanded !== undefined);
+    let [type, declarator] = columns(
+      btf,
+      m.type,
+      m.name,
+      r.bits,
+      expanded !== undefined,
+      i === raw.length - 1,
+    );
     if (inner.pointer) declarator = "* " + declarator;
+    const enumerators = expanded ? undefined : anonymousEnum(btf, m.type);
+    if (enumerators) [type, declarator] = ["enum", m.name + (r.bits ? `:${r.bits}` : "")];
     members.push({
       name: m.name,
       typeId: m.type,
@@ -465,7 +504,9 @@ function analyze(st: State, id: number, base: number, depth: number): PaholeLayo
       hole: hole[i],
       bitHole: bitHole[i],
       padding: pad,
+      alignment,
       ...(expanded ? { expanded } : {}),
+      ...(enumerators ? { enumerators } : {}),
     });
   }
   const sumHoles = holes.reduce((s, h) => s + h.size, 0);
@@ -494,6 +535,10 @@ function analyze(st: State, id: number, base: number, depth: number): PaholeLayo
     paddings,
     sumPaddings,
     packed,
+    alignment: isStruct ? inferAlignment(size, naturalAlign(btf, id), smallest, st.cacheline) : 0,
+    forcedAlignments: forced,
+    forcedHoles,
+    sumForcedHoles,
   };
 }
 
@@ -577,6 +622,7 @@ function columns(
   name: string,
   bits: number,
   expanded: boolean,
+  last: boolean,
 ): [string, string] {
   const suffix = bits ? `:${bits}` : "";
   let full: string;
@@ -591,16 +637,41 @@ function columns(
     const dims = /(\[\d+\])*$/.exec(full)![0];
     return ["", (name ? name : "") + dims + suffix];
   }
+  const ptr = paholePointer(btf, type);
+  if (ptr !== undefined) return [ptr, name + suffix];
   const p = full.indexOf("(");
   if (p > 0) return [full.slice(0, p).trimEnd(), full.slice(p) + suffix];
   const dims = /(\[\d+\])*$/.exec(full)![0];
   const k = full.length - dims.length - name.length;
   if (name && full.slice(k, k + name.length) === name) {
-    // pahole writes zero-length arrays as flexible ones.
-    const d = dims.startsWith("[0]") ? "[]" + dims.slice(3) : dims;
+    // pahole writes a zero-length array at the end as a flexible one.
+    const d = last && dims.startsWith("[0]") ? "[]" + dims.slice(3) : dims;
     return [full.slice(0, k).trimEnd(), name + d + suffix];
   }
   return [full, suffix];
+}
+
+/**
+ * pahole's alignment inference (btf_loader): a member (or the struct's
+ * end) further from the previous member's end than its natural alignment
+ * explains gets the power of two above the gap, or the cacheline size when
+ * its offset is on a cacheline. Offsets are u32, as in pahole (a member
+ * before the previous one's end gives none).
+ */
+function inferAlignment(
+  offset: number,
+  natural: number,
+  smallest: number,
+  cacheline: number,
+): number {
+  const delta = (offset - smallest) >>> 0;
+  let alignment = 0;
+  if (delta && offset % 2 === 0) alignment = (1 << ((32 - Math.clz32(delta)) & 31)) >>> 0;
+  if (alignment <= natural || alignment === 1) return 0;
+  if (alignment < cacheline && cacheline % alignment === 0 && offset % cacheline === 0) {
+    return cacheline;
+  }
+  return alignment;
 }
 
 /** pahole's packed inference: no holes or padding, and a member off its natural alignment or a size not a multiple of it. */
@@ -638,12 +709,12 @@ function offsetComment(
 }
 
 /** Width of the text before the offset comment at `indent` tabs (pahole's column 57). */
-const leftWidth = (indent: number) => Math.max(0, 57 - 8 * indent);
+const leftWidth = (indent: number, col = 57) => Math.max(0, col - 8 * indent);
 
 /**
  * The layout as pahole prints it: members with offset comments, holes,
- * bit holes, cacheline boundaries, and the summary (unions, which pahole
- * shows without one, get the size line and the last cacheline).
+ * bit holes, cacheline boundaries, and the summary. A union shows its
+ * members only, as in pahole (its figures are in the {@link PaholeLayout}).
  *
  * Names come from BTF as they are: the text is for reading, not for a
  * compiler.
@@ -655,38 +726,57 @@ const leftWidth = (indent: number) => Math.max(0, 57 - 8 * indent);
  * ```
  */
 export function formatPahole(l: PaholeLayout): string {
-  const cur = { line: Math.floor(l.offset / l.cacheline) };
+  // pahole puts offset comments at column 57, in a union at the top at 55.
+  const cur = { line: Math.floor(l.offset / l.cacheline), col: l.kind === "union" ? 55 : 57 };
   let s = body(l, 0, cur);
+  // pahole shows a union's members only; its figures are in the layout (and `--json`).
+  if (l.kind === "union") return s + "};\n";
   const tabs = "\t";
   s +=
     `\n${tabs}/* size: ${l.size}, cachelines: ${l.cachelines}, members: ${l.members.length} */\n`;
-  if (l.kind === "struct") {
-    if (l.sumHoles > 0 || l.sumBitHoles > 0) {
-      if (l.sumMembers > 0) {
-        s += `${tabs}/* sum members: ${l.sumMembers}`;
-        if (l.sumHoles > 0) s += `, holes: ${l.holes.length}, sum holes: ${l.sumHoles}`;
-        s += " */\n";
-      }
-      if (l.sumBitfieldMembers > 0) {
-        s += `${tabs}/* sum bitfield members: ${l.sumBitfieldMembers} bits`;
-        s += l.sumBitHoles > 0
-          ? `, bit holes: ${l.bitHoles.length}, sum bit holes: ${l.sumBitHoles} bits`
-          : ` (${Math.floor(l.sumBitfieldMembers / 8)} bytes)`;
-        s += " */\n";
-      }
+  if (l.sumHoles > 0 || l.sumBitHoles > 0) {
+    if (l.sumMembers > 0) {
+      s += `${tabs}/* sum members: ${l.sumMembers}`;
+      if (l.sumHoles > 0) s += `, holes: ${l.holes.length}, sum holes: ${l.sumHoles}`;
+      s += " */\n";
     }
-    if (l.padding > 0) s += `${tabs}/* padding: ${l.padding} */\n`;
-    if (l.paddings > 0) {
-      s += `${tabs}/* paddings: ${l.paddings}, sum paddings: ${l.sumPaddings} */\n`;
+    if (l.sumBitfieldMembers > 0) {
+      s += `${tabs}/* sum bitfield members: ${l.sumBitfieldMembers} bits`;
+      s += l.sumBitHoles > 0
+        ? `, bit holes: ${l.bitHoles.length}, sum bit holes: ${l.sumBitHoles} bits`
+        : ` (${Math.floor(l.sumBitfieldMembers / 8)} bytes)`;
+      s += " */\n";
     }
-    if (l.bitPadding > 0) s += `${tabs}/* bit_padding: ${l.bitPadding} bits */\n`;
+  }
+  if (l.padding > 0) s += `${tabs}/* padding: ${l.padding} */\n`;
+  if (l.paddings > 0) {
+    s += `${tabs}/* paddings: ${l.paddings}, sum paddings: ${l.sumPaddings} */\n`;
+  }
+  if (l.bitPadding > 0) s += `${tabs}/* bit_padding: ${l.bitPadding} bits */\n`;
+  if (l.forcedAlignments > 0) {
+    s += `${tabs}/* forced alignments: ${l.forcedAlignments}`;
+    if (l.forcedHoles > 0) {
+      s += `, forced holes: ${l.forcedHoles}, sum forced holes: ${l.sumForcedHoles}`;
+    }
+    s += " */\n";
   }
   if (l.lastCacheline !== 0) s += `${tabs}/* last cacheline: ${l.lastCacheline} bytes */\n`;
-  return s + "}" + (l.packed ? " __attribute__((__packed__))" : "") + ";\n";
+  const attr = l.packed
+    ? " __attribute__((__packed__))"
+    : l.alignment
+    ? ` __attribute__((__aligned__(${l.alignment})))`
+    : "";
+  return s + "}" + attr + ";\n";
+}
+
+/** Where the text is: the current cacheline and the column of the offset comments. */
+interface Cursor {
+  line: number;
+  col: number;
 }
 
 /** `struct NAME {` and the member lines, up to (not including) the closing brace. */
-function body(l: PaholeLayout, indent: number, cur: { line: number }): string {
+function body(l: PaholeLayout, indent: number, cur: Cursor): string {
   const ind = indent + 1;
   const tabs = "\t".repeat(ind);
   let s = `${l.kind}${l.name ? " " + l.name : ""} {\n`;
@@ -699,7 +789,9 @@ function body(l: PaholeLayout, indent: number, cur: { line: number }): string {
     if (!newline++) s += "\n";
     s += `${tabs}/* XXX ${plural(l.preHole, "byte")} hole, try to pack */\n`;
   }
-  const typeWidth = Math.max(0, leftWidth(ind) - 23);
+  // pahole pads the type to 26 columns less 8 per level, and printf takes a negative width as
+  // its absolute value.
+  const typeWidth = Math.abs(34 - 8 * ind);
   if (l.kind === "union") {
     // Each member of a union starts from the union's cacheline, as pahole does.
     const initial = cur.line;
@@ -766,7 +858,7 @@ function member(
   cacheline: number,
   ind: number,
   typeWidth: number,
-  cur: { line: number },
+  cur: Cursor,
 ): string {
   const tabs = "\t".repeat(ind);
   let s = "";
@@ -778,15 +870,71 @@ function member(
       : `/* --- cacheline ${line} boundary (${start} bytes) was ${at} bytes ago --- */\n${tabs}`;
     cur.line = line;
   }
+  if (pos.enumerators) {
+    const width = Math.max(0, ...pos.enumerators.map((e) => e.name.length));
+    s += "enum {\n";
+    for (const e of pos.enumerators) s += `${tabs}\t${e.name.padEnd(width)} = ${e.value},\n`;
+    const close = `} ${pos.declarator};`;
+    return s + `${tabs}${close.padEnd(leftWidth(ind, cur.col) - 1)} ${offsetComment(pos)}`;
+  }
   if (pos.expanded) {
     s += body(pos.expanded, ind, cur);
     const close = `}${pos.declarator ? " " + pos.declarator : ""};`;
     // pahole aligns the comment after an expanded member, except for arrays and pointers.
     const width = pos.declarator.endsWith("]") || pos.declarator.startsWith("* ")
       ? 0
-      : leftWidth(ind) - 1;
+      : leftWidth(ind, cur.col) - 1;
     return s + `${tabs}${close.padEnd(width)} ${offsetComment(pos)}`;
   }
-  const left = `${pos.type.padEnd(typeWidth)} ${pos.declarator};`;
-  return s + `${left.padEnd(leftWidth(ind) - 1)} ${offsetComment(pos)}`;
+  const aligned = pos.alignment ? ` __attribute__((__aligned__(${pos.alignment})))` : "";
+  const left = `${pos.type.padEnd(typeWidth)} ${pos.declarator}${aligned};`;
+  return s + `${left.padEnd(leftWidth(ind, cur.col) - 1)} ${offsetComment(pos)}`;
+}
+
+/**
+ * A pointer type as pahole writes it (`const char  *`, `struct page * *`,
+ * `void * restrict`), or undefined when the chain holds an array or a
+ * function (those keep their C declaration).
+ */
+function paholePointer(btf: Btf, type: number): string | undefined {
+  const levels: string[][] = []; // qualifiers of each pointer, outermost first
+  let quals: string[] = [];
+  let id = type;
+  for (let i = 0; i <= MAX_DEPTH; i++) {
+    const k = id === 0 ? 0 : btf.kindOf(id);
+    if (k === Kind.CONST || k === Kind.VOLATILE || k === Kind.RESTRICT || k === Kind.TYPE_TAG) {
+      if (k !== Kind.TYPE_TAG) {
+        quals.push(k === Kind.CONST ? "const" : k === Kind.VOLATILE ? "volatile" : "restrict");
+      }
+      id = (btf.type(id) as { type: number }).type;
+      continue;
+    }
+    if (k === Kind.PTR) {
+      levels.push(quals);
+      quals = [];
+      id = (btf.type(id) as { type: number }).type;
+      continue;
+    }
+    if (levels.length === 0 || k === Kind.ARRAY || k === Kind.FUNC_PROTO) return undefined;
+    let s = (quals.length ? quals.join(" ") + " " : "") + describe(btf, id) +
+      " ".repeat(1 + quals.length) + "*";
+    for (let j = levels.length - 1; j >= 0; j--) {
+      if (levels[j].length) s += " " + levels[j].join(" ");
+      if (j > 0) s += " *";
+    }
+    return s;
+  }
+  return undefined;
+}
+
+/** The enumerators of an anonymous enum (qualifiers skipped), or undefined for any other type. */
+function anonymousEnum(
+  btf: Btf,
+  type: number,
+): { name: string; value: string }[] | undefined {
+  const id = skipQualifiers(btf, type);
+  if (id === 0) return undefined;
+  const t = btf.type(id);
+  if ((t.kind !== Kind.ENUM && t.kind !== Kind.ENUM64) || t.name !== "") return undefined;
+  return t.values.map((e) => ({ name: e.name, value: String(e.value) }));
 }

@@ -5,15 +5,15 @@
  * The library is looked up as `$BPFVIEW_LIBBPF` (when set and readable
  * with `--allow-env`), else `libbpf.so.1`, else `libbpf.so`. The table
  * binds what libbpf 1.1 has; symbols of newer releases are optional (null
- * when missing). libbpf's messages never reach stderr: its print callback
- * collects them, and a failing call carries them in {@link FfiError.log}
- * (for a program the verifier rejected, the verifier log).
+ * when missing). libbpf is silenced (see {@link libbpf}): failures carry
+ * the errno, and a program the verifier rejected its verifier log, which
+ * BpfObject collects through per-program log buffers.
  *
  * @module
  */
 
 import { FfiError } from "./error.ts";
-import { errno, errnoText, libc } from "./libc.ts";
+import { errno, errnoText } from "./libc.ts";
 
 /**
  * The environment variable naming the libbpf shared object to open
@@ -54,6 +54,7 @@ const SYMBOLS = {
   bpf_program__type: { parameters: ["pointer"], result: "u32" },
   bpf_program__autoload: { parameters: ["pointer"], result: "bool" },
   bpf_program__set_autoload: { parameters: ["pointer", "bool"], result: "i32" },
+  bpf_program__set_log_buf: { parameters: ["pointer", "buffer", "usize"], result: "i32" },
   bpf_program__attach: { parameters: ["pointer"], result: "pointer" },
   bpf_link__destroy: { parameters: ["pointer"], result: "i32" },
   bpf_link__fd: { parameters: ["pointer"], result: "i32" },
@@ -111,17 +112,11 @@ export const NEED_CAP_BPF =
 
 let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
 let libPath = "";
-const PRINT_FN = { parameters: ["i32", "pointer", "pointer"], result: "i32" } as const;
-/** libbpf's print callback; kept for the life of the process (libbpf holds its address). */
-let printCallback: Deno.UnsafeCallback<typeof PRINT_FN> | undefined;
-
-/** libbpf's messages since the last {@link capture} began. */
-let logParts: string[] = [];
-let logLength = 0;
-/** At most this many characters of libbpf messages are kept per call. */
-const LOG_LIMIT = 8 << 20;
-/** Whether debug-level messages are kept too. */
-let keepDebug = false;
+/**
+ * libbpf's own printer (it writes warnings to stderr), as `libbpf_set_print`
+ * handed it back when bpfview silenced libbpf on open.
+ */
+let defaultPrinter: Deno.PointerValue = null;
 
 function envPath(): string | undefined {
   try {
@@ -157,7 +152,13 @@ export function libbpf(): LibbpfSymbols {
       `expected libbpf 1.x, found none (${errors.join("; ")}): ${INSTALL_LIBBPF}`,
     );
   }
-  installPrint(lib.symbols);
+  // libbpf's print hook is one per process. A JS callback there would be
+  // called from whichever thread calls libbpf: with Workers (or `deno test
+  // --parallel`, which runs files as isolates of one process) that is another
+  // isolate's thread, or an isolate already gone, and the process crashes.
+  // So libbpf is silenced, and what errors need comes from errno and from
+  // per-program verifier log buffers (see BpfObject.load).
+  defaultPrinter = lib.symbols.libbpf_set_print(null);
   return lib.symbols;
 }
 
@@ -176,57 +177,20 @@ export function libbpfVersion(): { path: string; major: number; minor: number } 
   return { path: libPath, major: s.libbpf_major_version(), minor: s.libbpf_minor_version() };
 }
 
-function installPrint(s: LibbpfSymbols): void {
-  const c = libc();
-  const out = new BigUint64Array(1);
-  const outBytes = new Uint8Array(out.buffer);
-  const cb = new Deno.UnsafeCallback(
-    PRINT_FN,
-    (level: number, fmt: Deno.PointerValue, args: Deno.PointerValue): number => {
-      if (level > 1 && !keepDebug) return 0;
-      if (fmt === null || args === null || logLength >= LOG_LIMIT) return 0;
-      const n = c.vasprintf(outBytes, fmt, args);
-      if (n < 0) return 0;
-      const p = Deno.UnsafePointer.create(out[0]);
-      if (p === null) return 0;
-      try {
-        let text = Deno.UnsafePointerView.getCString(p);
-        if (logLength + text.length > LOG_LIMIT) {
-          text = text.slice(0, LOG_LIMIT - logLength) + "\n[libbpf messages cut here]\n";
-        }
-        logParts.push(text);
-        logLength += text.length;
-      } finally {
-        c.free(p);
-      }
-      return n;
-    },
-  );
-  printCallback = cb;
-  s.libbpf_set_print(printCallback.pointer);
-}
-
 /**
- * Runs `fn` (one or more libbpf calls) with libbpf's messages collected
- * from its start: the result and the messages. Set `debug` to keep
- * debug-level messages too.
+ * Runs `fn` (one or more libbpf calls). libbpf is silent (its print hook is
+ * process-wide, see {@link libbpf}); with `debug` its own printer writes its
+ * messages to stderr for the call. `log` is always empty: callers that need
+ * text (the verifier's) collect it themselves.
  */
 export function capture<T>(fn: () => T, debug = false): { value: T; log: string } {
-  libbpf();
-  logParts = [];
-  logLength = 0;
-  keepDebug = debug;
+  const s = libbpf();
+  if (debug && defaultPrinter !== null) s.libbpf_set_print(defaultPrinter);
   try {
-    const value = fn();
-    return { value, log: logParts.join("") };
+    return { value: fn(), log: "" };
   } finally {
-    keepDebug = false;
+    if (debug) s.libbpf_set_print(null);
   }
-}
-
-/** The messages collected since the last {@link capture} began (for an error thrown from it). */
-export function capturedLog(): string {
-  return logParts.join("");
 }
 
 const enc = new TextEncoder();
@@ -279,7 +243,7 @@ export function errText(err: number): string {
  * ENOENT (2)`, plus the one sentence that fixes it for missing privileges,
  * and the last of libbpf's messages.
  */
-export function libbpfError(what: string, err: number, log = capturedLog()): FfiError {
+export function libbpfError(what: string, err: number, log = ""): FfiError {
   let msg = `expected to ${what}, found ${err ? errText(err) : "an error"}`;
   if (err === 1 /* EPERM */ || (err === 13 /* EACCES */ && !/PROG LOAD LOG/.test(log))) {
     msg += hasCapBpf()

@@ -17,10 +17,8 @@ const SYMBOLS = {
   munmap: { parameters: ["pointer", "usize"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   // libbpf's print callback (ffi/libbpf.ts) formats its messages.
-  vasprintf: { parameters: ["buffer", "pointer", "pointer"], result: "i32" },
-  free: { parameters: ["pointer"], result: "void" },
   getpagesize: { parameters: [], result: "i32" },
-  getppid: { parameters: [], result: "i32" },
+  getpgid: { parameters: ["i32"], result: "i32" },
   gettid: { parameters: [], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
@@ -71,13 +69,14 @@ const SYMBOLS = {
   },
 } as const;
 
-let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
-/** The libc symbols, opening libc on first call. */
-export function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
-  if (lib) return lib.symbols;
+let symbols: Symbols | undefined;
+
+/** Opens libc with `defs`, as FfiErrors. */
+function open<S extends Deno.ForeignLibraryInterface>(defs: S): Deno.DynamicLibrary<S> {
   try {
-    lib = Deno.dlopen("libc.so.6", SYMBOLS);
+    return Deno.dlopen("libc.so.6", defs);
   } catch (e) {
     if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
       throw new FfiError("expected permission to call libc, found none: run with --allow-ffi");
@@ -86,12 +85,73 @@ export function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
       `expected to open libc.so.6, found an error: ${e instanceof Error ? e.message : e}`,
     );
   }
-  return lib.symbols;
 }
 
-/** The calling thread's errno. */
+/**
+ * The libc symbols, opening libc on first call. Each symbol is bound on its
+ * first use (binding all of them costs ~10 ms, more than a process that
+ * maps one file needs); `__errno_location` is bound at once, so that reading
+ * errno after a failed call never binds anything in between.
+ */
+export function libc(): Symbols {
+  if (symbols) return symbols;
+  const core = open({ __errno_location: SYMBOLS.__errno_location }).symbols;
+  const table = {} as Record<string, unknown>;
+  for (const name of Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]) {
+    if (name === "__errno_location") {
+      table[name] = core.__errno_location;
+      continue;
+    }
+    Object.defineProperty(table, name, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        // The symbol, with the others of its group (one dlopen each).
+        const group = GROUPS.find((g) => g.includes(name)) ?? [name];
+        const defs = Object.fromEntries(group.map((n) => [n, SYMBOLS[n]]));
+        const bound = open(defs).symbols as Record<string, unknown>;
+        for (const n of group) {
+          Object.defineProperty(table, n, { value: bound[n], enumerable: true });
+        }
+        return bound[name];
+      },
+    });
+  }
+  return symbols = table as Symbols;
+}
+
+/** Symbols used together, bound together: mapping a file. */
+const GROUPS: readonly (keyof typeof SYMBOLS)[][] = [["open", "close", "lseek", "mmap", "munmap"]];
+
+/**
+ * The calling thread's errno. Call it right after the failing call, in the
+ * same synchronous stretch of code, before any other libc call or anything
+ * that allocates (a collection can free memory, and a failing `munmap` in a
+ * finalizer would set errno). The location is asked for on every read:
+ * errno is per thread, and Deno may run an isolate on another thread after
+ * an `await` (test workers do), so a location kept from an earlier turn
+ * can be another thread's. `__errno_location` itself never changes errno.
+ */
 export function errno(): number {
   return new Deno.UnsafePointerView(libc().__errno_location()!).getInt32();
+}
+
+/**
+ * `s` as a NUL-terminated C string. A NUL inside `s` would cut it short in
+ * C, so that C sees another string than the one checked (a permission asked
+ * for `DIR/../../etc/x\0/../DIR/y` would open `DIR/../../etc/x`): refused
+ * with {@link FfiError}. `what` names the string in the message.
+ */
+export function cString(s: string, what: string): Uint8Array {
+  const i = s.indexOf("\0");
+  if (i >= 0) {
+    throw new FfiError(
+      `expected ${what} without NUL bytes, found one at character ${i}: C would read ${
+        JSON.stringify(s.slice(0, i))
+      }`,
+    );
+  }
+  return new TextEncoder().encode(s + "\0");
 }
 
 /** `ENOENT (2)` style text for an errno value. */

@@ -27,9 +27,23 @@ const MAP_FAILED = 0xffffffffffffffffn;
 const BPF_F_MMAPABLE = 1 << 10;
 const BPF_F_RDONLY_PROG = 1 << 7;
 
-interface Mapping {
-  ptr: Deno.PointerObject;
-  length: number;
+/**
+ * Native memory the views of globals read: their buffers (detached first)
+ * and this module's mappings (unmapped after). Held by the object's native
+ * state, which refers to nothing else, so the object's finalizer can free
+ * it. @internal
+ */
+export interface NativeMemory {
+  buffers: ArrayBuffer[];
+  mappings: { ptr: Deno.PointerObject; length: number }[];
+}
+
+/** Detaches every buffer (views over them read nothing), then unmaps. @internal */
+export function freeMemory(m: NativeMemory): void {
+  for (const ab of m.buffers) if (!ab.detached) ab.transfer(0);
+  m.buffers = [];
+  for (const x of m.mappings) libc().munmap(x.ptr, BigInt(x.length));
+  m.mappings = [];
 }
 
 /** One data section's map and its views. */
@@ -59,11 +73,11 @@ export interface GlobalVar {
 export class Globals {
   #btf: Btf | undefined;
   #sections = new Map<string, Section>();
-  #buffers: ArrayBuffer[] = [];
-  #mappings: Mapping[] = [];
+  #memory: NativeMemory;
 
-  constructor(btf: Btf | undefined, maps: Iterable<BpfMap>) {
+  constructor(btf: Btf | undefined, maps: Iterable<BpfMap>, memory: NativeMemory) {
     this.#btf = btf;
+    this.#memory = memory;
     if (!btf) return;
     for (const m of maps) {
       if (!m.internal) continue;
@@ -181,7 +195,7 @@ export class Globals {
       throw new FfiError(`expected the initial value of section '${s.map.name}', found none`);
     }
     const ab = Deno.UnsafePointerView.getArrayBuffer(p, size);
-    this.#buffers.push(ab);
+    this.#memory.buffers.push(ab);
     return ab;
   }
 
@@ -213,18 +227,14 @@ export class Globals {
         e,
       );
     }
-    this.#mappings.push({ ptr, length });
+    this.#memory.mappings.push({ ptr, length });
     const ab = Deno.UnsafePointerView.getArrayBuffer(ptr, size);
-    this.#buffers.push(ab);
+    this.#memory.buffers.push(ab);
     return ab;
   }
 
-  /** Detaches every view's buffer, then unmaps what this mapped. */
+  /** Forgets the sections (their memory is freed with the object's native state). */
   close(): void {
-    for (const ab of this.#buffers) if (!ab.detached) ab.transfer(0);
-    this.#buffers = [];
-    for (const m of this.#mappings) libc().munmap(m.ptr, BigInt(m.length));
-    this.#mappings = [];
     this.#sections.clear();
   }
 }

@@ -20,7 +20,7 @@ import {
   readCString,
   typeName,
 } from "../ffi/libbpf.ts";
-import { Globals, type GlobalVar } from "./globals.ts";
+import { freeMemory, Globals, type GlobalVar, type NativeMemory } from "./globals.ts";
 import { BpfMap } from "./map.ts";
 import { type BpfLink, BpfProgram, type Owner } from "./program.ts";
 
@@ -38,24 +38,33 @@ export interface BpfObjectOptions {
   name?: string;
   /** BTF to use for CO-RE relocations instead of the kernel's (`/sys/kernel/btf/vmlinux`). */
   kernelBtf?: string;
-  /** Keep libbpf's debug messages too (in {@link FfiError.log} of a failure). */
+  /**
+   * Let libbpf's own printer write its warnings to stderr while this object
+   * is opened and loaded (libbpf is silent otherwise; errors carry errno and
+   * the verifier's log either way).
+   */
   debug?: boolean;
 }
 
-/** The native state of an object, freed by close() or, as a backstop, by the GC. */
+/**
+ * The native state of an object, freed by close() or, as a backstop, by the
+ * GC. It refers to no JavaScript object of the package (only pointers,
+ * buffers and mappings): a reference back to the BpfObject would keep it
+ * alive forever.
+ */
 interface State {
   ptr: Deno.PointerObject | null;
-  links: Set<BpfLink>;
-  globals: Globals | undefined;
+  /** libbpf's link pointers, in attach order. */
+  links: Set<Deno.PointerObject>;
+  memory: NativeMemory;
   /** Kept alive for `bpf_object__open_mem`: libbpf reads it until load. */
   mem: Uint8Array | undefined;
 }
 
 function freeState(s: State): void {
-  for (const l of s.links) l.destroy();
+  for (const l of s.links) capture(() => libbpf().bpf_link__destroy(l));
   s.links.clear();
-  s.globals?.close();
-  s.globals = undefined;
+  freeMemory(s.memory);
   if (s.ptr !== null) {
     const p = s.ptr;
     s.ptr = null;
@@ -99,13 +108,17 @@ export class BpfObject {
   readonly btf: Btf | undefined;
   #state: State;
   #loaded = false;
+  #debug: boolean;
   #programs = new Map<string, BpfProgram>();
   #maps = new Map<string, BpfMap>();
   #owner: Owner;
+  #links = new Set<BpfLink>();
+  #globals: Globals = new Globals(undefined, [], { buffers: [], mappings: [] });
 
-  private constructor(ptr: Deno.PointerObject, mem: Uint8Array | undefined) {
+  private constructor(ptr: Deno.PointerObject, mem: Uint8Array | undefined, debug: boolean) {
+    this.#debug = debug;
     const s = libbpf();
-    this.#state = { ptr, links: new Set(), globals: undefined, mem };
+    this.#state = { ptr, links: new Set(), memory: { buffers: [], mappings: [] }, mem };
     registry.register(this, this.#state, this);
     const name = (): string => this.name;
     const loaded = (): boolean => this.#loaded;
@@ -116,9 +129,16 @@ export class BpfObject {
       get loaded() {
         return loaded();
       },
+      debug,
       pointer: (what) => this.#pointer(what),
-      addLink: (l) => this.#state.links.add(l),
-      removeLink: (l) => this.#state.links.delete(l),
+      addLink: (l, p) => {
+        this.#links.add(l);
+        this.#state.links.add(p);
+      },
+      removeLink: (l, p) => {
+        this.#links.delete(l);
+        this.#state.links.delete(p);
+      },
     };
     this.name = readCString(s.bpf_object__name(ptr));
     try {
@@ -135,7 +155,7 @@ export class BpfObject {
         const map = new BpfMap(this.#owner, p, this.btf, mapName(p, this.btf));
         this.#maps.set(map.name, map);
       }
-      this.#state.globals = new Globals(this.btf, this.#maps.values());
+      this.#globals = new Globals(this.btf, this.#maps.values(), this.#state.memory);
     } catch (e) {
       this.close();
       throw e;
@@ -189,7 +209,7 @@ export class BpfObject {
       );
     }
     void opts.keep;
-    return new BpfObject(value, mem);
+    return new BpfObject(value, mem, options.debug ?? false);
   }
 
   #pointer(what: string): Deno.PointerObject {
@@ -220,8 +240,23 @@ export class BpfObject {
   load(): this {
     const ptr = this.#pointer("load");
     if (this.#loaded) return this;
-    const { value: r, log } = capture(() => libbpf().bpf_object__load(ptr));
-    if (r < 0) throw loadError(this, -r, log);
+    const s = libbpf();
+    // One verifier log buffer per program: libbpf loads without a log and, for
+    // the program the kernel rejects, loads again with log level 1 into its
+    // buffer. Kernels since 6.4 keep the log's end when it does not fit.
+    const progs: Deno.PointerObject[] = [];
+    for (let p = s.bpf_object__next_program(ptr, null); p; p = s.bpf_object__next_program(ptr, p)) {
+      progs.push(p);
+    }
+    const size = Math.max(64 << 10, Math.min(1 << 20, Math.floor((16 << 20) / progs.length)));
+    const logs = progs.map((p) => {
+      const buf = new Uint8Array(size);
+      s.bpf_program__set_log_buf(p, buf, BigInt(size));
+      return buf;
+    });
+    const { value: r } = capture(() => s.bpf_object__load(ptr), this.#debug);
+    // libbpf never reads the buffers again once the object is loaded (or failed to).
+    if (r < 0) throw loadError(this, -r, verifierLogs(progs, logs));
     this.#loaded = true;
     return this;
   }
@@ -293,7 +328,7 @@ export class BpfObject {
   /** The data sections with views (`.rodata`, `.data`, `.bss`, `.data.custom`, ...). */
   get sections(): string[] {
     this.#pointer("the data sections");
-    return this.#state.globals!.names;
+    return this.#globals.names;
   }
 
   /**
@@ -306,7 +341,7 @@ export class BpfObject {
    */
   section<T = Record<string, unknown>>(name: string): View<T> {
     this.#pointer(`section '${name}'`);
-    return this.#state.globals!.view(name, this.#loaded, this.name) as View<T>;
+    return this.#globals.view(name, this.#loaded, this.name) as View<T>;
   }
 
   /**
@@ -315,7 +350,7 @@ export class BpfObject {
    */
   global(name: string): GlobalVar {
     this.#pointer(`global '${name}'`);
-    return this.#state.globals!.find(name, this.name);
+    return this.#globals.find(name, this.name);
   }
 
   /**
@@ -328,7 +363,7 @@ export class BpfObject {
    */
   setGlobal(name: string, value: unknown): void {
     this.#pointer(`global '${name}'`);
-    this.#state.globals!.set(name, value, this.#loaded, this.name);
+    this.#globals.set(name, value, this.#loaded, this.name);
   }
 
   /**
@@ -357,6 +392,9 @@ export class BpfObject {
   close(): void {
     if (this.#state.ptr === null) return;
     registry.unregister(this);
+    for (const l of this.#links) l.detached();
+    this.#links.clear();
+    this.#globals.close();
     freeState(this.#state);
   }
 
@@ -418,6 +456,22 @@ function mapName(p: Deno.PointerObject, btf: Btf | undefined): string {
     }
   }
   return readCString(s.bpf_map__name(p));
+}
+
+/** The non-empty verifier logs, in the text libbpf itself prints them as. */
+function verifierLogs(progs: Deno.PointerObject[], logs: Uint8Array[]): string {
+  const dec = new TextDecoder();
+  let out = "";
+  for (let i = 0; i < progs.length; i++) {
+    const end = logs[i].indexOf(0);
+    if (end === 0) continue;
+    const text = dec.decode(logs[i].subarray(0, end < 0 ? logs[i].length : end));
+    const name = readCString(libbpf().bpf_program__name(progs[i]));
+    out += `prog '${name}': -- BEGIN PROG LOAD LOG --\n${text}${
+      text.endsWith("\n") ? "" : "\n"
+    }-- END PROG LOAD LOG --\n`;
+  }
+  return out;
 }
 
 const VERIFIER_LOG = /prog '([^']*)': -- BEGIN PROG LOAD LOG --\n([\s\S]*?)-- END PROG LOAD LOG --/;

@@ -10,7 +10,8 @@
 
 import { PerfType, SampleType } from "./attr.ts";
 import { PerfError } from "./error.ts";
-import type { PerfData, PerfDataRecord, PerfDataRecordsOptions } from "./perf_data.ts";
+import type { PerfData, PerfDataRecordsOptions } from "./perf_data.ts";
+import type { PerfDataRecord } from "./perf_data_record.ts";
 import type { PerfDataEvent } from "./perf_data_header.ts";
 import { PerfSample, SampleLayout } from "./sample.ts";
 import { parseFormat } from "./tracefs.ts";
@@ -94,7 +95,7 @@ export class PerfDataDecoder {
         rec.offset,
       );
     }
-    const layout = this.#layouts[ev.index] ??= new SampleLayout(ev.attr);
+    const layout = this.layout(ev);
     try {
       return layout.decode(rec.dv, rec.at, this.current);
     } catch (e) {
@@ -106,6 +107,11 @@ export class PerfDataDecoder {
       }
       throw e;
     }
+  }
+
+  /** The compiled sample layout of an event (made once). */
+  layout(ev: PerfDataEvent): SampleLayout {
+    return this.#layouts[ev.index] ??= new SampleLayout(ev.attr);
   }
 
   /**

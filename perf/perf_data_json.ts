@@ -13,10 +13,10 @@
  */
 
 import { SampleType } from "./attr.ts";
-import type { PerfDataRecord } from "./perf_data.ts";
+import type { PerfDataRecord } from "./perf_data_record.ts";
 import { type PerfDataDecoder, sampleJson } from "./perf_data_events.ts";
 import type { PerfDataEvent } from "./perf_data_header.ts";
-import type { PerfSample } from "./sample.ts";
+import type { PerfSample, SampleLayout } from "./sample.ts";
 import type { TraceField } from "./tracefs.ts";
 
 const enc = new TextEncoder();
@@ -36,8 +36,13 @@ interface FieldPlan {
 interface EventPlan {
   prefix: Uint8Array; // {"event":"NAME","cpu":
   cpu: boolean;
+  layout: SampleLayout;
+  /** Whether pid, tid, time, cpu and the raw payload sit at constant offsets (no callchain before). */
+  direct: boolean;
   /** null: write this event's samples from the decoded fields. */
   fields: FieldPlan[] | null;
+  /** Bytes of all keys. */
+  keys: number;
 }
 
 const HEX = enc.encode("0123456789abcdef");
@@ -61,8 +66,8 @@ const TRUE = enc.encode("true"), FALSE = enc.encode("false");
  * const dec = new PerfDataDecoder(data);
  * const w = new JsonLineWriter(dec, (bytes) => Deno.stdout.writeSync(bytes));
  * for (const rec of data.records()) {
- *   const ev = data.eventOf(rec), s = dec.sample(rec, ev);
- *   if (ev && s) w.write(rec, ev, s);
+ *   const ev = data.eventOf(rec);
+ *   if (rec.type === 9 && ev) w.writeRecord(rec, ev); // PERF_RECORD_SAMPLE
  * }
  * w.flush();
  * ```
@@ -92,20 +97,75 @@ export class JsonLineWriter {
     this.#pos = 0;
   }
 
+  /**
+   * Writes the PERF_RECORD_SAMPLE `rec` of event `ev` as a JSON line. When
+   * the event's fields sit at constant offsets they are read straight from
+   * the record; otherwise the sample is decoded first (and a bad sample
+   * throws the decoder's {@link PerfError}).
+   */
+  writeRecord(rec: PerfDataRecord, ev: PerfDataEvent): void {
+    const plan = this.#plans[ev.index] ?? this.#plan(ev);
+    if (plan.direct && plan.fields !== null) {
+      const L = plan.layout, dv = rec.dv, o = rec.at, size = rec.size;
+      let ok = size >= L.fixedSize, rawBase = 0, rawSize = 0, time = 0;
+      if (ok && L.rawAt >= 0) {
+        ok = L.rawAt + 4 <= size;
+        if (ok) {
+          rawSize = dv.getUint32(o + L.rawAt, true);
+          rawBase = o + L.rawAt + 4;
+          ok = L.rawAt + 4 + rawSize <= size;
+        }
+      }
+      if (ok && L.timeAt >= 0) {
+        const hi = dv.getUint32(o + L.timeAt + 4, true);
+        time = hi * 4294967296 + dv.getUint32(o + L.timeAt, true);
+        ok = hi < 0x200000;
+      }
+      if (ok) {
+        this.#room(plan, size, 0);
+        const start = this.#pos;
+        const pid = L.pidAt >= 0 ? dv.getInt32(o + L.pidAt, true) : 0;
+        const tid = L.pidAt >= 0 ? dv.getInt32(o + L.pidAt + 4, true) : 0;
+        const cpu = plan.cpu ? dv.getUint32(o + L.cpuAt, true) : -1;
+        if (this.#fast(plan, plan.fields, dv, cpu, pid, tid, time, rawBase, rawSize, 0, 0)) return;
+        this.#pos = start;
+      }
+    }
+    this.write(rec, ev, this.#dec.sample(rec, ev)!);
+  }
+
   /** Writes one decoded sample `s` (of record `rec`, event `ev`) as a JSON line. */
   write(rec: PerfDataRecord, ev: PerfDataEvent, s: PerfSample): void {
     const plan = this.#plans[ev.index] ?? this.#plan(ev);
-    // Room for the longest line this sample can make (every byte escaped as \u00XX).
-    const room = plan.prefix.length + 128 + 6 * rec.size + 24 * s.callchainCount +
-      (plan.fields ? plan.fields.reduce((n, f) => n + f.key.length, 0) : 0);
+    this.#room(plan, rec.size, s.callchainCount);
+    const start = this.#pos;
+    if (
+      plan.fields === null || typeof s.time !== "number" ||
+      !this.#fast(
+        plan,
+        plan.fields,
+        s.dv,
+        plan.cpu ? s.cpu : -1,
+        s.pid,
+        s.tid,
+        s.time,
+        s.rawOffset,
+        s.rawSize,
+        s.callchainOffset,
+        s.callchainCount,
+      )
+    ) {
+      this.#pos = start;
+      this.#slow(rec, ev, s);
+    }
+  }
+
+  /** Makes room for the longest line a sample can make (every byte escaped as \u00XX). */
+  #room(plan: EventPlan, size: number, chain: number): void {
+    const room = plan.prefix.length + 128 + 6 * size + 24 * chain + plan.keys;
     if (this.#pos + room > this.#out.length) {
       this.flush();
       if (room > this.#out.length) this.#out = new Uint8Array(room * 2);
-    }
-    const start = this.#pos;
-    if (plan.fields === null || !this.#fast(plan, plan.fields, s)) {
-      this.#pos = start;
-      this.#slow(rec, ev, s);
     }
   }
 
@@ -124,10 +184,14 @@ export class JsonLineWriter {
     } catch {
       fields = null; // no format: the slow path says why
     }
+    const layout = this.#dec.layout(ev), t = ev.attr.sample_type;
     const plan: EventPlan = {
       prefix: enc.encode(`{"event":${JSON.stringify(ev.name)},"cpu":`),
-      cpu: (ev.attr.sample_type & SampleType.CPU) !== 0,
+      cpu: (t & SampleType.CPU) !== 0,
+      layout,
+      direct: (t & SampleType.CALLCHAIN) === 0 && ((t & SampleType.RAW) === 0 || layout.rawAt >= 0),
       fields,
+      keys: fields ? fields.reduce((n, f) => n + f.key.length, 0) : 0,
     };
     this.#plans[ev.index] = plan;
     return plan;
@@ -152,20 +216,30 @@ export class JsonLineWriter {
   }
 
   /** Writes the line from the bytes; false if a field needs the slow path. */
-  #fast(plan: EventPlan, fields: FieldPlan[], s: PerfSample): boolean {
+  #fast(
+    plan: EventPlan,
+    fields: FieldPlan[],
+    dv: DataView,
+    cpu: number,
+    pid: number,
+    tid: number,
+    time: number,
+    base: number,
+    size: number,
+    chainAt: number,
+    chainCount: number,
+  ): boolean {
     const out = this.#out;
     out.set(plan.prefix, this.#pos);
     this.#pos += plan.prefix.length;
-    this.#int(plan.cpu ? s.cpu : -1);
+    this.#int(cpu);
     this.#bytes(PID);
-    this.#int(s.pid);
+    this.#int(pid);
     this.#bytes(TID);
-    this.#int(s.tid);
+    this.#int(tid);
     this.#bytes(TIME);
-    if (typeof s.time !== "number") return false;
-    this.#int(s.time);
+    this.#int(time);
     this.#bytes(FIELDS);
-    const dv = s.dv, base = s.rawOffset, size = s.rawSize;
     if (dv !== this.#dv) {
       // One byte view per buffer (the reader's window, a decompressed chunk), not per sample.
       this.#dv = dv;
@@ -202,10 +276,10 @@ export class JsonLineWriter {
         }
       }
     }
-    if (s.callchainCount > 0) {
+    if (chainCount > 0) {
       this.#bytes(CHAIN);
-      for (let i = 0; i < s.callchainCount; i++) {
-        const at = s.callchainOffset + 8 * i;
+      for (let i = 0; i < chainCount; i++) {
+        const at = chainAt + 8 * i;
         if (i > 0) out[this.#pos++] = 44;
         this.#hex64(dv.getUint32(at + 4, true), dv.getUint32(at, true));
       }

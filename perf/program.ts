@@ -14,12 +14,14 @@ export interface Owner {
   readonly name: string;
   /** Whether `load()` has succeeded. */
   readonly loaded: boolean;
+  /** Whether libbpf prints its own messages during calls (BpfObjectOptions.debug). */
+  readonly debug: boolean;
   /** libbpf's object pointer; throws FfiError once closed. */
   pointer(what: string): Deno.PointerObject;
-  /** Registers a link to destroy on close. */
-  addLink(link: BpfLink): void;
+  /** Registers a link (and libbpf's pointer) to destroy on close. */
+  addLink(link: BpfLink, ptr: Deno.PointerObject): void;
   /** Forgets a link destroyed by the user. */
-  removeLink(link: BpfLink): void;
+  removeLink(link: BpfLink, ptr: Deno.PointerObject): void;
 }
 
 /**
@@ -62,16 +64,13 @@ export class BpfLink {
     if (this.#ptr === null) return;
     const p = this.#ptr;
     this.#ptr = null;
-    this.#owner.removeLink(this);
+    this.#owner.removeLink(this, p);
     capture(() => libbpf().bpf_link__destroy(p));
   }
 
-  /** @internal Detaches without telling the owner (it is closing). */
-  destroy(): void {
-    if (this.#ptr === null) return;
-    const p = this.#ptr;
+  /** @internal Marks the link detached: its object is closing and destroys it. */
+  detached(): void {
     this.#ptr = null;
-    libbpf().bpf_link__destroy(p);
   }
 
   /** Same as {@link close}, for `using`. */
@@ -182,7 +181,7 @@ export class BpfProgram {
     const { value: link, log } = capture(() => {
       const l = libbpf().bpf_program__attach(ptr);
       return l === null ? errOf() : l;
-    });
+    }, this.#owner.debug);
     if (typeof link === "number") {
       if (link === 95 /* EOPNOTSUPP */) {
         throw new FfiError(
@@ -194,7 +193,7 @@ export class BpfProgram {
       throw libbpfError(`attach program '${this.name}' (SEC("${this.section}"))`, link, log);
     }
     const l = new BpfLink(this.#owner, this.name, link);
-    this.#owner.addLink(l);
+    this.#owner.addLink(l, link);
     return l;
   }
 }

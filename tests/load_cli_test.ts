@@ -3,16 +3,20 @@
 // this test's pid (--set), triggered here, stopped with SIGINT (Ctrl-C),
 // its maps printed as JSON lines.
 import assert from "node:assert/strict";
-import { bpfObject, CLI_MAIN, cliSync, denoRun } from "./tools.ts";
+import { bpfObject, CLI_MAIN, cliSync, denoRun, threadId } from "./tools.ts";
 
 const COUNTER = bpfObject("object_counter");
 const COMM = Deno.readTextFileSync("/proc/thread-self/comm").trim();
 const dec = new TextDecoder();
 
 /** Runs `load` until it has attached, calls getppid() `calls` times, then sends SIGINT. */
-async function loadAndTrigger(args: string[], calls: number) {
+function loadAndTrigger(args: string[], calls: number) {
+  return loadAndTriggerObject(COUNTER, args, calls);
+}
+
+async function loadAndTriggerObject(object: string, args: string[], calls: number) {
   const p = new Deno.Command(Deno.execPath(), {
-    args: denoRun("-A", CLI_MAIN, "load", COUNTER, ...args),
+    args: denoRun("-A", CLI_MAIN, "load", object, ...args),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -42,6 +46,8 @@ async function loadAndTrigger(args: string[], calls: number) {
 const FILTER = [
   "--set",
   `target_pid=${Deno.pid}`,
+  "--set",
+  `target_tid=${threadId()}`,
   "--set",
   "enabled=true",
   "--set",
@@ -123,4 +129,26 @@ Deno.test("load: a value that does not fit, unknown names, misuse: one line, exi
   const missing = cliSync("load", "/nonexistent.bpf.o");
   assert.equal(missing.code, 1);
   assert.match(missing.err, /ENOENT/);
+});
+
+Deno.test("load --program attaches only the programs named", async () => {
+  const obj = bpfObject("object_attach");
+  const r = await loadAndTriggerObject(obj, [
+    "--set",
+    `target_pid=${Deno.pid}`,
+    "--set",
+    `target_tid=${threadId()}`,
+    "--set",
+    `nr_getppid=${{ x86_64: 110, aarch64: 173 }[Deno.build.arch]}`,
+    "--program",
+    "on_raw_tp",
+    "--program",
+    "on_tracepoint",
+    "--map",
+    ".bss",
+    "--json",
+  ], 3);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /attached 2 programs of object_attach: on_raw_tp, on_tracepoint/);
+  assert.deepEqual(JSON.parse(r.out).value, { tracepoint_hits: 3, raw_tp_hits: 3, tp_btf_hits: 0 });
 });

@@ -1,14 +1,16 @@
 // `bpfview load --map NAME --type TYPE` on a ring buffer, end to end: the
 // tracepoint program of tests/bpf/ringbuf.bpf.c loaded by the CLI with its
-// filter set to this test's pid, triggered here by getppid(), its records
-// printed as they come; --count stops it, Ctrl-C (SIGINT) stops it cleanly.
+// filter set to this test's pid and thread, triggered here by getpgid(),
+// its records printed as they come; --count stops it, Ctrl-C (SIGINT)
+// stops it cleanly.
 import assert from "node:assert/strict";
+import { libc } from "../ffi/libc.ts";
 import { bpfObject, CLI_MAIN, cliSync, denoRun } from "./tools.ts";
 
 const OBJ = bpfObject("ringbuf");
 const dec = new TextDecoder();
 
-/** Runs `load` on the ring object; calls getppid() once attached until `stop` says so. */
+/** Runs `load` on the ring object; calls getpgid() once attached until `stop` says so. */
 async function loadAndTrigger(args: string[], stop: (out: string) => boolean, sigint: boolean) {
   const p = new Deno.Command(Deno.execPath(), {
     args: denoRun(
@@ -18,6 +20,8 @@ async function loadAndTrigger(args: string[], stop: (out: string) => boolean, si
       OBJ,
       "--set",
       `target_pid=${Deno.pid}`,
+      "--set",
+      `target_tid=${libc().gettid()}`,
       "--map",
       "events",
       ...args,
@@ -40,7 +44,7 @@ async function loadAndTrigger(args: string[], stop: (out: string) => boolean, si
   // Trigger until the CLI has what the test wants (it stops by itself with --count).
   let calls = 0;
   while (!exited && !stop(out)) {
-    for (let i = 0; i < 5; i++, calls++) assert.ok(Deno.ppid > 0);
+    for (let i = 0; i < 5; i++, calls++) libc().getpgid(0);
     await new Promise((r) => setTimeout(r, 5));
   }
   if (sigint && !exited) p.kill("SIGINT");

@@ -1,14 +1,19 @@
 // The BPF ring buffer reader against real producers on this kernel:
 // tests/bpf/ringbuf.bpf.c, built with clang, loaded through BpfObject for
 // each test (so every test has its own maps, whatever else runs on the
-// machine; the tracepoint program filters by this process's pid).
+// machine; the tracepoint program filters by this test's pid and thread,
+// and fires on getpgid, which no other test counts).
 import assert from "node:assert/strict";
 import {
+  bpfMapInfo,
   BpfObject,
+  bpfObjGet,
+  bpfObjPin,
   bpfProgTestRun,
   type Btf,
   BtfError,
   FfiError,
+  followRings,
   loadBtf,
   PerfError,
   RingBuffer,
@@ -52,13 +57,14 @@ function objectFile(ringSize: number): string {
   return path;
 }
 
-/** The test object opened and loaded through BpfObject (its rodata filter set to this process). */
+/** The test object opened and loaded through BpfObject (its tracepoint filter set to this process, and thread `tid`). */
 class Loaded {
   readonly obj: BpfObject;
   readonly btf: Btf;
-  constructor(ringSize = 4096) {
+  constructor(ringSize = 4096, tid = 0) {
     this.obj = BpfObject.open(objectFile(ringSize));
     this.obj.rodata.target_pid = Deno.pid;
+    this.obj.rodata.target_tid = tid;
     this.obj.load();
     this.btf = this.obj.btf!;
   }
@@ -91,6 +97,12 @@ function produce(
   return { written: a[4], discarded: a[5], failed: a[6] };
 }
 
+/** A 1 ms interval that `using` clears when the test ends, failed or not. */
+function interval(fn: () => void): Disposable {
+  const id = setInterval(fn, 1);
+  return { [Symbol.dispose]: () => clearInterval(id) };
+}
+
 /** Checks one record of the syscall producer, field by field. */
 function checkRecord(e: View<Event>, seq: number, extra: number): void {
   assert.equal(e.seq, seq);
@@ -105,17 +117,18 @@ function checkRecord(e: View<Event>, seq: number, extra: number): void {
 
 const modeExtra = (i: number) => [0, 16, 48][i % 3];
 
-Deno.test("ringbuf: a tracepoint program's records, field by field, for getppid() calls", async () => {
-  using o = new Loaded(1 << 16);
-  using link = o.obj.program("on_getppid").attach();
+Deno.test("ringbuf: a tracepoint program's records, field by field, for getpgid() calls", async () => {
+  const tid = libc().gettid(); // this test file's thread (deno test runs files as threads)
+  using o = new Loaded(1 << 16, tid);
+  using link = o.obj.program("on_getpgid").attach();
   using ring = o.ring();
   const calls = 25;
-  for (let i = 0; i < calls; i++) libc().getppid();
-  const tid = libc().gettid(); // the thread that called getppid (not the main thread under deno test)
+  for (let i = 0; i < calls; i++) libc().getpgid(0);
   const comm = Deno.readTextFileSync(`/proc/self/task/${tid}/comm`).trim();
   const seen: Event[] = [];
   const stop = new AbortController();
   const safety = setTimeout(() => stop.abort(), 10_000); // fails below rather than hang
+  using _safety = { [Symbol.dispose]: () => clearTimeout(safety) };
   await ring.follow((e) => {
     assert.equal(e.pid, Deno.pid);
     assert.equal(e.seq, seen.length);
@@ -127,12 +140,11 @@ Deno.test("ringbuf: a tracepoint program's records, field by field, for getppid(
     seen.push(e.toObject() as unknown as Event);
     if (seen.length === calls) stop.abort();
   }, { signal: stop.signal });
-  clearTimeout(safety);
   assert.equal(seen.length, calls);
   assert.equal(o.obj.bss.hits, calls);
   assert.deepEqual(ring.stats, { records: calls, bytes: calls * 40, discarded: 0, lost: 0 });
   link.close();
-  libc().getppid();
+  libc().getpgid(0);
   assert.equal(ring.drain(() => {}), 0, "detached: no more records");
 });
 
@@ -197,6 +209,26 @@ Deno.test("ringbuf: a one-page ring wraps thousands of times, records straddle i
   assert.equal(ring.stats.lost, 0);
 });
 
+Deno.test("ringbuf: positions past 2^31 and 2^32 bytes (seconds of a fast producer)", () => {
+  using o = new Loaded(1 << 20);
+  using ring = o.ring();
+  const perRun = Math.floor((1 << 20) / 48); // 40-byte records, 48 bytes in the ring
+  let seq = 0, next = 0;
+  while (seq * 48 < 2 ** 32 + (1 << 21)) {
+    assert.equal(produce(o, perRun, { seq }).written, perRun);
+    seq += perRun;
+    ring.drain((e) => {
+      if (e.seq !== next) assert.equal(e.seq, next);
+      next++;
+    });
+    assert.equal(next, seq);
+  }
+  produce(o, 1, { seq, mode: 1 });
+  assert.equal(ring.drain((e) => checkRecord(e, seq, modeExtra(seq))), 1);
+  assert.deepEqual(ring.stats.records, seq + 1);
+  assert.equal(ring.stats.lost, 0);
+});
+
 Deno.test("ringbuf: a full ring loses records, and perf/ringbuf.h counts exactly how many", () => {
   using o = new Loaded(4096);
   using ring = o.ring();
@@ -238,34 +270,58 @@ Deno.test("ringbuf: follow waits without blocking the event loop, then abort end
   using o = new Loaded(1 << 16);
   using ring = o.ring();
   const stop = new AbortController();
-  let ticks = 0, got = 0, producedAt = -1;
-  const id = setInterval(() => {
+  let ticks = 0, got = 0, produced = 0, producedAt = -1;
+  using _timer = interval(() => {
     ticks++;
     // The producer runs from timers: they fire while follow() waits.
-    if (ticks % 5 === 0 && got < 100) produce(o, 20, { seq: got }), producedAt = ticks;
+    if (ticks % 5 === 0 && produced < 100) {
+      produce(o, 20, { seq: produced });
+      produced += 20;
+      producedAt = ticks;
+    }
     if (ticks > 20000) stop.abort(); // a broken reader fails below instead of hanging
-  }, 1);
+  });
   const n = await ring.follow((e) => {
     checkRecord(e, got, 0);
     if (++got === 100) stop.abort();
   }, { signal: stop.signal });
-  clearInterval(id);
   assert.equal(n, 100);
   assert.ok(ticks >= 25 && producedAt >= 25, `${ticks} ticks while following`);
+});
+
+Deno.test("ringbuf: followRings waits on two rings with one epoll set", async () => {
+  using a = new Loaded(1 << 16), b = new Loaded(1 << 16);
+  using ra = a.ring(), rb = b.ring();
+  const stop = new AbortController();
+  const got = { a: [] as number[], b: [] as number[] };
+  const done = () => got.a.length === 30 && got.b.length === 20 && stop.abort();
+  let ticks = 0;
+  using _timer = interval(() => {
+    ticks++;
+    if (ticks === 3) produce(a, 30, { seq: 100 });
+    if (ticks === 6) produce(b, 20, { seq: 200, mode: 1 });
+    if (ticks > 20000) stop.abort(); // a broken reader fails below instead of hanging
+  });
+  const n = await followRings([
+    [ra, (e) => (checkRecord(e, e.seq, 0), got.a.push(e.seq), done())],
+    [rb, (e) => (checkRecord(e, e.seq, modeExtra(e.seq)), got.b.push(e.seq), done())],
+  ], { signal: stop.signal });
+  assert.equal(n, 50);
+  assert.deepEqual(got.a, Array.from({ length: 30 }, (_, i) => 100 + i));
+  assert.deepEqual(got.b, Array.from({ length: 20 }, (_, i) => 200 + i));
 });
 
 Deno.test("ringbuf: closing a ring ends a follow() and a batches() in flight", async () => {
   using o = new Loaded(1 << 16);
   const ring = o.ring();
   let ticks = 0;
-  const id = setInterval(() => ticks++ === 3 && ring.close(), 1);
+  using _timer = interval(() => ticks++ === 3 && ring.close());
   const n = await ring.follow(() => assert.fail("no records were written"));
   assert.equal(n, 0);
   assert.equal(ring.closed, true);
   const again = o.ring();
   setTimeout(() => again.close(), 5);
   for await (const _ of again.batches()) assert.fail("no records were written");
-  clearInterval(id);
 });
 
 Deno.test("ringbuf: batches iterate the records there, commit them, and end on abort", async () => {
@@ -275,7 +331,7 @@ Deno.test("ringbuf: batches iterate the records there, commit them, and end on a
   produce(o, 50, { mode: 1 });
   const seen: number[] = [];
   let batches = 0;
-  setTimeout(() => produce(o, 25, { seq: 50, mode: 1 }), 5);
+  setTimeout(() => o.obj.closed || produce(o, 25, { seq: 50, mode: 1 }), 5);
   for await (const batch of ring.batches({ signal: stop.signal })) {
     batches++;
     for (const e of batch) {
@@ -297,21 +353,43 @@ Deno.test("ringbuf: batches iterate the records there, commit them, and end on a
 });
 
 Deno.test("ringbuf: 100 open/close cycles leave fds and mappings as they were", () => {
-  using o = new Loaded(1 << 16);
-  const fd = o.fd("events");
-  const count = () => ({
-    fds: [...Deno.readDirSync("/proc/self/fd")].length,
-    maps: Deno.readTextFileSync("/proc/self/maps").split("\n").length,
-  });
-  // Warm up what opens lazily (libc, BTF view classes).
-  RingBuffer.open(fd, { btf: o.btf, type: "event" }).close();
-  const before = count();
-  for (let i = 0; i < 100; i++) {
-    const ring = RingBuffer.open(fd, { btf: o.btf, type: "event" });
-    ring.drain(() => {});
-    ring.close();
+  // deno test runs the test files as threads of one process, and others open
+  // BPF objects meanwhile: count only what is this ring's. Its fds are those
+  // whose fdinfo names its map id; its data mapping is the only bpf-map
+  // mapping of its size (a ring size no other test uses).
+  const SIZE = 1 << 18;
+  using o = new Loaded(SIZE);
+  const id = bpfMapInfo(o.fd("events")).id;
+  const pin = `/sys/fs/bpf/bpfview_ringbuf_test_${Deno.pid}_${libc().gettid()}`;
+  bpfObjPin(o.fd("events"), pin);
+  const ours = () => {
+    let fds = 0;
+    for (const e of Deno.readDirSync("/proc/self/fdinfo")) {
+      try {
+        const info = Deno.readTextFileSync(`/proc/self/fdinfo/${e.name}`);
+        if (new RegExp(`^map_id:\\s+${id}$`, "m").test(info)) fds++;
+      } catch { /* closed meanwhile */ }
+    }
+    let maps = 0;
+    for (const line of Deno.readTextFileSync("/proc/self/maps").split("\n")) {
+      const m = /^([0-9a-f]+)-([0-9a-f]+) .*anon_inode:bpf-map/.exec(line);
+      if (m && parseInt(m[2], 16) - parseInt(m[1], 16) === 4096 + 2 * SIZE) maps++;
+    }
+    return { fds, maps };
+  };
+  try {
+    const before = ours();
+    assert.deepEqual(before, { fds: 1, maps: 0 }); // the object's own fd
+    for (let i = 0; i < 100; i++) {
+      const ring = RingBuffer.open(bpfObjGet(pin), { btf: o.btf, type: "event", ownFd: true });
+      ring.drain(() => {});
+      if (i === 50) assert.deepEqual(ours(), { fds: 2, maps: 1 }, "seen while open");
+      ring.close();
+    }
+    assert.deepEqual(ours(), before);
+  } finally {
+    Deno.removeSync(pin);
   }
-  assert.deepEqual(count(), before);
 });
 
 Deno.test("ringbuf: a closed ring refuses to drain and its views read nothing", () => {

@@ -2,8 +2,11 @@
 /*
  * Producers for the ring buffer tests (tests/ringbuf_test.ts).
  *
- * - on_getppid: a tracepoint program that writes one record per getppid()
- *   of the process whose pid is in target_pid (set through .rodata).
+ * - on_getpgid: a tracepoint program that writes one record per getpgid()
+ *   of the thread whose pid and tid are target_pid and target_tid (set
+ *   through .rodata: deno test runs test files as threads of one process,
+ *   and getppid is what other tests count, so neither pid nor getppid
+ *   alone would single out this test's calls).
  * - produce: a SEC("syscall") program run with BPF_PROG_TEST_RUN whose
  *   context (struct args) says how many records to write, of which sizes,
  *   and which ones to discard; it reports how many it wrote and how many
@@ -46,15 +49,16 @@ struct {
 } not_a_ring SEC(".maps");
 
 const volatile __u32 target_pid = 0;
+const volatile __u32 target_tid = 0; /* 0: any thread of target_pid */
 __u32 hits = 0;
 
-SEC("tp/syscalls/sys_enter_getppid")
-int on_getppid(void *ctx)
+SEC("tp/syscalls/sys_enter_getpgid")
+int on_getpgid(void *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct event *e;
 
-	if ((__u32)(id >> 32) != target_pid)
+	if ((__u32)(id >> 32) != target_pid || (target_tid && (__u32)id != target_tid))
 		return 0;
 	e = bpfview_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
