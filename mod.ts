@@ -201,13 +201,8 @@ export {
 } from "./perf/trace.ts";
 
 // perf.data files (issue 11): header, features, pipe mode, compressed data, ordering.
-export {
-  PerfData,
-  type PerfDataOptions,
-  type PerfDataRecord,
-  type PerfDataRecordsOptions,
-  UserRecordType,
-} from "./perf/perf_data.ts";
+export { PerfData, type PerfDataOptions, type PerfDataRecordsOptions } from "./perf/perf_data.ts";
+export { NO_TIME, type PerfDataRecord, UserRecordType } from "./perf/perf_data_record.ts";
 export {
   decodeAttrIn,
   defaultEventName,
