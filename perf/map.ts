@@ -358,12 +358,12 @@ export class BpfMap {
    * buffer for a struct or union (a plain value otherwise); for a per-CPU
    * map, an array with one value per possible CPU.
    */
-  lookup(key: unknown, options?: ViewOptions): unknown {
+  lookup<V = unknown>(key: unknown, options?: ViewOptions): V | undefined {
     const bytes = this.lookupBytes(key);
     if (bytes === undefined) return undefined;
     const n = this.valuesPerEntry;
     const stride = this.perCpu ? (this.valueSize + 7) & ~7 : this.valueSize;
-    return this.#readValues(this.#side("value", options), bytes, 0, stride, n);
+    return this.#readValues(this.#side("value", options), bytes, 0, stride, n) as V;
   }
 
   /** The raw bytes of the value under `key` (all CPUs' for a per-CPU map), or undefined. */
@@ -439,9 +439,9 @@ export class BpfMap {
   }
 
   /** The keys, one by one (`BPF_MAP_GET_NEXT_KEY`), each read from its own bytes. */
-  *keys(options?: ViewOptions): Generator<unknown> {
+  *keys<K = unknown>(options?: ViewOptions): Generator<K> {
     const side = this.#side("key", options);
-    for (const k of this.#keyBytes()) yield side.read(k, 0);
+    for (const k of this.#keyBytes()) yield side.read(k, 0) as K;
   }
 
   *#keyBytes(): Generator<Uint8Array<ArrayBuffer>> {
@@ -468,8 +468,8 @@ export class BpfMap {
    * two buffers that the views read in place), else key by key. Values as
    * {@link lookup} gives them.
    */
-  entries(options?: ViewOptions): [unknown, unknown][] {
-    const batched = this.#batch(options);
+  entries<K = unknown, V = unknown>(options?: ViewOptions): [K, V][] {
+    const batched = this.#batch(options) as [K, V][] | undefined;
     if (batched) return batched;
     const out: [unknown, unknown][] = [];
     const key = this.#side("key", options);
@@ -486,7 +486,7 @@ export class BpfMap {
       }
       out.push([key.read(k, 0), this.#readValues(value, bytes, 0, stride, n)]);
     }
-    return out;
+    return out as [K, V][];
   }
 
   /** Batched lookup of every entry, or undefined where the kernel does not batch this map. */
@@ -576,8 +576,8 @@ export class BpfMap {
    * the next read). Per-CPU values are an array of one cursor per CPU.
    * Returns the entry count.
    */
-  forEach(
-    fn: (key: unknown, value: unknown, index: number) => void,
+  forEach<K = unknown, V = unknown>(
+    fn: (key: K, value: V, index: number) => void,
     options?: ViewOptions,
   ): number {
     const { stride, n } = this.#valueBuffer();
@@ -604,7 +604,7 @@ export class BpfMap {
         for (let c = 0; c < valueAts.length; c++) perCpu[c] = valueAts[c](values, vo + c * stride);
         v = perCpu;
       } else v = valueAts[0](values, vo);
-      fn(k, v, i++);
+      fn(k as K, v as V, i++);
     };
     if (this.#walkBatch(false, visit)) return i;
     // Key by key: two key buffers in turn and one value buffer, reused.
