@@ -107,11 +107,15 @@ Deno.test("misuse: every use after close says the BTF or file was closed", () =>
   throwsTyped(() => p.at(1), BtfError, closed); // an array view element
   throwsTyped(() => first.a, BtfError, closed); // a generated getter
   throwsTyped(() => JSON.stringify(v), BtfError, closed);
-  // The read path (a file that was read, not mapped) closes the same way.
-  const read = loadBtf(path);
-  const bytes = Deno.readFileSync(path);
-  const r = parseBtf(bytes);
-  assert.equal(read.count, r.count);
+  // A writable view over a buffer detached under it: writes say so too.
+  const W = parseBtf(Deno.readFileSync(path)).view<{ a: number }>("pair", { writable: true });
+  const own = new ArrayBuffer(8);
+  const w = new W(own);
+  w.a = 5;
+  assert.equal(w.a, 5);
+  own.transfer(0);
+  throwsTyped(() => (w.a = 6), BtfError, closed);
+  throwsTyped(() => w.a, BtfError, closed);
 });
 
 Deno.test("misuse: byte offsets past 2^29 are not wrapped when they become bit offsets", () => {
