@@ -17,7 +17,7 @@
  */
 
 export { BtfError } from "./btf/error.ts";
-export { Kind, KIND_NAMES, kindFromName, type KindNumber } from "./btf/kinds.ts";
+export { Kind, KIND_NAMES, kindFromName, kindName, type KindNumber } from "./btf/kinds.ts";
 export type * from "./btf/types.ts";
 export { type ElfSection, findElfSection, isElf } from "./btf/elf.ts";
 export {
@@ -25,9 +25,12 @@ export {
   BTF_MAGIC,
   KERNEL_BTF_PATH,
   loadBtf,
+  loadModuleBtf,
   parseBtf,
   type ParseOptions,
 } from "./btf/parse.ts";
+export type { BtfHeader, KindLayout } from "./btf/header.ts";
+export type { TypeIndex } from "./btf/type_index.ts";
 export {
   alignOf,
   closure,
@@ -198,13 +201,8 @@ export {
 } from "./perf/trace.ts";
 
 // perf.data files (issue 11): header, features, pipe mode, compressed data, ordering.
-export {
-  PerfData,
-  type PerfDataOptions,
-  type PerfDataRecord,
-  type PerfDataRecordsOptions,
-  UserRecordType,
-} from "./perf/perf_data.ts";
+export { PerfData, type PerfDataOptions, type PerfDataRecordsOptions } from "./perf/perf_data.ts";
+export { NO_TIME, type PerfDataRecord, UserRecordType } from "./perf/perf_data_record.ts";
 export {
   decodeAttrIn,
   defaultEventName,
@@ -237,3 +235,10 @@ export {
   sampleJson,
 } from "./perf/perf_data_events.ts";
 export { JsonLineWriter } from "./perf/perf_data_json.ts";
+// Hardening and library parity (issue 7): records from byte streams
+export {
+  type ByteSource,
+  decodeRecords,
+  type DecodeRecordsOptions,
+  openRecordFile,
+} from "./btf/records.ts";

@@ -23,12 +23,21 @@
 
 import { BtfError } from "./error.ts";
 
-function toBigint(x: number | bigint, what: string): bigint {
+/**
+ * A number or bigint as a bigint; a fractional number is rounded (offsets)
+ * or truncated toward zero (timestamps). NaN, the infinities and anything
+ * else give {@link BtfError}.
+ */
+function toBigint(x: unknown, what: string, round = false): bigint {
   if (typeof x === "bigint") return x;
   if (typeof x !== "number" || !Number.isFinite(x)) {
-    throw new BtfError(`expected a finite ${what} (a number or bigint), found ${String(x)}`);
+    throw new BtfError(
+      `expected a finite ${what} (a number or bigint), found ${
+        typeof x === "number" ? String(x) : typeof x
+      }`,
+    );
   }
-  return BigInt(Math.round(x));
+  return BigInt(round ? Math.round(x) : Math.trunc(x));
 }
 
 /**
@@ -46,11 +55,11 @@ function toBigint(x: number | bigint, what: string): bigint {
  * ```
  */
 export function ktimeToDate(offsetNs: number | bigint): (raw: number | bigint) => Date {
-  const off = toBigint(offsetNs, "clock offset");
+  const off = toBigint(offsetNs, "clock offset", true);
   // Split the offset so the sum stays exact in milliseconds.
   const offMs = Number(off / 1_000_000n), offRest = Number(off % 1_000_000n);
   return (raw) => {
-    const r = typeof raw === "bigint" ? raw : BigInt(Math.trunc(Number(raw)));
+    const r = toBigint(raw, "timestamp");
     const ms = Number(r / 1_000_000n) + offMs;
     const rest = Number(r % 1_000_000n) + offRest; // -2e6 < rest < 2e6
     return new Date(ms + Math.floor(rest / 1_000_000));
@@ -68,8 +77,8 @@ export function ktimeToDate(offsetNs: number | bigint): (raw: number | bigint) =
  * ```
  */
 export function ktimeToEpochNs(offsetNs: number | bigint): (raw: number | bigint) => bigint {
-  const off = toBigint(offsetNs, "clock offset");
-  return (raw) => (typeof raw === "bigint" ? raw : BigInt(Math.trunc(Number(raw)))) + off;
+  const off = toBigint(offsetNs, "clock offset", true);
+  return (raw) => toBigint(raw, "timestamp") + off;
 }
 
 /**

@@ -12,7 +12,7 @@
 import { elfSections, elfSymbols, findElfSection } from "./elf.ts";
 import { BtfError } from "./error.ts";
 import { readHeader } from "./header.ts";
-import { Kind } from "./kinds.ts";
+import { infoKind, infoVlen, Kind } from "./kinds.ts";
 import { type Btf, parseBtf } from "./parse.ts";
 import { buildIndex } from "./type_index.ts";
 
@@ -44,6 +44,7 @@ export function layoutDatasecs(elf: Uint8Array): Uint8Array<ArrayBuffer> {
     typeLen: h.typeLen,
     startId: 1,
     fileOffset: sec.offset,
+    layout: h.layout,
   });
   const le = h.littleEndian;
   const dv = new DataView(out.buffer);
@@ -75,18 +76,18 @@ export function layoutDatasecs(elf: Uint8Array): Uint8Array<ArrayBuffer> {
   for (let id = 1; id <= index.n; id++) {
     const p = recordAt(id);
     const info = dv.getUint32(p + 4, le);
-    if (((info >>> 24) & 0x1f) !== Kind.DATASEC) continue;
+    if (infoKind(info) !== Kind.DATASEC) continue;
     const name = nameAt(dv.getUint32(p, le));
     const size = sizes.get(name);
     if (size === undefined) continue; // an extern section: nothing to lay out
     if (dv.getUint32(p + 8, le) === 0) dv.setUint32(p + 8, size, le);
-    const vlen = info & 0xffff;
+    const vlen = infoVlen(info);
     for (let i = 0; i < vlen; i++) {
       const v = p + 12 + 12 * i;
       const varId = dv.getUint32(v, le);
       if (varId === 0 || varId > index.n) continue;
       const vp = recordAt(varId);
-      if (((dv.getUint32(vp + 4, le) >>> 24) & 0x1f) !== Kind.VAR) continue;
+      if (infoKind(dv.getUint32(vp + 4, le)) !== Kind.VAR) continue;
       const off = offsets.get(`${name}\0${nameAt(dv.getUint32(vp, le))}`);
       if (off === undefined) continue;
       const varSize = dv.getUint32(v + 8, le);

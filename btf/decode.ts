@@ -8,7 +8,8 @@
  */
 
 import { BtfError } from "./error.ts";
-import { Kind, KIND_NAMES, type KindNumber } from "./kinds.ts";
+import type { KindLayout } from "./header.ts";
+import { infoKind, infoVlen, Kind, KIND_NAMES, type KindNumber, LAST_KNOWN_KIND } from "./kinds.ts";
 import type {
   ArrayType,
   CompositeType,
@@ -25,6 +26,7 @@ import type {
   Param,
   RefType,
   Type,
+  UnknownKindType,
   VarSecinfo,
   VarType,
 } from "./types.ts";
@@ -41,6 +43,7 @@ export class TypeDecoder {
    * @param strEnd One past the last string offset the blob (and its base) defines.
    * @param count One past the last type id of the blob.
    * @param str The string at an offset.
+   * @param layout The kind layout section (the blob's or its base's), if any.
    */
   constructor(
     readonly dv: DataView,
@@ -49,13 +52,15 @@ export class TypeDecoder {
     readonly strEnd: number,
     readonly count: number,
     readonly str: (off: number) => string,
+    readonly layout: readonly KindLayout[] | undefined,
   ) {}
 
   /** Decodes type `id`, whose record starts at byte `p` with name offset `nameOff` and `info`. */
   decode(id: number, p: number, nameOff: number, info: number): Type {
     const dv = this.dv, le = this.le;
-    const kind = ((info >>> 24) & 0x1f) as KindNumber;
-    const vlen = info & 0xffff;
+    const rawKind = infoKind(info);
+    const kind = (rawKind <= LAST_KNOWN_KIND ? rawKind : Kind.UNKN) as KindNumber;
+    const vlen = infoVlen(info);
     const kindFlag = (info >>> 31) === 1;
     const sizeOrType = dv.getUint32(p + 8, le);
     // Names and referenced ids are checked here, where the byte is known;
@@ -229,11 +234,28 @@ export class TypeDecoder {
           type: this.ref(id, kind, p + 8, "tagged type", -1),
           componentIdx: dv.getInt32(q, le),
         } satisfies DeclTagType;
-      default:
-        throw new BtfError(
-          `expected a known kind for type ${id}, found ${kind}`,
-          this.fileOffset + p + 4,
-        );
+      default: {
+        // A kind this reader does not know, stepped over by the index through
+        // the kind layout section (which is why it has an entry).
+        const l = this.layout?.[rawKind];
+        if (!l) {
+          throw new BtfError(
+            `expected a known kind for type ${id}, found ${rawKind}`,
+            this.fileOffset + p + 4,
+          );
+        }
+        return {
+          id,
+          name,
+          nameOff,
+          kindFlag,
+          kind: Kind.UNKN,
+          rawKind,
+          vlen,
+          sizeOrType,
+          extraBytes: l.infoSize + vlen * l.elemSize,
+        } satisfies UnknownKindType;
+      }
     }
   }
 

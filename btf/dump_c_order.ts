@@ -56,6 +56,7 @@ export function orderType(d: CDumpState, id: number, throughPtr: boolean): numbe
     case Kind.VAR:
     case Kind.DATASEC:
     case Kind.DECL_TAG:
+    case Kind.UNKN: // kinds this reader does not know: nothing C can say
       d.order[id] = DONE;
       return 0;
   }

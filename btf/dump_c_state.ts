@@ -16,7 +16,7 @@ import { ascii, type ByteOut } from "./byte_out.ts";
 import { NameCounts } from "./dump_c_names.ts";
 import { rawBlob } from "./dump_raw.ts";
 import { BtfError } from "./error.ts";
-import { Kind, KIND_NAMES } from "./kinds.ts";
+import { Kind, kindName, LAST_KNOWN_KIND, MAX_KIND, MAX_VLEN } from "./kinds.ts";
 import type { Btf } from "./parse.ts";
 
 /** How deeply the dumper nests before it calls the type graph cyclic or hostile. */
@@ -45,8 +45,8 @@ export const DONE = 2;
 
 /** Bits of a type's info word: the kind, and vlen (members, values, parameters). */
 export const KIND_SHIFT = 24;
-export const KIND_MASK = 0x1f;
-export const VLEN_MASK = 0xffff;
+export const KIND_MASK = MAX_KIND;
+export const VLEN_MASK = MAX_VLEN;
 
 const S_STRUCT = ascii("struct");
 const S_UNION = ascii("union");
@@ -215,7 +215,10 @@ export class CDumpState {
     for (let id = 1; id < n; id++) {
       const p = at[id];
       const info = w[p + 1];
-      const kind = (info >>> KIND_SHIFT) & KIND_MASK;
+      const raw = (info >>> KIND_SHIFT) & KIND_MASK;
+      // Kinds this reader does not know (stepped over by the layout section)
+      // are UNKN here: nothing C can say about them.
+      const kind = raw > LAST_KNOWN_KIND ? Kind.UNKN : raw;
       kinds[id] = kind;
       // Functions only reference prototypes, and a C dump writes neither.
       if (kind === Kind.FUNC) continue;
@@ -284,7 +287,10 @@ export class CDumpState {
 
   describe(id: number): string {
     const name = this.btf.nameOf(id);
-    return `type [${id}] ${KIND_NAMES[this.btf.kindOf(id)]} '${name || "(anon)"}'`;
+    const kind = id === 0
+      ? "UNKNOWN"
+      : kindName((this.w[this.at[id] + 1] >>> KIND_SHIFT) & KIND_MASK);
+    return `type [${id}] ${kind} '${name || "(anon)"}'`;
   }
 
   enter(id: number, what: string): void {

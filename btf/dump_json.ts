@@ -11,8 +11,7 @@
  */
 
 import type { Btf } from "./parse.ts";
-import { BtfError } from "./error.ts";
-import { Kind, KIND_NAMES } from "./kinds.ts";
+import { infoKind, infoVlen, Kind, KIND_NAMES, kindName } from "./kinds.ts";
 import { badName, type RawBlob, rawBlob, resolveDumpIds } from "./dump_raw.ts";
 
 /**
@@ -173,6 +172,11 @@ export interface DumpJsonOptions {
    */
   ids?: Iterable<number>;
   /**
+   * With `ids`: also every type they refer to, transitively (the blob's own
+   * types, in id order), as `bpfview btf dump --format json TYPE` prints them.
+   */
+  withDependencies?: boolean;
+  /**
    * Add `offset` (bytes) and `bit_offset` (bits within that byte) to every
    * struct and union member. Off by default, to match bpftool.
    */
@@ -204,10 +208,10 @@ function jsonType(b: RawBlob, id: number, offsets: boolean): BtfJsonType {
   const w = b.words;
   const p = b.offsets[id - b.startId];
   const info = w[p + 1], st = w[p + 2];
-  const kind = (info >>> 24) & 0x1f;
-  const vlen = info & 0xffff;
+  const kind = infoKind(info);
+  const vlen = infoVlen(info);
   const kflag = info >>> 31 === 1;
-  const t: BtfJsonType = { id, kind: KIND_NAMES[kind], name: nameOf(b, p) };
+  const t: BtfJsonType = { id, kind: kindName(kind), name: nameOf(b, p) };
   switch (kind) {
     case Kind.INT: {
       const v = w[p + 3];
@@ -306,7 +310,9 @@ function jsonType(b: RawBlob, id: number, offsets: boolean): BtfJsonType {
       t.component_idx = w[p + 3] | 0;
       break;
     default:
-      throw new BtfError(`expected a known kind for type ${id}, found ${kind}`);
+      // A kind this reader does not know (stepped over by the layout section).
+      t.vlen = vlen;
+      break;
   }
   return t;
 }
@@ -336,7 +342,7 @@ export function dumpJson(btf: Btf, options: DumpJsonOptions = {}): BtfJsonType[]
     for (let i = 0; i < root.n; i++) out[i] = jsonType(root, root.startId + i, offsets);
     return out;
   }
-  return resolveDumpIds(btf, options.ids).map((id) => {
+  return resolveDumpIds(btf, options.ids, options.withDependencies).map((id) => {
     if (id === 0) return { id: 0, kind: KIND_NAMES[0], name: "(anon)" };
     let b = root;
     while (id < b.startId && b.base) b = b.base;

@@ -11,8 +11,7 @@
 import { ascii, ByteOut, type ByteSink, put, putNum } from "./byte_out.ts";
 import { badName, type RawBlob, rawBlob, resolveDumpIds } from "./dump_raw.ts";
 import type { DumpJsonOptions } from "./dump_json.ts";
-import { BtfError } from "./error.ts";
-import { Kind, KIND_NAMES } from "./kinds.ts";
+import { infoKind, infoVlen, Kind, KIND_NAMES, kindName, MAX_VLEN } from "./kinds.ts";
 import type { Btf } from "./parse.ts";
 
 const KINDS = KIND_NAMES.map((k) => ascii(`,"kind":"${k}","name":`));
@@ -113,7 +112,7 @@ function itemName(out: ByteOut, b: RawBlob, m: number, k: number): void {
 /** Writes a struct's or union's `"members":[...]`. */
 function writeMembers(out: ByteOut, b: RawBlob, p: number, offsets: boolean): void {
   const w = b.words, info = w[p + 1];
-  const vlen = info & 0xffff, kflag = info >>> 31 === 1;
+  const vlen = info & MAX_VLEN, kflag = info >>> 31 === 1;
   listStart(out, S_MEMBERS);
   for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
     itemName(out, b, m, k);
@@ -135,7 +134,7 @@ function writeMembers(out: ByteOut, b: RawBlob, p: number, offsets: boolean): vo
 
 /** Writes a prototype's `"params":[...]`. */
 function writeParams(out: ByteOut, b: RawBlob, p: number): void {
-  const w = b.words, vlen = w[p + 1] & 0xffff;
+  const w = b.words, vlen = w[p + 1] & MAX_VLEN;
   listStart(out, S_PARAMS);
   for (let k = 0, m = p + 3; k < vlen; k++, m += 2) {
     itemName(out, b, m, k);
@@ -150,7 +149,7 @@ function writeParams(out: ByteOut, b: RawBlob, p: number): void {
 /** Writes an enum's `"values":[...]`. */
 function writeValues(out: ByteOut, b: RawBlob, p: number, is64: boolean): void {
   const w = b.words, info = w[p + 1];
-  const vlen = info & 0xffff, signed = info >>> 31 === 1;
+  const vlen = info & MAX_VLEN, signed = info >>> 31 === 1;
   listStart(out, S_VALUES);
   for (let k = 0, m = p + 3; k < vlen; k++, m += is64 ? 3 : 2) {
     itemName(out, b, m, k);
@@ -173,7 +172,7 @@ function writeValues(out: ByteOut, b: RawBlob, p: number, is64: boolean): void {
 
 /** Writes a data section's `"vars":[...]`. */
 function writeVars(out: ByteOut, b: RawBlob, p: number): void {
-  const w = b.words, vlen = w[p + 1] & 0xffff;
+  const w = b.words, vlen = w[p + 1] & MAX_VLEN;
   listStart(out, S_VARS);
   for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
     out.ensure(LINE);
@@ -194,11 +193,16 @@ function writeType(out: ByteOut, b: RawBlob, id: number, offsets: boolean): void
   const w = b.words;
   const p = b.offsets[id - b.startId];
   const info = w[p + 1], st = w[p + 2];
-  const kind = (info >>> 24) & 0x1f;
-  const vlen = info & 0xffff;
+  const kind = infoKind(info);
+  const vlen = infoVlen(info);
   const kflag = info >>> 31 === 1;
   if (kind === 0 || kind >= KIND_NAMES.length) {
-    throw new BtfError(`expected a known kind for type ${id}, found ${kind}`);
+    // A kind this reader does not know (stepped over by the layout section):
+    // its name and vlen, as dumpJson gives them.
+    out.text(`{"id":${id},"kind":${JSON.stringify(kindName(kind))},"name":`);
+    writeName(out, b, p);
+    out.text(`,"vlen":${vlen}}`);
+    return;
   }
   out.ensure(LINE);
   out.pos = put(out.buf, field(out.buf, out.pos, S_ID, id), KINDS[kind]);

@@ -8,8 +8,9 @@
  */
 
 import type { Btf } from "./parse.ts";
+import { closure } from "./layout.ts";
 import { BtfError } from "./error.ts";
-import { Kind, KIND_NAMES } from "./kinds.ts";
+import { Kind, KIND_NAMES, kindName, LAST_KNOWN_KIND, MAX_KIND, MAX_VLEN } from "./kinds.ts";
 import { ascii, put, putNum } from "./byte_out.ts";
 
 // ---------------------------------------------------------------------------
@@ -46,28 +47,6 @@ export interface RawBlob {
 
 const blobs = new WeakMap<Btf, RawBlob>();
 
-/** Extra u32 words after the 3-word header, per kind (vlen-scaled kinds excluded). */
-function extraWords(kind: number, vlen: number): number {
-  switch (kind) {
-    case Kind.INT:
-    case Kind.VAR:
-    case Kind.DECL_TAG:
-      return 1;
-    case Kind.ARRAY:
-      return 3;
-    case Kind.STRUCT:
-    case Kind.UNION:
-    case Kind.DATASEC:
-    case Kind.ENUM64:
-      return 3 * vlen;
-    case Kind.ENUM:
-    case Kind.FUNC_PROTO:
-      return 2 * vlen;
-    default:
-      return 0;
-  }
-}
-
 /**
  * The word-level view of `btf` (built once per {@link Btf} and kept in a
  * WeakMap). The {@link Btf} index has already checked that every record
@@ -77,34 +56,13 @@ export function rawBlob(btf: Btf): RawBlob {
   let b = blobs.get(btf);
   if (b) return b;
   const base = btf.base ? rawBlob(btf.base) : undefined;
-  const count = btf.count; // builds and validates the index
-  const n = count - btf.startId;
-  const bytes = btf.bytes, le = btf.littleEndian;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const hdrLen = dv.getUint32(4, le);
-  const typeStart = hdrLen + dv.getUint32(8, le);
-  const typeLen = btf.typesLength;
-  const strAbs = hdrLen + dv.getUint32(16, le);
-  const nw = typeLen >>> 2;
-  let words: Uint32Array;
-  const abs = bytes.byteOffset + typeStart;
-  const hostLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-  if (le === hostLE && abs % 4 === 0) {
-    words = new Uint32Array(bytes.buffer, abs, nw);
-  } else {
-    words = new Uint32Array(nw);
-    for (let i = 0; i < nw; i++) words[i] = dv.getUint32(typeStart + 4 * i, le);
-  }
-  const offsets = new Uint32Array(n);
-  let w = 0;
-  for (let i = 0; i < n; i++) {
-    offsets[i] = w;
-    const info = words[w + 1];
-    w += 3 + extraWords((info >>> 24) & 0x1f, info & 0xffff);
-  }
+  const { words, at: offsets, n } = btf.typeIndex(); // builds and validates the index
+  const h = btf.header;
+  const typeStart = h.typeOff;
+  const strAbs = h.strOff;
   b = {
     btf,
-    bytes,
+    bytes: btf.bytes,
     words,
     offsets,
     n,
@@ -140,7 +98,7 @@ function blobOf(b: RawBlob, id: number): RawBlob | undefined {
  * Checks a list of ids to dump: each must be a type id of `btf` (0 to
  * count - 1). Internal to the dumpers.
  */
-export function resolveDumpIds(btf: Btf, ids: Iterable<number>): number[] {
+export function resolveDumpIds(btf: Btf, ids: Iterable<number>, withDeps = false): number[] {
   const count = btf.count;
   const out: number[] = [];
   for (const id of ids) {
@@ -149,7 +107,9 @@ export function resolveDumpIds(btf: Btf, ids: Iterable<number>): number[] {
     }
     out.push(id);
   }
-  return out;
+  // The types and what they refer to: the blob's own, in id order (base
+  // types are the base's to dump), as `btf dump TYPE` gives them.
+  return withDeps ? closure(btf, out).filter((id) => id >= btf.startId) : out;
 }
 
 // ---------------------------------------------------------------------------
@@ -212,7 +172,10 @@ function name(pos: number, b: RawBlob, wi: number): number {
   return pos;
 }
 
-const KIND_TEXT = KIND_NAMES.map((k) => ascii(`${k} '`));
+const KIND_TEXT = Array.from(
+  { length: MAX_KIND + 1 },
+  (_, k) => ascii(`${k === 0 ? KIND_NAMES[0] : kindName(k)} '`),
+);
 const INT_ENC = [
   ascii(" encoding=(none)"),
   ascii(" encoding=SIGNED"),
@@ -231,6 +194,7 @@ const S_TYPE_ID = ascii("' type_id=");
 const S_INDEX_TYPE_ID = ascii(" index_type_id=");
 const S_NR_ELEMS = ascii(" nr_elems=");
 const S_VLEN = ascii(" vlen=");
+const S_QUOTE_VLEN = ascii("' vlen=");
 const S_ITEM = ascii("\n\t'");
 const S_BITFIELD = ascii(" bitfield_size=");
 const S_ENC_SIGNED = ascii("' encoding=SIGNED size=");
@@ -293,7 +257,7 @@ function writeArray(pos: number, b: RawBlob, p: number): number {
 function writeComposite(pos: number, b: RawBlob, p: number): number {
   let o = out;
   const w = b.words, info = w[p + 1];
-  const vlen = info & 0xffff, kflag = info >>> 31;
+  const vlen = info & MAX_VLEN, kflag = info >>> 31;
   pos = put(o, pos, S_SIZE);
   pos = num(o, pos, w[p + 2]);
   pos = put(o, pos, S_VLEN);
@@ -324,7 +288,7 @@ function enumHead(o: Uint8Array, pos: number, w: Uint32Array, p: number): number
   pos = put(o, pos, w[p + 1] >>> 31 ? S_ENC_SIGNED : S_ENC_UNSIGNED);
   pos = num(o, pos, w[p + 2]);
   pos = put(o, pos, S_VLEN);
-  return num(o, pos, w[p + 1] & 0xffff);
+  return num(o, pos, w[p + 1] & MAX_VLEN);
 }
 
 /** An enumerator line up to its value: `\n\t'NAME' val=` (may grow {@link out}). */
@@ -337,7 +301,7 @@ function enumItem(pos: number, b: RawBlob, m: number): number {
 
 function writeEnum(pos: number, b: RawBlob, p: number): number {
   const w = b.words, info = w[p + 1];
-  const vlen = info & 0xffff, kflag = info >>> 31;
+  const vlen = info & MAX_VLEN, kflag = info >>> 31;
   pos = enumHead(out, pos, w, p);
   for (let k = 0, m = p + 3; k < vlen; k++, m += 2) {
     pos = enumItem(pos, b, m);
@@ -348,7 +312,7 @@ function writeEnum(pos: number, b: RawBlob, p: number): number {
 
 function writeEnum64(pos: number, b: RawBlob, p: number): number {
   const w = b.words, info = w[p + 1];
-  const vlen = info & 0xffff, kflag = info >>> 31;
+  const vlen = info & MAX_VLEN, kflag = info >>> 31;
   pos = enumHead(out, pos, w, p);
   for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
     pos = enumItem(pos, b, m);
@@ -372,12 +336,12 @@ function writeFunc(pos: number, b: RawBlob, p: number): number {
   pos = put(o, pos, S_TYPE_ID);
   pos = num(o, pos, w[p + 2]);
   pos = put(o, pos, S_LINKAGE);
-  return put(o, pos, LINKAGE[w[p + 1] & 0xffff] ?? LINKAGE_UNKN);
+  return put(o, pos, LINKAGE[w[p + 1] & MAX_VLEN] ?? LINKAGE_UNKN);
 }
 
 function writeFuncProto(pos: number, b: RawBlob, p: number): number {
   let o = out;
-  const w = b.words, vlen = w[p + 1] & 0xffff;
+  const w = b.words, vlen = w[p + 1] & MAX_VLEN;
   pos = put(o, pos, S_RET_TYPE_ID);
   pos = num(o, pos, w[p + 2]);
   pos = put(o, pos, S_VLEN);
@@ -403,7 +367,7 @@ function writeVar(pos: number, b: RawBlob, p: number): number {
 
 function writeDatasec(pos: number, b: RawBlob, p: number, root: RawBlob): number {
   let o = out;
-  const w = b.words, vlen = w[p + 1] & 0xffff;
+  const w = b.words, vlen = w[p + 1] & MAX_VLEN;
   pos = put(o, pos, S_SIZE);
   pos = num(o, pos, w[p + 2]);
   pos = put(o, pos, S_VLEN);
@@ -424,7 +388,7 @@ function writeDatasec(pos: number, b: RawBlob, p: number, root: RawBlob): number
       const vb = vt === 0 ? undefined : blobOf(root, vt);
       if (vb) {
         const q = vb.offsets[vt - vb.startId];
-        pos = put(o, pos, KIND_TEXT[(vb.words[q + 1] >>> 24) & 0x1f]);
+        pos = put(o, pos, KIND_TEXT[(vb.words[q + 1] >>> 24) & MAX_KIND]);
         pos = name(pos, vb, q);
         o = out;
       } else {
@@ -452,8 +416,16 @@ function writeNothing(pos: number): number {
   return pos;
 }
 
+/** Kinds this reader does not know (stepped over by the layout section): their vlen. */
+function writeUnknown(pos: number, b: RawBlob, p: number): number {
+  pos = put(out, pos, S_QUOTE_VLEN);
+  return num(out, pos, b.words[p + 1] & MAX_VLEN);
+}
+
 const WRITERS: KindWriter[] = [];
-for (let k = 0; k < 32; k++) WRITERS.push(writeNothing);
+for (let k = 0; k <= MAX_KIND; k++) {
+  WRITERS.push(k > LAST_KNOWN_KIND || k === 0 ? writeUnknown : writeNothing);
+}
 WRITERS[Kind.INT] = writeInt;
 WRITERS[Kind.PTR] = WRITERS[Kind.CONST] = WRITERS[Kind.VOLATILE] = writeRef;
 WRITERS[Kind.RESTRICT] = WRITERS[Kind.TYPEDEF] = WRITERS[Kind.TYPE_TAG] = writeRef;
@@ -477,7 +449,7 @@ function writeType(root: RawBlob, b: RawBlob, id: number, pos: number): number {
   const o = pos + LINE > out.length ? grow(pos, LINE) : out;
   const w = b.words;
   const p = b.offsets[id - b.startId];
-  const kind = (w[p + 1] >>> 24) & 0x1f;
+  const kind = (w[p + 1] >>> 24) & MAX_KIND;
   o[pos++] = 91; // [
   pos = num(o, pos, id);
   pos = put(o, pos, S_CLOSE);
@@ -488,9 +460,9 @@ function writeType(root: RawBlob, b: RawBlob, id: number, pos: number): number {
   return pos + 1;
 }
 
-function dumpInto(btf: Btf, ids: Iterable<number> | undefined): Uint8Array {
+function dumpInto(btf: Btf, ids: Iterable<number> | undefined, withDeps = false): Uint8Array {
   const root = rawBlob(btf);
-  const list = ids === undefined ? undefined : resolveDumpIds(btf, ids);
+  const list = ids === undefined ? undefined : resolveDumpIds(btf, ids, withDeps);
   out = new Uint8Array(
     list ? 4096 : Math.max(4096, Math.ceil(btf.typesLength * 3.5) + btf.stringsLength),
   );
@@ -530,6 +502,11 @@ export interface DumpRawOptions {
    * split BTF, not the base's).
    */
   ids?: Iterable<number>;
+  /**
+   * With `ids`: also every type they refer to, transitively (the blob's own
+   * types, in id order), as `bpfview btf dump TYPE` prints them.
+   */
+  withDependencies?: boolean;
 }
 
 /**
@@ -545,7 +522,7 @@ export interface DumpRawOptions {
  * ```
  */
 export function dumpRawBytes(btf: Btf, options: DumpRawOptions = {}): Uint8Array {
-  return dumpInto(btf, options.ids);
+  return dumpInto(btf, options.ids, options.withDependencies);
 }
 
 /**
@@ -563,7 +540,7 @@ export function dumpRawBytes(btf: Btf, options: DumpRawOptions = {}): Uint8Array
  * ```
  */
 export function dumpRaw(btf: Btf, options: DumpRawOptions = {}): string {
-  return new TextDecoder().decode(dumpInto(btf, options.ids));
+  return new TextDecoder().decode(dumpInto(btf, options.ids, options.withDependencies));
 }
 
 /**

@@ -1,6 +1,15 @@
 /**
  * The BTF header (`struct btf_header`): magic and byte order, version, and
- * where the type and string sections lie, each checked against the blob.
+ * where the type, string and kind layout sections lie, each checked against
+ * the blob.
+ *
+ * Since Linux 7.1 the header is 32 bytes: `layout_off` and `layout_len`
+ * (relative to the end of the header, like the others) describe an optional
+ * kind layout section between the types and the strings: one
+ * `struct btf_layout { u8 info_sz; u8 elem_sz; u16 flags; }` per kind the
+ * encoder knew, so a reader can step over kinds it does not know. A
+ * 24-byte header (older encoders) has no layout section. Header bytes past
+ * the 32 this reader knows must be zero.
  *
  * @module
  */
@@ -18,20 +27,64 @@ import { BtfError } from "./error.ts";
  */
 export const BTF_MAGIC = 0xeb9f;
 
-/** Length of the header fields this reader knows. */
+/** The shortest header: the fields before the kind layout section was added. */
 export const HEADER_LEN = 24;
+/** Length of the header fields this reader knows (with `layout_off`, `layout_len`). */
+export const KNOWN_HEADER_LEN = 32;
+/** Size of one `struct btf_layout` entry. */
+export const LAYOUT_ENTRY = 4;
 
-/** A checked header; offsets are absolute in the blob. */
-export interface BtfHeader {
-  readonly littleEndian: boolean;
+/**
+ * How a kind's records are laid out: one entry of the kind layout section
+ * (`struct btf_layout`).
+ *
+ * @example
+ * ```ts
+ * import type { KindLayout } from "@bpfview/bpfview";
+ * const recordBytes = (l: KindLayout, vlen: number) => 12 + l.infoSize + vlen * l.elemSize;
+ * ```
+ */
+export interface KindLayout {
+  /** Bytes of the single element after `btf_type`. */
+  readonly infoSize: number;
+  /** Bytes of each of the vlen elements after that. */
+  readonly elemSize: number;
+  /** The entry's flags (unused so far). */
   readonly flags: number;
+}
+
+/**
+ * A checked BTF header; section offsets are absolute in the blob (the
+ * header's own are relative to its end).
+ *
+ * @example
+ * ```ts
+ * import { loadBtf } from "@bpfview/bpfview";
+ * const h = loadBtf().header;
+ * console.log(h.hdrLen, h.typeLen, h.strLen, h.layoutLen);
+ * ```
+ */
+export interface BtfHeader {
+  /** Byte order (from the magic). */
+  readonly littleEndian: boolean;
+  /** The flags byte. */
+  readonly flags: number;
+  /** `hdr_len`: 24 for older encoders, 32 with the layout fields. */
   readonly hdrLen: number;
-  /** Absolute offset and length of the type section. */
+  /** Absolute offset of the type section. */
   readonly typeOff: number;
+  /** Length of the type section. */
   readonly typeLen: number;
-  /** Absolute offset and length of the string section. */
+  /** Absolute offset of the string section. */
   readonly strOff: number;
+  /** Length of the string section. */
   readonly strLen: number;
+  /** Absolute offset of the kind layout section. */
+  readonly layoutOff: number;
+  /** Length of the kind layout section (0: none). */
+  readonly layoutLen: number;
+  /** The kind layout section's entries, by kind number (undefined: no section). */
+  readonly layout: readonly KindLayout[] | undefined;
 }
 
 /**
@@ -73,7 +126,7 @@ export function readHeader(
     );
   }
   // A longer header must be zero-filled past the fields we know.
-  for (let i = HEADER_LEN; i < hdrLen; i++) {
+  for (let i = KNOWN_HEADER_LEN; i < hdrLen; i++) {
     if (bytes[i] !== 0) {
       throw new BtfError(`expected zero in the unknown header tail, found ${bytes[i]}`, at(i));
     }
@@ -82,6 +135,10 @@ export function readHeader(
   const typeLen = dv.getUint32(12, le);
   const strOff = dv.getUint32(16, le);
   const strLen = dv.getUint32(20, le);
+  // layout_off and layout_len, where the header holds them (fields past
+  // hdr_len read as zero, as libbpf reads them).
+  const layoutOff = hdrLen >= 28 ? dv.getUint32(24, le) : 0;
+  const layoutLen = hdrLen >= KNOWN_HEADER_LEN ? dv.getUint32(28, le) : 0;
   const avail = bytes.length - hdrLen;
   if (typeOff % 4 !== 0) {
     throw new BtfError(`expected a 4-aligned type_off, found ${typeOff}`, at(8));
@@ -106,12 +163,13 @@ export function readHeader(
       at(8),
     );
   }
+  if (layoutLen !== 0) checkLayout(typeOff, typeLen, strOff, layoutOff, layoutLen, at);
   if (!base) {
     if (strLen === 0 || bytes[hdrLen + strOff] !== 0) {
       throw new BtfError(
         `expected the string section to start with an empty string, found ${
           strLen === 0 ? "an empty section" : `byte ${bytes[hdrLen + strOff]}`
-        }`,
+        }: this looks like split BTF (module BTF), which needs its base BTF (--base in the CLI, { base } in parseBtf/loadBtf)`,
         at(hdrLen + strOff),
       );
     }
@@ -137,5 +195,60 @@ export function readHeader(
     typeLen,
     strOff: hdrLen + strOff,
     strLen,
+    layoutOff: hdrLen + layoutOff,
+    layoutLen,
+    layout: layoutLen ? readLayout(dv, hdrLen + layoutOff, layoutLen, le) : undefined,
   };
+}
+
+/**
+ * Checks the kind layout section's place as libbpf does: 4-byte aligned,
+ * after the type section, before the string section, whole entries.
+ */
+function checkLayout(
+  typeOff: number,
+  typeLen: number,
+  strOff: number,
+  layoutOff: number,
+  layoutLen: number,
+  at: (n: number) => number,
+): void {
+  if (layoutOff % 4 !== 0) {
+    throw new BtfError(`expected a 4-aligned layout_off, found ${layoutOff}`, at(24));
+  }
+  if (layoutLen % LAYOUT_ENTRY !== 0) {
+    throw new BtfError(
+      `expected a layout_len that is a multiple of ${LAYOUT_ENTRY} (struct btf_layout), found ${layoutLen}`,
+      at(28),
+    );
+  }
+  if (layoutOff < typeOff + typeLen) {
+    throw new BtfError(
+      `expected the kind layout section (${layoutLen} bytes at ${layoutOff}) after the type section [${typeOff}, ${
+        typeOff + typeLen
+      }), found it before its end`,
+      at(24),
+    );
+  }
+  if (layoutOff + layoutLen > strOff) {
+    throw new BtfError(
+      `expected the kind layout section [${layoutOff}, ${
+        layoutOff + layoutLen
+      }) before the string section at ${strOff}, found it past that`,
+      at(24),
+    );
+  }
+}
+
+/** The layout section's entries; `flags` is the one field wider than a byte. */
+function readLayout(dv: DataView, off: number, len: number, le: boolean): KindLayout[] {
+  const out: KindLayout[] = [];
+  for (let p = off; p < off + len; p += LAYOUT_ENTRY) {
+    out.push({
+      infoSize: dv.getUint8(p),
+      elemSize: dv.getUint8(p + 1),
+      flags: dv.getUint16(p + 2, le),
+    });
+  }
+  return out;
 }

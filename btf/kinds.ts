@@ -92,3 +92,43 @@ export function kindFromName(name: string): KindNumber | undefined {
   const i = KIND_NAMES.indexOf(name.toUpperCase());
   return i > 0 ? i as KindNumber : undefined;
 }
+
+/** The largest kind number `info` can hold (bits 24-30 since Linux 7.1's UAPI). */
+export const MAX_KIND = 0x7f;
+/** The largest vlen `info` can hold (bits 0-23 since Linux 7.1's UAPI). */
+export const MAX_VLEN = 0xffffff;
+/** The last kind this reader knows. */
+export const LAST_KNOWN_KIND = Kind.ENUM64;
+
+/** The kind number of a `btf_type` info word (bits 24-30). */
+export function infoKind(info: number): number {
+  return (info >>> 24) & MAX_KIND;
+}
+
+/** The vlen of a `btf_type` info word (bits 0-23). */
+export function infoVlen(info: number): number {
+  return info & MAX_VLEN;
+}
+
+/**
+ * The name of a kind number as dumps and errors print it: `"STRUCT"` for
+ * the kinds this reader knows, `"KIND_20"` for the ones it steps over
+ * through the kind layout section.
+ *
+ * @example
+ * ```ts
+ * import { kindName } from "@bpfview/bpfview";
+ * console.log(kindName(4), kindName(20)); // "STRUCT" "KIND_20"
+ * ```
+ */
+export function kindName(kind: number): string {
+  return kind >= 1 && kind <= LAST_KNOWN_KIND ? KIND_NAMES[kind] : `KIND_${kind}`;
+}
+
+/**
+ * The kind name of a decoded type, as dumps and errors print it: a type of
+ * a kind this reader does not know gives `KIND_<number>`.
+ */
+export function typeKindName(t: { readonly kind: number; readonly rawKind?: number }): string {
+  return t.kind === Kind.UNKN && t.rawKind !== undefined ? kindName(t.rawKind) : KIND_NAMES[t.kind];
+}

@@ -9,7 +9,7 @@
 
 import { compositeAlign, scalarAlign } from "./align.ts";
 import { BtfError } from "./error.ts";
-import { Kind, KIND_NAMES } from "./kinds.ts";
+import { Kind, KIND_NAMES, typeKindName } from "./kinds.ts";
 import type { Btf } from "./parse.ts";
 import type { Member, Type } from "./types.ts";
 
@@ -132,7 +132,7 @@ export function sizeOf(btf: Btf, id: number): number {
       default:
         throw new BtfError(
           `expected a sized type for id ${start}, found ${
-            id === 0 ? "void" : `${KIND_NAMES[t!.kind]} (type ${id})`
+            id === 0 ? "void" : `${typeKindName(t!)} (type ${id})`
           }`,
         );
     }
@@ -205,7 +205,7 @@ function alignOnce(
     default:
       throw new BtfError(
         `expected a type with an alignment for id ${start}, found ${
-          id === 0 ? "void" : KIND_NAMES[t!.kind]
+          id === 0 ? "void" : typeKindName(t!)
         }`,
       );
   }
@@ -229,7 +229,7 @@ export interface Field {
   readonly type: number;
   /** Bit offset from the start of the outermost type. */
   readonly bitOffset: number;
-  /** Byte offset (`bitOffset >> 3`). */
+  /** Byte offset (`bitOffset / 8`, rounded down). */
   readonly offset: number;
   /** Bitfield width in bits, 0 if not a bitfield. */
   readonly bitfieldSize: number;
@@ -252,7 +252,7 @@ export function fieldsOf(btf: Btf, id: number): Field[] {
   const t = btf.type(resolveType(btf, id));
   if (t.kind !== Kind.STRUCT && t.kind !== Kind.UNION) {
     throw new BtfError(
-      `expected a struct or union for type ${id}, found ${KIND_NAMES[t.kind]} '${t.name}'`,
+      `expected a struct or union for type ${id}, found ${typeKindName(t)} '${t.name}'`,
     );
   }
   const out: Field[] = [];
@@ -306,7 +306,7 @@ function collect(
       name: m.name,
       type: m.type,
       bitOffset,
-      offset: bitOffset >>> 3,
+      offset: Math.floor(bitOffset / 8),
       bitfieldSize: m.bitfieldSize,
       depth,
     });
@@ -314,15 +314,17 @@ function collect(
 }
 
 /**
- * The member `path` (dot-separated, through nested and anonymous members)
- * of struct/union `id`: its type and its offset in bits from the start of
- * `id`.
+ * The member `path` of struct/union `id`: its type and its offset in bits
+ * from the start of `id`. The path is what C's `offsetof` takes: member
+ * names separated by dots (through nested and anonymous members) and array
+ * indices (`"a[2].b"`, `"x[1][3]"`; a flexible array takes any index).
  *
  * @example
  * ```ts
  * import { loadBtf, memberOffset } from "@bpfview/bpfview";
  * const btf = loadBtf();
  * console.log(memberOffset(btf, btf.get("task_struct").id, "se.vruntime").bitOffset / 8);
+ * console.log(memberOffset(btf, btf.get("task_struct").id, "comm[3]").bitOffset / 8);
  * ```
  */
 export function memberOffset(
@@ -331,14 +333,54 @@ export function memberOffset(
   path: string,
 ): { type: number; bitOffset: number; bitfieldSize: number } {
   let type = id, bitOffset = 0, bitfieldSize = 0;
-  for (const part of path.split(".")) {
-    const f = fieldsOf(btf, type).find((x) => x.name === part);
-    if (!f) {
-      throw new BtfError(`expected a member "${part}" in ${describe(btf, type)}, found none`);
+  const re = /([^.[\]]+)|\[(\d+)\]|(\.)/y;
+  let expectName = true, pos = 0;
+  const text = String(path);
+  while (pos < text.length) {
+    re.lastIndex = pos;
+    const m = re.exec(text);
+    if (!m || (m[1] !== undefined && !expectName) || (m[3] !== undefined && expectName)) {
+      throw new BtfError(
+        `expected a member path like "a.b" or "a[2].b", found ${
+          JSON.stringify(text)
+        } (at character ${pos})`,
+      );
     }
-    type = f.type;
-    bitOffset += f.bitOffset;
-    bitfieldSize = f.bitfieldSize;
+    pos = re.lastIndex;
+    if (m[1] !== undefined) {
+      const f = fieldsOf(btf, type).find((x) => x.name === m[1]);
+      if (!f) {
+        throw new BtfError(`expected a member "${m[1]}" in ${describe(btf, type)}, found none`);
+      }
+      type = f.type;
+      bitOffset += f.bitOffset;
+      bitfieldSize = f.bitfieldSize;
+      expectName = false;
+    } else if (m[2] !== undefined) {
+      const r = resolveType(btf, type);
+      const t = r === 0 ? undefined : btf.type(r);
+      if (t?.kind !== Kind.ARRAY) {
+        throw new BtfError(
+          `expected an array to index with [${m[2]}] in "${text}", found ${
+            r === 0 ? "void" : describe(btf, r)
+          }`,
+        );
+      }
+      const i = Number(m[2]);
+      if (t.nelems !== 0 && i >= t.nelems) {
+        throw new BtfError(
+          `expected an index below ${t.nelems} in "${text}", found ${m[2]}`,
+        );
+      }
+      type = t.type;
+      bitOffset += i * sizeOf(btf, t.type) * 8;
+      bitfieldSize = 0;
+    } else expectName = true;
+  }
+  if (expectName) {
+    throw new BtfError(
+      `expected a member path like "a.b" or "a[2].b", found ${JSON.stringify(text)}`,
+    );
   }
   return { type, bitOffset, bitfieldSize };
 }

@@ -19,6 +19,8 @@ import { Btf } from "./parse.ts";
  * ```
  */
 export const KERNEL_BTF_PATH = "/sys/kernel/btf/vmlinux";
+/** Where the kernel exposes its modules' BTF (`<dir>/<module>`, split on vmlinux). */
+const KERNEL_BTF_DIR = "/sys/kernel/btf";
 
 /**
  * Options for {@link parseBtf} and {@link loadBtf}.
@@ -71,10 +73,52 @@ export function loadBtf(
   options: { base?: Btf | string } = {},
 ): Btf {
   const base = typeof options.base === "string" ? loadBtf(options.base) : options.base;
-  let bytes: Uint8Array;
+  return parseBtf(readBtfFile(path), { base });
+}
+
+/**
+ * The module BTF `/sys/kernel/btf/<name>` (split BTF) on top of `base`, the
+ * kernel's BTF (loaded when not given): what `bpftool btf dump file
+ * /sys/kernel/btf/<name>` reads. `name` is a module name, not a path.
+ *
+ * @example
+ * ```ts
+ * import { loadBtf, loadModuleBtf } from "@bpfview/bpfview";
+ * const vmlinux = loadBtf();
+ * const nft = loadModuleBtf("nf_tables", vmlinux);
+ * console.log(nft.startId === vmlinux.count); // true
+ * ```
+ */
+export function loadModuleBtf(name: string, base?: Btf): Btf {
+  if (!/^[A-Za-z0-9_.-]+$/.test(name) || name === "." || name === ".." || name === "vmlinux") {
+    throw new BtfError(
+      `expected a kernel module name (letters, digits, _ . -; not vmlinux), found ${
+        JSON.stringify(name)
+      }`,
+    );
+  }
+  return loadBtf(`${KERNEL_BTF_DIR}/${name}`, { base: base ?? loadBtf() });
+}
+
+/**
+ * The whole file at `path`, or a {@link BtfError} saying what is wrong with
+ * it: missing, not a regular file (a directory, FIFO, device or socket,
+ * refused before it is opened so that nothing blocks), unreadable, or a path
+ * with a NUL byte.
+ */
+function readBtfFile(path: string): Uint8Array {
+  const nul = String(path).indexOf("\0");
+  if (nul >= 0) {
+    throw new BtfError(`expected a path without NUL bytes, found one at character ${nul}`);
+  }
   try {
-    bytes = readWhole(path);
+    const st = Deno.statSync(path);
+    if (!st.isFile) {
+      throw new BtfError(`expected a BTF file at ${path}, found ${fileKind(st)}`);
+    }
+    return readWhole(path);
   } catch (e) {
+    if (e instanceof BtfError) throw e;
     if (e instanceof Deno.errors.NotFound) {
       throw new BtfError(
         path === KERNEL_BTF_PATH
@@ -94,9 +138,22 @@ export function loadBtf(
     if (e instanceof Deno.errors.PermissionDenied) {
       throw new BtfError(`cannot read ${path}: permission denied (run as a user who can read it)`);
     }
-    throw e;
+    throw new BtfError(
+      `expected to read a BTF file at ${path}, found an error: ${
+        e instanceof Error ? e.message : String(e)
+      }`,
+    );
   }
-  return parseBtf(bytes, { base });
+}
+
+/** What a path that is not a regular file is, in words. */
+export function fileKind(st: Deno.FileInfo): string {
+  if (st.isDirectory) return "a directory";
+  if (st.isFifo) return "a FIFO";
+  if (st.isCharDevice) return "a character device";
+  if (st.isBlockDevice) return "a block device";
+  if (st.isSocket) return "a socket";
+  return st.isSymlink ? "a symbolic link" : "not a regular file";
 }
 
 /**

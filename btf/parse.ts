@@ -8,15 +8,15 @@
  */
 
 import { BtfError } from "./error.ts";
-import { Kind, KIND_NAMES, type KindNumber } from "./kinds.ts";
+import { Kind, KIND_NAMES, type KindNumber, LAST_KNOWN_KIND, MAX_KIND, MAX_VLEN } from "./kinds.ts";
 import { type ViewClass, viewClass, type ViewOptions } from "./view.ts";
-import type { Type } from "./types.ts";
+import type { Type, TypeOfKind } from "./types.ts";
 import { TypeDecoder } from "./decode.ts";
-import { readHeader } from "./header.ts";
-import { buildIndex } from "./type_index.ts";
+import { type BtfHeader, type KindLayout, readHeader } from "./header.ts";
+import { buildIndex, type TypeIndex } from "./type_index.ts";
 
 export { BTF_MAGIC } from "./header.ts";
-export { KERNEL_BTF_PATH, loadBtf, parseBtf, type ParseOptions } from "./load.ts";
+export { KERNEL_BTF_PATH, loadBtf, loadModuleBtf, parseBtf, type ParseOptions } from "./load.ts";
 
 /** Whether `b` holds the bytes of `want` and then a NUL at `p`; `want` has no NUL. */
 function bytesAt(b: Uint8Array, p: number, want: Uint8Array): boolean {
@@ -51,6 +51,15 @@ export class Btf {
   readonly startStr: number;
   /** Offset of {@link bytes} in the file it came from, for error messages. */
   readonly fileOffset: number;
+  /** The checked header (absolute section offsets in {@link bytes}). */
+  readonly header: BtfHeader;
+  /**
+   * The kind layout section (Linux 7.1 and later encoders): how each kind's
+   * records are laid out, which lets this reader step over kinds it does
+   * not know. Split BTF without its own shares its base's. `undefined` for
+   * BTF without one.
+   */
+  readonly kindLayout: readonly KindLayout[] | undefined;
 
   readonly #dv: DataView;
   readonly #typeOff: number;
@@ -80,6 +89,9 @@ export class Btf {
     this.base = base;
     this.fileOffset = fileOffset;
     const h = readHeader(bytes, fileOffset, base);
+    this.header = h;
+    // Split BTF shares its base's kind layout unless it has its own.
+    this.kindLayout = h.layout ?? base?.kindLayout;
     this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.littleEndian = h.littleEndian;
     this.flags = h.flags;
@@ -94,6 +106,25 @@ export class Btf {
   /** Total number of type ids, including `void` (id 0) and the base's types: ids run from 0 to count - 1. */
   get count(): number {
     return this.startId + this.#index();
+  }
+
+  /**
+   * This blob's type index: the type section as host-order u32 words and
+   * the word index of each type's record (built on first use). For readers
+   * that walk the records themselves (the raw and JSON dumps); do not
+   * modify the arrays.
+   *
+   * @example
+   * ```ts
+   * import { loadBtf } from "@bpfview/bpfview";
+   * const btf = loadBtf();
+   * const { words, at } = btf.typeIndex();
+   * console.log(words[at[0] + 1] >>> 24); // kind of type 1
+   * ```
+   */
+  typeIndex(): TypeIndex {
+    this.#index();
+    return { words: this.#words!, at: this.#at!, n: this.#n };
   }
 
   /** Size of this blob's string section in bytes. */
@@ -127,8 +158,19 @@ export class Btf {
     return this.#ptrSize = size;
   }
 
+  /** The error for any use after the bytes were detached (a mapped file closed). */
+  #closed(): never {
+    throw new BtfError(
+      "expected open BTF, found it closed: its bytes were detached (the mapped file was closed); map or load it again",
+      this.fileOffset,
+    );
+  }
+
   /** Builds the type index if needed; returns the number of types in this blob. */
   #index(): number {
+    // A blob's bytes are never empty (the header alone is 24 bytes): empty
+    // means detached, its file unmapped.
+    if (this.bytes.byteLength === 0) this.#closed();
     if (this.#n >= 0) return this.#n;
     const { words, at, n } = buildIndex({
       bytes: this.bytes,
@@ -137,6 +179,7 @@ export class Btf {
       typeLen: this.#typeLen,
       startId: this.startId,
       fileOffset: this.fileOffset,
+      layout: this.kindLayout,
     });
     this.#at = at;
     this.#words = words;
@@ -173,14 +216,15 @@ export class Btf {
     }
     const i = id - this.startId;
     if (i >= this.#index() || !Number.isInteger(i)) this.#check(id);
-    return ((this.#words![this.#at![i] + 1] >>> 24) & 0x1f) as KindNumber;
+    const k = (this.#words![this.#at![i] + 1] >>> 24) & MAX_KIND;
+    return (k <= LAST_KNOWN_KIND ? k : Kind.UNKN) as KindNumber;
   }
 
   /** The vlen field of type `id`'s info word. */
   vlenOf(id: number): number {
     if (id < this.startId && this.base) return this.base.vlenOf(id);
     this.#check(id);
-    return id === 0 ? 0 : this.#words![this.#at![id - this.startId] + 1] & 0xffff;
+    return id === 0 ? 0 : this.#words![this.#at![id - this.startId] + 1] & MAX_VLEN;
   }
 
   /** The name offset of type `id`. */
@@ -224,6 +268,7 @@ export class Btf {
    */
   str(offset: number): string {
     if (offset < this.startStr && this.base) return this.base.str(offset);
+    if (this.bytes.byteLength === 0) this.#closed();
     const local = offset - this.startStr;
     if (!(local >= 0 && local < this.#strLen)) {
       throw new BtfError(
@@ -285,6 +330,7 @@ export class Btf {
       this.startStr + this.#strLen,
       this.startId + this.#n,
       (off) => this.str(off),
+      this.kindLayout,
     );
     return this.#decoder.decode(id, this.#typeOff + 4 * w, words[w], words[w + 1]);
   }
@@ -325,7 +371,7 @@ export class Btf {
     const first = want[0], k = kind ?? -1;
     for (let i = 0; i < n; i++) {
       const w = at[i];
-      if (k >= 0 && ((words[w + 1] >>> 24) & 0x1f) !== k) continue;
+      if (k >= 0 && ((words[w + 1] >>> 24) & MAX_KIND) !== k) continue;
       const nameOff = words[w], local = nameOff - start;
       if (local >= 0) {
         // The section ends with NUL, so the comparison stops inside it.
@@ -344,29 +390,43 @@ export class Btf {
   }
 
   /**
-   * The first type named `name` (optionally of one kind), or `undefined`.
+   * The type named `name` (optionally of one kind), or `undefined`: like
+   * {@link get}, a complete struct/union/enum wins over a forward
+   * declaration of the same name; otherwise the first match. Given a kind,
+   * the result is typed as that kind's type.
    *
    * @example
    * ```ts
    * import { Kind, loadBtf } from "@bpfview/bpfview";
    * const t = loadBtf().find("task_struct", Kind.STRUCT);
+   * console.log(t?.members.length); // typed as a struct or union
    * ```
    */
+  find<K extends KindNumber>(name: string, kind: K): TypeOfKind<K> | undefined;
+  /** The type named `name` (any kind, or one given at run time), or `undefined`. */
+  find(name: string, kind?: KindNumber): Type | undefined;
   find(name: string, kind?: KindNumber): Type | undefined {
     const ids = this.findIds(name, kind);
-    return ids.length ? this.type(ids[0]) : undefined;
+    if (ids.length === 0) return undefined;
+    const full = ids.find((id) => this.kindOf(id) !== Kind.FWD);
+    return this.type(full ?? ids[0]);
   }
 
   /**
    * Like {@link find} but throws a {@link BtfError} when nothing matches.
-   * Prefers a complete struct/union/enum over a forward declaration.
+   * Prefers a complete struct/union/enum over a forward declaration. Given
+   * a kind, the result is typed as that kind's type.
    *
    * @example
    * ```ts
-   * import { loadBtf } from "@bpfview/bpfview";
-   * const t = loadBtf().get("task_struct");
+   * import { Kind, loadBtf } from "@bpfview/bpfview";
+   * const task = loadBtf().get("task_struct", Kind.STRUCT);
+   * console.log(task.size, task.members[0].name); // no narrowing needed
    * ```
    */
+  get<K extends KindNumber>(name: string, kind: K): TypeOfKind<K>;
+  /** The type named `name` (any kind, or one given at run time); throws if none. */
+  get(name: string, kind?: KindNumber): Type;
   get(name: string, kind?: KindNumber): Type {
     const ids = this.findIds(name, kind);
     if (ids.length === 0) {

@@ -3,17 +3,28 @@
  * the type section once (each record's size follows from its kind and vlen),
  * over the section as host-order u32 words.
  *
+ * Kinds this reader knows have their sizes built in. Other kinds (a newer
+ * kernel's) are stepped over with the blob's kind layout section, or its
+ * base's (split BTF shares its base's layout): `info_sz` bytes after the
+ * 12-byte header, then vlen × `elem_sz`, both multiples of 4.
+ *
  * @module
  */
 
 import { BtfError } from "./error.ts";
-import { Kind, KIND_NAMES } from "./kinds.ts";
+import { infoKind, infoVlen, Kind, kindName, LAST_KNOWN_KIND, MAX_KIND } from "./kinds.ts";
 import { TYPE_HEADER } from "./decode.ts";
+import type { KindLayout } from "./header.ts";
 
-// Words after a type's 3-word header, by kind: a fixed part (-1 for kinds that
-// do not exist) plus a part per vlen.
-const FIXED_WORDS = new Int8Array(32).fill(-1);
-const VLEN_WORDS = new Int8Array(32);
+/** FIXED_WORDS value of a kind neither known nor in the layout section. */
+const NO_KIND = -1;
+/** FIXED_WORDS value of a kind whose layout entry is not in whole words. */
+const BAD_LAYOUT = -2;
+
+// Words after a type's 3-word header, by kind: a fixed part (NO_KIND for kinds
+// that do not exist) plus a part per vlen.
+const FIXED_WORDS = new Int16Array(MAX_KIND + 1).fill(NO_KIND);
+const VLEN_WORDS = new Int16Array(MAX_KIND + 1);
 for (const k of [Kind.INT, Kind.VAR, Kind.DECL_TAG]) FIXED_WORDS[k] = 1;
 for (
   const k of [
@@ -38,7 +49,16 @@ for (const k of [Kind.ENUM, Kind.FUNC_PROTO]) {
   VLEN_WORDS[k] = 2;
 }
 
-/** The indexed type section of one blob. */
+/**
+ * The indexed type section of one blob (see `Btf.typeIndex()`).
+ *
+ * @example
+ * ```ts
+ * import { loadBtf } from "@bpfview/bpfview";
+ * const { words, at, n } = loadBtf().typeIndex();
+ * console.log(n, words[at[0]]); // types, name offset of the first
+ * ```
+ */
 export interface TypeIndex {
   /** The type section as host-order words. */
   readonly words: Uint32Array;
@@ -59,6 +79,25 @@ export interface TypeSection {
   readonly startId: number;
   /** Offset of `bytes` in its file (for messages). */
   readonly fileOffset: number;
+  /** The kind layout section (the blob's, or its base's for split BTF), if any. */
+  readonly layout: readonly KindLayout[] | undefined;
+}
+
+/** The per-kind record sizes for a blob: built in, plus unknown kinds from its layout. */
+function kindTables(layout: readonly KindLayout[] | undefined): [Int16Array, Int16Array] {
+  if (!layout) return [FIXED_WORDS, VLEN_WORDS];
+  const fixed = FIXED_WORDS.slice(), per = VLEN_WORDS.slice();
+  for (let k = 0; k < layout.length && k <= MAX_KIND; k++) {
+    if (k >= 1 && k <= LAST_KNOWN_KIND) continue; // known kinds: built-in sizes, as libbpf
+    const l = layout[k];
+    if (l.infoSize % 4 !== 0 || l.elemSize % 4 !== 0) {
+      fixed[k] = BAD_LAYOUT;
+      continue;
+    }
+    fixed[k] = l.infoSize / 4;
+    per[k] = l.elemSize / 4;
+  }
+  return [fixed, per];
 }
 
 /** Walks the type section once; throws {@link BtfError} at the first record that does not fit. */
@@ -67,18 +106,19 @@ export function buildIndex(s: TypeSection): TypeIndex {
   const nw = words.length;
   // One entry per type: the word index of its record in the type section.
   const at = new Uint32Array(Math.floor(s.typeLen / TYPE_HEADER) + 1);
+  const [FIXED, VLEN] = kindTables(s.layout);
   let n = 0, w = 0;
   while (w + 3 <= nw) {
     const info = words[w + 1];
-    const kind = (info >>> 24) & 0x1f;
-    const fixed = FIXED_WORDS[kind];
+    const kind = (info >>> 24) & MAX_KIND;
+    const fixed = FIXED[kind];
     if (fixed < 0) break;
-    const next = w + 3 + fixed + (info & 0xffff) * VLEN_WORDS[kind];
+    const next = w + 3 + fixed + infoVlen(info) * VLEN[kind];
     if (next > nw) break;
     at[n++] = w;
     w = next;
   }
-  if (4 * w !== s.typeLen) indexError(s, words, w, n);
+  if (4 * w !== s.typeLen) indexError(s, words, w, n, FIXED, VLEN);
   return { words, at, n };
 }
 
@@ -93,7 +133,14 @@ function hostWords(s: TypeSection): Uint32Array {
 }
 
 /** Throws the error for the record at word `w`, where indexing stopped short. */
-function indexError(s: TypeSection, words: Uint32Array, w: number, n: number): never {
+function indexError(
+  s: TypeSection,
+  words: Uint32Array,
+  w: number,
+  n: number,
+  FIXED: Int16Array,
+  VLEN: Int16Array,
+): never {
   const p = s.typeOff + 4 * w, left = s.typeLen - 4 * w, id = s.startId + n;
   if (left < TYPE_HEADER) {
     throw new BtfError(
@@ -101,17 +148,28 @@ function indexError(s: TypeSection, words: Uint32Array, w: number, n: number): n
       s.fileOffset + p,
     );
   }
-  const info = words[w + 1], kind = (info >>> 24) & 0x1f, vlen = info & 0xffff;
-  if (FIXED_WORDS[kind] < 0) {
+  const info = words[w + 1], kind = infoKind(info), vlen = infoVlen(info);
+  if (FIXED[kind] === BAD_LAYOUT) {
+    const l = s.layout![kind];
     throw new BtfError(
-      `expected a type kind between 1 and 19 for type ${id}, found ${kind}`,
+      `expected the kind layout entry of kind ${kind} (type ${id}) in whole words, found info_sz ${l.infoSize} and elem_sz ${l.elemSize}`,
       s.fileOffset + p + 4,
     );
   }
-  const need = 4 * (3 + FIXED_WORDS[kind] + vlen * VLEN_WORDS[kind]);
+  if (FIXED[kind] === NO_KIND) {
+    throw new BtfError(
+      `expected a type kind between 1 and ${LAST_KNOWN_KIND} for type ${id}, or one the kind layout section describes, found ${kind} (${
+        s.layout
+          ? `the layout section describes kinds 0 to ${s.layout.length - 1}`
+          : "the BTF has no kind layout section"
+      })`,
+      s.fileOffset + p + 4,
+    );
+  }
+  const need = 4 * (3 + FIXED[kind] + vlen * VLEN[kind]);
   throw new BtfError(
     `expected ${need} bytes for type ${id} (${
-      KIND_NAMES[kind]
+      kindName(kind)
     }, vlen ${vlen}), found ${left} bytes left in the type section`,
     s.fileOffset + p,
   );

@@ -339,6 +339,30 @@ export interface DeclTagType extends TypeBase {
 }
 
 /**
+ * A type of a kind this reader does not know (a newer kernel's), stepped
+ * over using the blob's kind layout section. `kind` is `Kind.UNKN` (0);
+ * `rawKind` is the number the blob holds.
+ *
+ * @example
+ * ```ts
+ * import { kindName, type UnknownKindType } from "@bpfview/bpfview";
+ * const label = (t: UnknownKindType) => `${kindName(t.rawKind)} '${t.name}'`;
+ * ```
+ */
+export interface UnknownKindType extends TypeBase {
+  /** The kind tag; switch on it to narrow {@link Type}. */
+  readonly kind: typeof Kind.UNKN;
+  /** The kind number in the blob (20 and above, or 0). */
+  readonly rawKind: number;
+  /** The vlen field of `info`. */
+  readonly vlen: number;
+  /** The `size`/`type` word of the record. */
+  readonly sizeOrType: number;
+  /** Bytes after the 12-byte header, from the layout section: `info_sz + vlen * elem_sz`. */
+  readonly extraBytes: number;
+}
+
+/**
  * Any decoded BTF type; switch on `kind` to narrow.
  *
  * @example
@@ -359,4 +383,20 @@ export type Type =
   | VarType
   | DatasecType
   | FloatType
-  | DeclTagType;
+  | DeclTagType
+  | UnknownKindType;
+
+/**
+ * The decoded type of kind `K`: `TypeOfKind<typeof Kind.STRUCT>` is
+ * {@link CompositeType}, `TypeOfKind<typeof Kind.TYPEDEF>` is {@link RefType}.
+ * What `btf.get(name, kind)` and `btf.find(name, kind)` return.
+ *
+ * @example
+ * ```ts
+ * import { Kind, type TypeOfKind } from "@bpfview/bpfview";
+ * const members = (t: TypeOfKind<typeof Kind.STRUCT>) => t.members.length;
+ * ```
+ */
+export type TypeOfKind<K extends number> = Type extends infer T
+  ? T extends { readonly kind: infer X } ? K extends X ? T : never : never
+  : never;

@@ -34,7 +34,12 @@
  *   again after moving the parent).
  * - Arrays of plain numbers (ints, enums, pointers, floats, bools): typed
  *   arrays over the same memory when the element is aligned and in the
- *   host's byte order, else a copy. Arrays of `char`: a string cut at the
+ *   host's byte order, else a copy. The typed array is cached per field
+ *   while the view stays on one record (reading the field again allocates
+ *   nothing), but a typed array cannot move: after `rebind` to another
+ *   record, the next read of the field allocates a new one (scalar fields
+ *   allocate nothing, ever). In a loop over many records, read such a field
+ *   once per record and index the typed array you got. Arrays of `char`: a string cut at the
  *   first NUL, decoded as UTF-8 with U+FFFD for invalid bytes (`signed
  *   char` / `unsigned char` arrays are byte arrays). Anything else (arrays
  *   of structs, of strings, of arrays): an {@link ArrayView}, indexable and

@@ -8,7 +8,7 @@
 
 import { encodeBits, encodeInto } from "./encode.ts";
 import { BtfError } from "./error.ts";
-import { Kind, KIND_NAMES } from "./kinds.ts";
+import { Kind, typeKindName } from "./kinds.ts";
 import { describe, fieldsOf, MAX_DEPTH, resolveType, sizeOf } from "./layout.ts";
 import type { Btf } from "./parse.ts";
 import {
@@ -25,7 +25,7 @@ import {
 } from "./view_codegen.ts";
 import { convert, converterFor } from "./view_convert.ts";
 import { fieldReader } from "./view_readers.ts";
-import { BASE, DV, END, LIMIT, META, type Meta, ViewBase } from "./view_runtime.ts";
+import { BASE, DV, END, HELPERS, LIMIT, META, type Meta, ViewBase } from "./view_runtime.ts";
 import { RESERVED_NAMES, type View, type ViewField } from "./view_types.ts";
 
 export function compositeClass(
@@ -63,7 +63,7 @@ function compositeFields(btf: Btf, id: number): { size: number; fields: FieldSpe
   }
   throw new BtfError(
     `expected a struct, union or data section to view, found ${
-      KIND_NAMES[t.kind]
+      typeKindName(t)
     } '${t.name}' (type ${id})`,
   );
 }
@@ -126,7 +126,7 @@ function compileComposite(
     if (seen.has(f.name)) continue; // duplicate names (hostile BTF): the first wins
     seen.add(f.name);
     const path = prefix ? `${prefix}.${f.name}` : f.name;
-    const off = f.bitOffset >>> 3;
+    const off = Math.floor(f.bitOffset / 8);
     // A struct's last member may grow into the rest of the region (flexible arrays,
     // also several in a union as DECLARE_FLEX_ARRAY makes them). A zero-length array
     // followed by a member of nonzero size (GNU `int z[0]; u32 b;`) stays empty.
@@ -142,7 +142,9 @@ function compileComposite(
       kept.push(k);
       src.push(`function () {
   const dv = this[DV], a = this[BASE];
+  try {
   ${r.gen(A, ctx)}
+  } catch (e) { return H.readFailed(dv, e); }
 }`);
       if (r.genSet) {
         k.set = src.length;
@@ -184,24 +186,43 @@ function compileComposite(
   const byName = new Map<string, ViewField>();
   for (const k of kept) {
     const { f, fn, slot } = k;
-    const off = f.bitOffset >>> 3;
+    const off = Math.floor(f.bitOffset / 8);
     let get: (this: Holder) => unknown;
     if (k.gen >= 0) get = fns[k.gen];
     else if (k.tail) {
       get = function (this: Holder) {
-        return fn!(this, this[BASE] + off, (this as unknown as ViewBase)[END], slot);
+        try {
+          return fn!(this, this[BASE] + off, (this as unknown as ViewBase)[END], slot);
+        } catch (e) {
+          return HELPERS.readFailed(this[DV], e);
+        }
       };
     } else {
       get = function (this: Holder) {
         const a = this[BASE] + off;
-        return fn!(this, a, a, slot);
+        try {
+          return fn!(this, a, a, slot);
+        } catch (e) {
+          return HELPERS.readFailed(this[DV], e);
+        }
       };
     }
-    const set = !norm.writable
-      ? readOnly(f.name, typeName)
+    const write = !norm.writable
+      ? undefined
       : k.set >= 0
       ? fns[k.set]
       : memberWriter(btf, f, path(prefix, f.name));
+    // A write into a detached buffer (its mapped file closed) says so, as reads do.
+    const set = write === undefined ? readOnly(f.name, typeName) : function (
+      this: Holder,
+      v: unknown,
+    ) {
+      try {
+        write.call(this, v);
+      } catch (e) {
+        HELPERS.readFailed(this[DV], e);
+      }
+    };
     const direct = installMember(proto, f.name, get, set);
     const vf: ViewField = Object.freeze({
       name: f.name,

@@ -24,10 +24,11 @@ export interface Norm {
   fields: Record<string, Converter> | undefined;
   types: Record<string, Converter> | undefined;
   writable: boolean;
-  key: unknown;
+  /** The options' identity in the class cache. */
+  key: string;
 }
 
-const classCache = new WeakMap<Btf, Map<unknown, Map<string, unknown>>>();
+const classCache = new WeakMap<Btf, Map<string, Map<string, unknown>>>();
 
 export function normalize(o: ViewOptions | undefined): Norm {
   const int64 = o?.int64 ?? "bigint";
@@ -42,23 +43,46 @@ export function normalize(o: ViewOptions | undefined): Norm {
   if (typeof writable !== "boolean") {
     throw new BtfError(`expected writable true or false, found ${JSON.stringify(writable)}`);
   }
-  const hasConv = !!(o?.fields && Object.keys(o.fields).length) ||
-    !!(o?.types && Object.keys(o.types).length);
-  return {
-    int64,
-    enums,
-    fields: o?.fields,
-    types: o?.types,
-    writable,
-    key: hasConv ? o : `${int64}|${enums}|${writable}`,
-  };
+  // Options are compared by value: the same modes and the same converter
+  // objects (by identity) share a class, however often a fresh options
+  // object is passed.
+  let key = `${int64}|${enums}|${writable}`;
+  for (const [tag, map] of [["f", o?.fields], ["t", o?.types]] as const) {
+    if (!map) continue;
+    for (const [name, conv] of Object.entries(map)) {
+      key += `|${tag}${JSON.stringify(name)}=${converterId(conv)}`;
+    }
+  }
+  return { int64, enums, fields: o?.fields, types: o?.types, writable, key };
 }
+
+const converterIds = new WeakMap<object, number>();
+let nextConverterId = 1;
+
+/** A number per converter object, for cache keys. */
+function converterId(c: unknown): number | string {
+  if ((typeof c !== "function" && typeof c !== "object") || c === null) return `(${typeof c})`;
+  let id = converterIds.get(c);
+  if (id === undefined) converterIds.set(c, id = nextConverterId++);
+  return id;
+}
+
+/**
+ * Option sets kept per BTF: past this many, the least recently compiled set
+ * is dropped, oldest first (its classes compile again if asked for), so options built
+ * with fresh converter functions on every call cannot grow the cache
+ * without bound.
+ */
+const MAX_OPTION_SETS = 64;
 
 export function cached<T>(btf: Btf, norm: Norm, key: string, make: () => T): T {
   let perBtf = classCache.get(btf);
   if (!perBtf) classCache.set(btf, perBtf = new Map());
   let perOpts = perBtf.get(norm.key);
-  if (!perOpts) perBtf.set(norm.key, perOpts = new Map());
+  if (!perOpts) {
+    if (perBtf.size >= MAX_OPTION_SETS) perBtf.delete(perBtf.keys().next().value!);
+    perBtf.set(norm.key, perOpts = new Map());
+  }
   let c = perOpts.get(key) as T | undefined;
   if (c === undefined) {
     c = make();

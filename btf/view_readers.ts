@@ -10,7 +10,7 @@
  */
 
 import { BtfError } from "./error.ts";
-import { Kind, KIND_NAMES } from "./kinds.ts";
+import { Kind, typeKindName } from "./kinds.ts";
 import { describe, MAX_DEPTH, resolveType, sizeOf } from "./layout.ts";
 import type { Btf } from "./parse.ts";
 import type { Type } from "./types.ts";
@@ -31,6 +31,7 @@ import {
   ArrayView,
   BASE,
   DV,
+  HELPERS,
   HOST_LE,
   jsonBoolArray,
   jsonValue,
@@ -51,7 +52,7 @@ export function fieldReader(
   depth: number,
   slack: number,
 ): Reader {
-  const off = f.bitOffset >>> 3;
+  const off = Math.floor(f.bitOffset / 8);
   const rid = resolveType(btf, f.type);
   if (rid === 0) {
     throw new BtfError(`expected a sized type for ${where(btf, parent, f.name)}, found void`);
@@ -67,7 +68,7 @@ export function fieldReader(
     if (t.kind !== Kind.INT && t.kind !== Kind.ENUM && t.kind !== Kind.ENUM64) {
       throw new BtfError(
         `expected an int or enum bitfield for ${where(btf, parent, f.name)}, found ${
-          KIND_NAMES[t.kind]
+          typeKindName(t)
         }`,
       );
     }
@@ -379,7 +380,7 @@ function valueReader(
     default:
       throw new BtfError(
         `expected a readable type for ${where(btf, parent, name)}, found ${
-          KIND_NAMES[t.kind]
+          typeKindName(t)
         } (type ${rid})`,
       );
   }
@@ -513,8 +514,32 @@ function copyTyped(
   return out;
 }
 
-/** Fixed-length array views get index getters `0..n-1` up to this many elements. */
+/** Array views get index getters `0..n-1` up to this many elements on their prototype. */
 const INDEX_GETTERS = 1024;
+
+/**
+ * Indices from {@link INDEX_GETTERS} on, for arrays that long: the element,
+ * or `undefined` past the end (as `at()` and a JS array give). Everything
+ * else goes to the array view itself.
+ */
+const BIG_INDEX: ProxyHandler<ArrayView> = {
+  get(target, key) {
+    if (typeof key === "string") {
+      const c = key.charCodeAt(0);
+      if (c >= 49 && c <= 57 && key.length >= 4) {
+        const i = Number(key);
+        if (Number.isSafeInteger(i) && i >= INDEX_GETTERS && String(i) === key) {
+          return i < target[LEN] ? target[READ](i) : undefined;
+        }
+      }
+    }
+    return Reflect.get(target, key, target);
+  },
+  has(target, key) {
+    if (typeof key === "string" && /^[1-9][0-9]*$/.test(key)) return Number(key) < target[LEN];
+    return Reflect.has(target, key);
+  },
+};
 
 function arrayViewClass(
   btf: Btf,
@@ -534,7 +559,16 @@ function arrayViewClass(
       );
     }
     const r = valueReader(btf, erid, norm, path, depth + 1, -1, erid, "[]");
-    class AV extends ArrayView {}
+    // Arrays that may hold more elements than the prototype has index
+    // getters for answer the others through a Proxy (only those: the usual
+    // short arrays stay plain objects).
+    const big = nelems < 0 || nelems > INDEX_GETTERS;
+    class AV extends ArrayView {
+      constructor(dv: DataView, base: number, length: number) {
+        super(dv, base, length);
+        if (big) return new Proxy(this, BIG_INDEX);
+      }
+    }
     let read: (this: ArrayView, i: number) => unknown;
     if ("gen" in r) {
       const kids = childTable();
@@ -542,7 +576,9 @@ function arrayViewClass(
       read = compile(
         `return function (i) {
   const dv = this[DV], a = this[BASE] + i * ${n(esize)};
+  try {
   ${r.gen("a", ctx)}
+  } catch (e) { return H.readFailed(dv, e); }
 };`,
         kids.C,
         kids.LC,
@@ -551,7 +587,11 @@ function arrayViewClass(
       const fn = r.make();
       read = function (this: ArrayView, i: number) {
         const a = this[BASE] + i * esize;
-        return fn(this, a, a + esize, i);
+        try {
+          return fn(this, a, a + esize, i);
+        } catch (e) {
+          return HELPERS.readFailed(this[DV], e);
+        }
       };
     }
     const proto = AV.prototype;

@@ -163,8 +163,10 @@ export class ViewBase {
  * A zero-copy view of an array whose elements are not plain numbers
  * (structs, strings, nested arrays, 128-bit integers...), or of a plain
  * number array whose bytes are misaligned or in the other byte order.
- * Index it with `a[i]` (for `i` below 1024; `undefined` past the end) or
- * `a.at(i)`; it is iterable.
+ * Index it with `a[i]` (`undefined` past the end) or `a.at(i)` (negative
+ * counts from the end); it is iterable. Indices up to 1023 are getters on
+ * the prototype; arrays that may be longer answer the rest through a Proxy,
+ * so prefer `at(i)` or iteration in hot loops over long arrays.
  *
  * @example
  * ```ts
@@ -185,7 +187,7 @@ export class ArrayView {
   declare [READ]: (this: ArrayView, i: number) => unknown;
   /** @internal The element's JSON conversion. */
   declare [META]: { json: (v: unknown, depth: number) => unknown; esize: number };
-  /** Element `i`, for `i` below 1024 (`undefined` past the end of a flexible array). */
+  /** Element `i` (`undefined` past the end). */
   readonly [index: number]: unknown;
 
   /** @internal Created by views only. */
@@ -297,6 +299,19 @@ export function jsonBoolArray(v: unknown): unknown {
 // Helpers reachable from generated code as H.*
 
 export const HELPERS = {
+  /**
+   * A read threw: over a detached buffer (its mapped file closed, or the
+   * buffer transferred), that is a {@link BtfError} saying so; anything else
+   * (a converter's own error) goes on as it was.
+   */
+  readFailed(dv: DataView, e: unknown): never {
+    if ((dv.buffer as ArrayBuffer).detached) {
+      throw new BtfError(
+        "expected an open buffer to read or write, found it closed: the view's buffer was detached (its mapped file closed or the buffer transferred)",
+      );
+    }
+    throw e;
+  },
   int128(dv: DataView, a: number, signed: boolean, le: boolean, safe: boolean): number | bigint {
     const lo = dv.getBigUint64(le ? a : a + 8, le);
     const hi = dv.getBigUint64(le ? a + 8 : a, le);

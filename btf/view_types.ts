@@ -49,8 +49,10 @@ export interface ConverterField {
 
 /**
  * Options of a view class. Classes are cached per BTF, type and options:
- * options without converters are compared by value, options with
- * converters by identity (reuse the same object).
+ * options are compared by value, converters by identity, so a fresh options
+ * object with the same converters reuses the class. At most 64 option sets
+ * are kept per BTF (the oldest is dropped first): define
+ * converters once rather than as new functions on every call.
  *
  * @example
  * ```ts

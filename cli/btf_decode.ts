@@ -6,7 +6,7 @@
  */
 
 import { argument, command, map, object, option, string } from "@optique/core";
-import { BtfError } from "../mod.ts";
+import { BtfError, decodeRecords, openRecordFile } from "../mod.ts";
 import { type BtfSource, btfSourceOptions, openSource } from "./btf_source.ts";
 import { type CommandParser, doc, examples, jsonFlag, type Run } from "./command.ts";
 import { warn, writeOut } from "./output.ts";
@@ -59,14 +59,14 @@ export const decodeCommand: CommandParser = command(
   },
 );
 
-const CHUNK = 1 << 20;
 const FLUSH = 1 << 16;
 
 /**
  * Decodes `input` as consecutive records of `sizeof(type)` bytes and prints
- * one JSON line (or one tree) per record. A trailing partial record prints
- * the records before it, then an error naming the expected and found byte
- * counts. Returns the exit code; errors print one line to stderr.
+ * one JSON line (or one tree) per record, through the library's
+ * `decodeRecords`. A trailing partial record prints the records before it,
+ * then an error naming the expected and found byte counts. Returns the exit
+ * code; errors print one line to stderr.
  *
  * @example
  * ```ts
@@ -75,80 +75,36 @@ const FLUSH = 1 << 16;
  * ```
  */
 export async function runDecode(o: DecodeOptions): Promise<number> {
-  let input: Deno.FsFile | undefined;
+  const out: string[] = [];
+  let pending = 0;
+  const flush = () => {
+    if (out.length) writeOut(out.join(""));
+    out.length = 0;
+    pending = 0;
+  };
   try {
     const btf = openSource(o);
     const V = btf.view(o.type);
-    const size = V.size;
-    if (size === 0) {
-      throw new BtfError(`expected a type with a size above 0 to decode, found ${V.typeName}`);
-    }
-    const reader = o.input === "-"
-      ? Deno.stdin.readable.getReader({ mode: "byob" })
-      : (input = await Deno.open(o.input)).readable.getReader({ mode: "byob" });
-    // A chunk holds whole records; a partial one moves to the front for the next read.
-    const cap = Math.max(size, Math.floor(CHUNK / size) * size);
-    let buf = new Uint8Array(cap);
-    let have = 0, record = 0, eof = false;
-    const out: string[] = [];
-    let pending = 0;
-    const flush = () => {
-      if (out.length) writeOut(out.join(""));
-      out.length = 0;
-      pending = 0;
-    };
-    while (!eof) {
-      while (have < cap) {
-        const r = await reader.read(new Uint8Array(buf.buffer, have, cap - have));
-        if (r.done) {
-          eof = true;
-          if (r.value) buf = new Uint8Array(r.value.buffer);
-          break;
-        }
-        buf = new Uint8Array(r.value.buffer);
-        have += r.value.byteLength;
-      }
-      const whole = have - (have % size);
-      if (whole > 0) {
-        const v = new V(buf, 0);
-        for (let off = 0; off < whole; off += size) {
-          v.rebind(off);
-          const line = o.json
-            ? JSON.stringify(v) + "\n"
-            : `${V.typeName} #${record} ${tree(v.toObject(), "")}\n`;
-          out.push(line);
-          pending += line.length;
-          record++;
-          if (pending >= FLUSH) flush();
-        }
-        buf.copyWithin(0, whole, have);
-        have -= whole;
-      }
+    const source = o.input === "-" ? Deno.stdin.readable : await openRecordFile(o.input);
+    let record = 0;
+    for await (const v of decodeRecords(V, source)) {
+      const line = o.json
+        ? JSON.stringify(v) + "\n"
+        : `${V.typeName} #${record} ${tree(v.toObject(), "")}\n`;
+      out.push(line);
+      pending += line.length;
+      record++;
+      if (pending >= FLUSH) flush();
     }
     flush();
-    if (have > 0) {
-      throw new BtfError(
-        `expected ${size} bytes for record ${record} (${V.typeName}), found ${have}`,
-        record * size,
-      );
-    }
     return 0;
   } catch (e) {
+    flush();
     if (e instanceof BtfError) {
       warn(e.message);
       return 1;
     }
-    if (e instanceof Deno.errors.NotFound) {
-      warn(`expected an input file at ${o.input}, found no such file`);
-      return 1;
-    }
     throw e;
-  } finally {
-    try {
-      input?.close();
-    } catch {
-      // already closed by its stream
-    }
   }
 }
 

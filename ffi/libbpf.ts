@@ -5,9 +5,9 @@
  * The library is looked up as `$BPFVIEW_LIBBPF` (when set and readable
  * with `--allow-env`), else `libbpf.so.1`, else `libbpf.so`. The table
  * binds what libbpf 1.1 has; symbols of newer releases are optional (null
- * when missing). libbpf's messages never reach stderr: its print callback
- * collects them, and a failing call carries them in {@link FfiError.log}
- * (for a program the verifier rejected, the verifier log).
+ * when missing). libbpf is silenced (see {@link libbpf}): failures carry
+ * the errno, and a program the verifier rejected its verifier log, which
+ * BpfObject collects through per-program log buffers.
  *
  * @module
  */

@@ -45,12 +45,6 @@ const SYMBOLS = {
   ioctl: { parameters: ["i32", "u64", "i64"], result: "i32" },
   /** `ioctl(fd, request, void *)` (perf event filter, id...). */
   ioctl_buffer: { name: "ioctl", parameters: ["i32", "u64", "buffer"], result: "i32" },
-  /**
-   * `usleep` on one of Deno's blocking threads: a pause that leaves the event
-   * loop free and, on a busy machine, ends on time far more often than
-   * `setTimeout` (median 1.1 ms for 1 ms where setTimeout took 7 ms, measured).
-   */
-  usleep_blocking: { name: "usleep", parameters: ["u32"], result: "i32", nonblocking: true },
   // Waiting (perf/wait.ts): an epoll set plus an eventfd that wakes it.
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   epoll_create1: { parameters: ["i32"], result: "i32" },
@@ -123,9 +117,35 @@ export function libc(): Symbols {
 /** Symbols used together, bound together: mapping a file. */
 const GROUPS: readonly (keyof typeof SYMBOLS)[][] = [["open", "close", "lseek", "mmap", "munmap"]];
 
-/** The calling thread's errno. */
+/**
+ * The calling thread's errno. Call it right after the failing call, in the
+ * same synchronous stretch of code, before any other libc call or anything
+ * that allocates (a collection can free memory, and a failing `munmap` in a
+ * finalizer would set errno). The location is asked for on every read:
+ * errno is per thread, and Deno may run an isolate on another thread after
+ * an `await` (test workers do), so a location kept from an earlier turn
+ * can be another thread's. `__errno_location` itself never changes errno.
+ */
 export function errno(): number {
   return new Deno.UnsafePointerView(libc().__errno_location()!).getInt32();
+}
+
+/**
+ * `s` as a NUL-terminated C string. A NUL inside `s` would cut it short in
+ * C, so that C sees another string than the one checked (a permission asked
+ * for `DIR/../../etc/x\0/../DIR/y` would open `DIR/../../etc/x`): refused
+ * with {@link FfiError}. `what` names the string in the message.
+ */
+export function cString(s: string, what: string): Uint8Array {
+  const i = s.indexOf("\0");
+  if (i >= 0) {
+    throw new FfiError(
+      `expected ${what} without NUL bytes, found one at character ${i}: C would read ${
+        JSON.stringify(s.slice(0, i))
+      }`,
+    );
+  }
+  return new TextEncoder().encode(s + "\0");
 }
 
 /** `ENOENT (2)` style text for an errno value. */

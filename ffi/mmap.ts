@@ -6,25 +6,46 @@
  */
 
 import { FfiError } from "./error.ts";
-import { errno, errnoText, libc } from "./libc.ts";
+import { cString, errno, errnoText, libc } from "./libc.ts";
 
 const PROT_READ = 1;
 const MAP_PRIVATE = 2;
 const O_RDONLY_CLOEXEC = 0o2000000;
+/** A FIFO opened to map must not block the open (it is refused after). */
+const O_NONBLOCK = 0o4000;
 const MAP_FAILED = 0xffffffffffffffffn;
 const SEEK_END = 2;
 
-/** Mappings handed to the garbage collector ({@link MappedFile.unmapWhenUnreachable}). */
-const unreachable = new FinalizationRegistry<{ ptr: Deno.PointerObject; length: bigint }>(
-  ({ ptr, length }) => libc().munmap(ptr, length),
-);
+/** What a forgotten mapping needs to be unmapped when its buffer is collected. */
+interface Mapping {
+  ptr: Deno.PointerObject;
+  length: bigint;
+}
+
+/**
+ * The backstop for a forgotten `close()`: once nothing can reach a
+ * mapping's ArrayBuffer any more (not the MappedFile, not a Btf or view
+ * over its bytes), the mapping is unmapped. `close()` (or `using`) stays the
+ * way to release it at a known time.
+ */
+const finalizer = new FinalizationRegistry<Mapping>((m) => {
+  try {
+    libc().munmap(m.ptr, m.length);
+  } catch {
+    // Nothing to report to at collection time.
+  }
+});
 
 /**
  * A file mapped read-only into memory. `bytes` reads the file in place;
- * closing unmaps it, after detaching `bytes` (and every view over it), so a
- * stale view reads nothing rather than freed memory. Map files that do not
- * shrink while mapped (kernel BTF, built objects): reading past the end of a
- * file truncated under the mapping faults.
+ * closing unmaps it, after detaching the buffer (and so every view over
+ * it), so a stale view reads nothing rather than freed memory: reading
+ * `bytes` after `close()` throws {@link FfiError}, and views over them
+ * throw the BTF reader's error saying their buffer was closed. A mapping
+ * whose `close()` is forgotten is unmapped once its buffer is garbage
+ * collected. Map files that do not shrink while mapped (kernel BTF, built
+ * objects): reading past the end of a file truncated under the mapping
+ * faults.
  *
  * @example
  * ```ts
@@ -34,42 +55,65 @@ const unreachable = new FinalizationRegistry<{ ptr: Deno.PointerObject; length: 
  * ```
  */
 export class MappedFile {
-  /** The file's bytes, in place. Detached (length 0) once closed. */
-  readonly bytes: Uint8Array;
-  #ptr: Deno.PointerObject | null;
+  readonly #bytes: Uint8Array;
+  #mapping: Mapping | null;
   #buffer: ArrayBuffer;
-  #length: bigint;
+  readonly #path: string;
 
-  /** Use {@link mapFile}. */
-  constructor(ptr: Deno.PointerObject, length: number) {
-    this.#ptr = ptr;
-    this.#length = BigInt(length);
-    this.#buffer = Deno.UnsafePointerView.getArrayBuffer(ptr, length);
-    this.bytes = new Uint8Array(this.#buffer);
+  /**
+   * Use {@link mapFile}. Takes ownership of the mapping: if this throws,
+   * the mapping is unmapped.
+   */
+  constructor(ptr: Deno.PointerObject, length: number, path = "(mapped memory)") {
+    this.#path = path;
+    const m: Mapping = { ptr, length: BigInt(length) };
+    try {
+      this.#buffer = Deno.UnsafePointerView.getArrayBuffer(ptr, length);
+      this.#bytes = new Uint8Array(this.#buffer);
+    } catch (e) {
+      libc().munmap(ptr, m.length);
+      throw new FfiError(
+        `expected to wrap ${length} mapped bytes of ${path} in an ArrayBuffer, found an error: ${
+          e instanceof Error ? e.message : e
+        }`,
+      );
+    }
+    this.#mapping = m;
+    finalizer.register(this.#buffer, m, this);
+  }
+
+  /** The file's bytes, in place. Throws {@link FfiError} once closed. */
+  get bytes(): Uint8Array {
+    if (this.#mapping === null) {
+      throw new FfiError(`expected an open mapping of ${this.#path}, found it closed`);
+    }
+    return this.#bytes;
   }
 
   /** Whether {@link close} has run. */
   get closed(): boolean {
-    return this.#ptr === null;
+    return this.#mapping === null;
   }
 
   /**
    * Unmaps the file once nothing can read its bytes any more (no object,
    * view or slice over them is reachable), for mappings handed out with no
-   * owner to close them (`openBtf`). {@link close} still unmaps at once.
+   * owner to close them (`openBtf`). Every mapping is already registered
+   * so (the backstop for a forgotten close); this says it is intended.
+   * {@link close} still unmaps at once.
    */
   unmapWhenUnreachable(): void {
-    if (this.#ptr === null) return;
-    unreachable.register(this.#buffer, { ptr: this.#ptr, length: this.#length }, this);
+    // Registered in the constructor.
   }
 
   /** Detaches the bytes and unmaps the file. Safe to call twice. */
   close(): void {
-    if (this.#ptr === null) return;
-    unreachable.unregister(this);
+    const m = this.#mapping;
+    if (m === null) return;
+    this.#mapping = null;
+    finalizer.unregister(this);
     this.#buffer.transfer(0); // detach: every view over it now has length 0
-    libc().munmap(this.#ptr, this.#length);
-    this.#ptr = null;
+    libc().munmap(m.ptr, m.length);
   }
 
   /** Same as {@link close}, for `using`. */
@@ -78,13 +122,34 @@ export class MappedFile {
   }
 }
 
+/** What a path that is not a regular file is, for messages. */
+function fileKind(path: string): string | undefined {
+  let st: Deno.FileInfo;
+  try {
+    st = Deno.statSync(path);
+  } catch {
+    // Under /sys Deno stats only with --allow-all, a missing file is open's
+    // to report: the open, lseek and mmap below then say what is wrong.
+    return undefined;
+  }
+  if (st.isFile) return undefined;
+  if (st.isDirectory) return "a directory";
+  if (st.isFifo) return "a FIFO";
+  if (st.isCharDevice) return "a character device";
+  if (st.isBlockDevice) return "a block device";
+  if (st.isSocket) return "a socket";
+  return "not a regular file";
+}
+
 /**
  * Maps a whole file read-only (`open` + `mmap(PROT_READ, MAP_PRIVATE)`).
  * Needs `--allow-ffi` and read permission for `path` (`--allow-read`
  * suffices, even under /sys where Deno's own file APIs ask for
- * `--allow-all`). Throws {@link FfiError} saying what failed, with its errno: files that
- * cannot be mapped (older kernels' `/sys/kernel/btf/*`, pipes) fail with
- * ENODEV, EINVAL or EACCES.
+ * `--allow-all`). Throws {@link FfiError} saying what failed, with its
+ * errno: a path with a NUL byte, a directory, FIFO, device or socket, an
+ * empty file, and files that cannot be mapped (older kernels'
+ * `/sys/kernel/btf/*`: ENODEV, EINVAL or EACCES). Never blocks: a FIFO is
+ * opened non-blocking and refused.
  *
  * @example
  * ```ts
@@ -98,14 +163,19 @@ export class MappedFile {
  * ```
  */
 export function mapFile(path: string): MappedFile {
+  // Checked before the permission: Deno would ask about the whole string,
+  // libc would open the part before the NUL.
+  const cpath = cString(String(path), "a path");
   // The file is opened by libc, not by Deno: ask Deno whether reading it is
   // allowed. (Unlike Deno's own file APIs, this also works under /sys with
   // just --allow-read, as for the kernel's BTF.)
   if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") {
     throw new FfiError(`expected permission to read ${path}, found none: run with --allow-read`);
   }
+  const kind = fileKind(path);
+  if (kind) throw new FfiError(`expected a regular file to map at ${path}, found ${kind}`);
   const c = libc();
-  const fd = c.open(new TextEncoder().encode(path + "\0"), O_RDONLY_CLOEXEC);
+  const fd = c.open(cpath, O_RDONLY_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     const e = errno();
     throw new FfiError(`expected to open ${path}, found ${errnoText(e)}`, e);
@@ -125,7 +195,7 @@ export function mapFile(path: string): MappedFile {
       const e = errno();
       throw new FfiError(`expected to mmap ${size} bytes of ${path}, found ${errnoText(e)}`, e);
     }
-    return new MappedFile(ptr, size);
+    return new MappedFile(ptr, size, path);
   } finally {
     c.close(fd);
   }

@@ -29,7 +29,11 @@ export interface MappedBtf {
   readonly btf: Btf;
   /** Whether the file is mapped (false: it was read, mapping being unsupported). */
   readonly mapped: boolean;
-  /** Unmaps the file (a no-op for a file that was read). */
+  /**
+   * Unmaps the file (for a file that was read: detaches its bytes). Any use
+   * of {@link MappedBtf.btf} after that throws `BtfError` saying it was
+   * closed.
+   */
   close(): void;
   /** Same as {@link MappedBtf.close}, for `using`. */
   [Symbol.dispose](): void;
@@ -52,7 +56,15 @@ export interface MappedBtf {
  */
 export function mapBtf(path: string = KERNEL_BTF_PATH, options: { base?: Btf } = {}): MappedBtf {
   const { btf, file } = mapOrRead(path, options.base);
-  if (!file) return { btf, mapped: false, close() {}, [Symbol.dispose]() {} };
+  if (!file) {
+    // Closing detaches the bytes as unmapping does, so a closed Btf says so
+    // either way.
+    const close = () => {
+      const buffer = btf.bytes.buffer as ArrayBuffer;
+      if (!buffer.detached) buffer.transfer(0);
+    };
+    return { btf, mapped: false, close, [Symbol.dispose]: close };
+  }
   return { btf, mapped: true, close: () => file.close(), [Symbol.dispose]: () => file.close() };
 }
 

@@ -137,6 +137,13 @@ export class BpfMap {
   #ptr: Deno.PointerObject;
   #owner: Owner;
   #sides = new Map<string, Side>();
+  #cursors = new Map<
+    string,
+    {
+      keyAt: (b: Uint8Array, off: number) => unknown;
+      valueAts: ((b: Uint8Array, off: number) => unknown)[];
+    }
+  >();
   #type: number;
   #keySize: number;
   #valueSize: number;
@@ -351,12 +358,12 @@ export class BpfMap {
    * buffer for a struct or union (a plain value otherwise); for a per-CPU
    * map, an array with one value per possible CPU.
    */
-  lookup(key: unknown, options?: ViewOptions): unknown {
+  lookup<V = unknown>(key: unknown, options?: ViewOptions): V | undefined {
     const bytes = this.lookupBytes(key);
     if (bytes === undefined) return undefined;
     const n = this.valuesPerEntry;
     const stride = this.perCpu ? (this.valueSize + 7) & ~7 : this.valueSize;
-    return this.#readValues(this.#side("value", options), bytes, 0, stride, n);
+    return this.#readValues(this.#side("value", options), bytes, 0, stride, n) as V;
   }
 
   /** The raw bytes of the value under `key` (all CPUs' for a per-CPU map), or undefined. */
@@ -432,9 +439,9 @@ export class BpfMap {
   }
 
   /** The keys, one by one (`BPF_MAP_GET_NEXT_KEY`), each read from its own bytes. */
-  *keys(options?: ViewOptions): Generator<unknown> {
+  *keys<K = unknown>(options?: ViewOptions): Generator<K> {
     const side = this.#side("key", options);
-    for (const k of this.#keyBytes()) yield side.read(k, 0);
+    for (const k of this.#keyBytes()) yield side.read(k, 0) as K;
   }
 
   *#keyBytes(): Generator<Uint8Array<ArrayBuffer>> {
@@ -461,8 +468,8 @@ export class BpfMap {
    * two buffers that the views read in place), else key by key. Values as
    * {@link lookup} gives them.
    */
-  entries(options?: ViewOptions): [unknown, unknown][] {
-    const batched = this.#batch(options);
+  entries<K = unknown, V = unknown>(options?: ViewOptions): [K, V][] {
+    const batched = this.#batch(options) as [K, V][] | undefined;
     if (batched) return batched;
     const out: [unknown, unknown][] = [];
     const key = this.#side("key", options);
@@ -479,7 +486,7 @@ export class BpfMap {
       }
       out.push([key.read(k, 0), this.#readValues(value, bytes, 0, stride, n)]);
     }
-    return out;
+    return out as [K, V][];
   }
 
   /** Batched lookup of every entry, or undefined where the kernel does not batch this map. */
@@ -565,19 +572,28 @@ export class BpfMap {
    * costs its bytes and one syscall, nothing per entry. The key and value
    * given to `fn` are cursors: one view each (or plain values for scalar
    * types), rebound to the next entry after `fn` returns: read them in
-   * `fn`, keep `toObject()` if you need them later. Per-CPU values are an
-   * array (also reused) of one cursor per CPU. Returns the entry count.
+   * `fn`, keep `toObject()` if you need them later (the same cursors serve
+   * the next read). Per-CPU values are an array of one cursor per CPU.
+   * Returns the entry count.
    */
-  forEach(
-    fn: (key: unknown, value: unknown, index: number) => void,
+  forEach<K = unknown, V = unknown>(
+    fn: (key: K, value: V, index: number) => void,
     options?: ViewOptions,
   ): number {
     const { stride, n } = this.#valueBuffer();
-    const keyAt = this.#cursor("key", options);
-    const valueAts = Array.from(
-      { length: this.perCpu ? n : 1 },
-      () => this.#cursor("value", options),
-    );
+    // The cursors (one view each, rebound per entry) are kept for the next
+    // read when the options are plain: a read then allocates nothing per entry.
+    const plain = !options?.fields && !options?.types;
+    const cacheKey = `${options?.int64 ?? ""}|${options?.enums ?? ""}`;
+    let cursors = plain ? this.#cursors.get(cacheKey) : undefined;
+    if (!cursors) {
+      cursors = {
+        keyAt: this.#cursor("key", options),
+        valueAts: Array.from({ length: this.perCpu ? n : 1 }, () => this.#cursor("value", options)),
+      };
+      if (plain) this.#cursors.set(cacheKey, cursors);
+    }
+    const { keyAt, valueAts } = cursors;
     const perCpu: unknown[] = new Array(valueAts.length);
     const isPerCpuMap = this.perCpu; // read once: each getter is a libbpf call
     let i = 0;
@@ -588,7 +604,7 @@ export class BpfMap {
         for (let c = 0; c < valueAts.length; c++) perCpu[c] = valueAts[c](values, vo + c * stride);
         v = perCpu;
       } else v = valueAts[0](values, vo);
-      fn(k, v, i++);
+      fn(k as K, v as V, i++);
     };
     if (this.#walkBatch(false, visit)) return i;
     // Key by key: two key buffers in turn and one value buffer, reused.

@@ -129,6 +129,7 @@ export class BpfObject {
       get loaded() {
         return loaded();
       },
+      debug,
       pointer: (what) => this.#pointer(what),
       addLink: (l, p) => {
         this.#links.add(l);

@@ -40,77 +40,12 @@ import {
 } from "./perf_data_header.ts";
 import { type ReadFn, Window } from "./perf_data_source.ts";
 import { ZstdStream } from "./zstd.ts";
+import { NO_TIME, type PerfDataRecord, UserRecordType } from "./perf_data_record.ts";
+import { OrderQueue } from "./perf_data_order.ts";
 import { mapFile } from "../ffi/mmap.ts";
-
-/**
- * The perf tool's own record types (64 and up: `enum perf_user_event_type`
- * in perf's `util/event.h`), which perf.data files hold beside the kernel's
- * records.
- *
- * @example
- * ```ts
- * import { UserRecordType } from "@bpfview/bpfview";
- * console.log(UserRecordType.FINISHED_ROUND); // 68
- * ```
- */
-export const UserRecordType = {
-  HEADER_ATTR: 64,
-  HEADER_EVENT_TYPE: 65,
-  HEADER_TRACING_DATA: 66,
-  HEADER_BUILD_ID: 67,
-  FINISHED_ROUND: 68,
-  ID_INDEX: 69,
-  AUXTRACE_INFO: 70,
-  AUXTRACE: 71,
-  AUXTRACE_ERROR: 72,
-  THREAD_MAP: 73,
-  CPU_MAP: 74,
-  STAT_CONFIG: 75,
-  STAT: 76,
-  STAT_ROUND: 77,
-  EVENT_UPDATE: 78,
-  TIME_CONV: 79,
-  HEADER_FEATURE: 80,
-  COMPRESSED: 81,
-  FINISHED_INIT: 82,
-  COMPRESSED2: 83,
-} as const;
 
 const T = { ...UserRecordType, SAMPLE: 9 } as const;
 const EVENT_UPDATE_NAME = 2;
-const NO_TIME = -1;
-
-/**
- * One record, read in place. The reader reuses this object for the next
- * record: copy what you keep. The record's bytes are
- * `bytes[at .. at + size)`.
- *
- * @example
- * ```ts
- * import type { PerfDataRecord } from "@bpfview/bpfview";
- * const pidOf = (r: PerfDataRecord) => new DataView(r.bytes.buffer, r.bytes.byteOffset).getInt32(r.at + 8, true);
- * ```
- */
-export interface PerfDataRecord {
-  /** `perf_event_header.type`: the kernel's PERF_RECORD_* or {@link UserRecordType}. */
-  type: number;
-  /** `perf_event_header.misc`. */
-  misc: number;
-  /** `perf_event_header.size`: the record's bytes, header included. */
-  size: number;
-  /** The buffer that holds the record. */
-  bytes: Uint8Array;
-  /** A DataView over all of `bytes`. */
-  dv: DataView;
-  /** Index of the record's first byte in `bytes`. */
-  at: number;
-  /** File offset of the record; for a record decompressed from PERF_RECORD_COMPRESSED, of that record. */
-  offset: number;
-  /** Whether the record came out of a compressed record. */
-  compressed: boolean;
-  /** The sample clock time, or -1 when the record has none (as a number: ns). */
-  time: number;
-}
 
 /** Options of {@link PerfData.records}. */
 export interface PerfDataRecordsOptions {
@@ -823,62 +758,5 @@ export class PerfData {
       if (this.#zstdLeft === 0 || pos > 0) this.#zstdAt = offset;
     }
     this.#zstdLeft = left;
-  }
-}
-
-// ----------------------------------------------------------- ordering
-
-interface Queued {
-  time: number;
-  seq: number;
-  rec: PerfDataRecord;
-}
-
-/**
- * perf's ordered-events queue: records are held until a FINISHED_ROUND,
- * then those up to the previous round's largest time are released in time
- * order (stable: equal times keep their file order).
- */
-class OrderQueue {
-  #items: Queued[] = [];
-  #seq = 0;
-  #max = -Infinity; // largest time seen
-  #flushUpTo = -Infinity; // released at the next round
-
-  push(r: PerfDataRecord): void {
-    const bytes = r.bytes.slice(r.at, r.at + r.size);
-    const copy: PerfDataRecord = {
-      type: r.type,
-      misc: r.misc,
-      size: r.size,
-      bytes,
-      dv: new DataView(bytes.buffer),
-      at: 0,
-      offset: r.offset,
-      compressed: r.compressed,
-      time: r.time,
-    };
-    this.#items.push({ time: r.time, seq: this.#seq++, rec: copy });
-    if (r.time > this.#max) this.#max = r.time;
-  }
-
-  *round(): Generator<PerfDataRecord> {
-    const limit = this.#flushUpTo;
-    this.#flushUpTo = this.#max;
-    if (limit === -Infinity) return;
-    yield* this.#release(limit);
-  }
-
-  *drain(): Generator<PerfDataRecord> {
-    yield* this.#release(Infinity);
-  }
-
-  *#release(limit: number): Generator<PerfDataRecord> {
-    const items = this.#items;
-    items.sort((a, b) => a.time - b.time || a.seq - b.seq);
-    let n = 0;
-    while (n < items.length && items[n].time <= limit) n++;
-    const out = items.splice(0, n);
-    for (const it of out) yield it.rec;
   }
 }

@@ -10,7 +10,8 @@
 
 import { PerfType, SampleType } from "./attr.ts";
 import { PerfError } from "./error.ts";
-import type { PerfData, PerfDataRecord, PerfDataRecordsOptions } from "./perf_data.ts";
+import type { PerfData, PerfDataRecordsOptions } from "./perf_data.ts";
+import type { PerfDataRecord } from "./perf_data_record.ts";
 import type { PerfDataEvent } from "./perf_data_header.ts";
 import { PerfSample, SampleLayout } from "./sample.ts";
 import { parseFormat } from "./tracefs.ts";

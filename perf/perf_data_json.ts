@@ -13,7 +13,7 @@
  */
 
 import { SampleType } from "./attr.ts";
-import type { PerfDataRecord } from "./perf_data.ts";
+import type { PerfDataRecord } from "./perf_data_record.ts";
 import { type PerfDataDecoder, sampleJson } from "./perf_data_events.ts";
 import type { PerfDataEvent } from "./perf_data_header.ts";
 import type { PerfSample, SampleLayout } from "./sample.ts";

@@ -14,6 +14,8 @@ export interface Owner {
   readonly name: string;
   /** Whether `load()` has succeeded. */
   readonly loaded: boolean;
+  /** Whether libbpf prints its own messages during calls (BpfObjectOptions.debug). */
+  readonly debug: boolean;
   /** libbpf's object pointer; throws FfiError once closed. */
   pointer(what: string): Deno.PointerObject;
   /** Registers a link (and libbpf's pointer) to destroy on close. */
@@ -179,7 +181,7 @@ export class BpfProgram {
     const { value: link, log } = capture(() => {
       const l = libbpf().bpf_program__attach(ptr);
       return l === null ? errOf() : l;
-    });
+    }, this.#owner.debug);
     if (typeof link === "number") {
       if (link === 95 /* EOPNOTSUPP */) {
         throw new FfiError(

@@ -35,7 +35,7 @@ import { bpfMapInfo, bpfMapLookup, possibleCpus } from "../ffi/bpf.ts";
 import { FfiError } from "../ffi/error.ts";
 import { errno, errnoText, libc } from "../ffi/libc.ts";
 import { PerfError } from "./error.ts";
-import { FdWaiter, follow, type FollowOptions, pause } from "./wait.ts";
+import { FdWaiter, follow, type FollowOptions } from "./wait.ts";
 
 /** `BPF_MAP_TYPE_RINGBUF`. */
 const RINGBUF = 27;
@@ -405,7 +405,7 @@ export class RingBuffer<T = Record<string, unknown>> {
       }
       yield batch;
       if (batch.read === 0) await waiter.wait({ signal, timeout: sleep });
-      else await pause(sleep);
+      else await new Promise((resolve) => setTimeout(resolve, sleep));
     }
   }
 
@@ -550,31 +550,40 @@ function drainLoop<T>(
   const load = TSO ? "W[at >> 2]" : "Atomics.load(W, at >> 2)";
   const src = `"use strict";
 return function drain(fn, max) {
+  // cons is the consumer position plus 0.5: the position passes 2^30 within
+  // a second at full speed, and arithmetic V8 has seen on small integers
+  // deoptimizes the whole function (loop included, back to the interpreter
+  // for hundreds of ms) the first time it overflows them; a value that is
+  // never an integer is compiled as a double from the start. The loop
+  // itself counts from c0 = position & mask (c stays below 2^31: rings are
+  // at most 1 GiB).
   // bytes: the payload of the records before the last header change; those
   // since (count - mark of them) all have length n.
   // prev, n, step: the last good header, its length and step, kept from the
   // last drain, so a steady stream never takes the slow path (a branch that
   // never runs costs nothing; one taken once per call slows every record).
-  let cons = S.cons, count = 0, bytes = 0, mark = 0, discarded = 0;
+  let cons = S.cons + 0.5, c0 = 0, c = 0, count = 0, bytes = 0, mark = 0, discarded = 0;
   let prev = S.prev, n = S.n, step = S.step;
   try {
     while (count < max) {
-      const end = cons + ((Atomics.load(P, 0) - cons) >>> 0);
-      if (end === cons) break;
-      while (cons < end && count < max) {
-        const at = ${num(page)} + (cons & ${num(mask)});
+      const avail = (Atomics.load(P, 0) - cons + 0.5) >>> 0;
+      if (avail === 0) break;
+      c0 = c = cons & ${num(mask)};
+      const end = c + avail;
+      while (c < end && count < max) {
+        const at = ${num(page)} + (c & ${num(mask)});
         const len = ${load};
         if (len !== prev) {
           if ((len & ${num(BUSY)}) !== 0) return count;
           const m = len & ${num(LEN_MASK)};
           if ((len & ${num(DISCARD)}) !== 0) {
-            cons += (m + ${num(HDR + 7)}) & ~7;
+            c += (m + ${num(HDR + 7)}) & ~7;
             discarded++;
             continue;
           }
           if (m < ${num(minLen)}) {
-            cons += (m + ${num(HDR + 7)}) & ~7;
-            SHORT(m, cons);
+            c += (m + ${num(HDR + 7)}) & ~7;
+            SHORT(m, cons - 0.5 + (c - c0));
           }
           bytes += n * (count - mark);
           mark = count;
@@ -582,17 +591,20 @@ return function drain(fn, max) {
           n = m;
           step = (m + ${num(HDR + 7)}) & ~7;
         }
-        cons += step;
+        c += step;
         V.rebind(at + ${num(HDR)}, n);
         count++;
         fn(V);
       }
-      Atomics.store(C, 0, BigInt(cons));
+      cons += c - c0;
+      c0 = c;
+      Atomics.store(C, 0, BigInt(cons - 0.5));
     }
     return count;
   } finally {
-    S.cons = cons;
-    Atomics.store(C, 0, BigInt(cons));
+    cons += c - c0;
+    S.cons = cons - 0.5;
+    Atomics.store(C, 0, BigInt(cons - 0.5));
     S.records += count;
     S.bytes += bytes + n * (count - mark);
     S.discarded += discarded;

@@ -12,7 +12,7 @@
 
 import assert from "node:assert/strict";
 import type { Btf } from "../btf/parse.ts";
-import { Kind, KIND_NAMES } from "../btf/kinds.ts";
+import { Kind, KIND_NAMES, kindName } from "../btf/kinds.ts";
 import type { Type } from "../btf/types.ts";
 
 /** A struct or union member for {@link BtfBuilder.struct}. */
@@ -33,9 +33,37 @@ export interface BuilderHeader {
   typeLen: number;
   strOff: number;
   strLen: number;
+  layoutOff: number;
+  layoutLen: number;
+}
+
+/** One `struct btf_layout` entry for {@link BtfBuilder.build}'s layout section. */
+export interface BuilderLayout {
+  infoSize: number;
+  elemSize: number;
+  flags?: number;
 }
 
 const HEADER_LEN = 24;
+/** The header with `layout_off` and `layout_len` (Linux 7.1's UAPI). */
+const HEADER_LEN_LAYOUT = 32;
+
+/**
+ * The kind layout an encoder that knows kinds 0..19 writes (the sizes the
+ * UAPI `linux/btf.h` gives each kind's records), by kind number.
+ */
+export const STANDARD_LAYOUT: readonly BuilderLayout[] = (() => {
+  const l: BuilderLayout[] = Array.from({ length: 20 }, () => ({ infoSize: 0, elemSize: 0 }));
+  l[Kind.INT] = l[Kind.VAR] = l[Kind.DECL_TAG] = { infoSize: 4, elemSize: 0 };
+  l[Kind.ARRAY] = { infoSize: 12, elemSize: 0 };
+  l[Kind.STRUCT] =
+    l[Kind.UNION] =
+    l[Kind.DATASEC] =
+    l[Kind.ENUM64] =
+      { infoSize: 0, elemSize: 12 };
+  l[Kind.ENUM] = l[Kind.FUNC_PROTO] = { infoSize: 0, elemSize: 8 };
+  return l;
+})();
 
 /**
  * Encodes BTF types into a blob.
@@ -136,7 +164,7 @@ export class BtfBuilder {
   }
 
   #hdr(name: string, kind: number, vlen: number, kflag: boolean, sizeOrType: number): number[] {
-    const info = ((kflag ? 1 : 0) << 31 | (kind & 0x1f) << 24 | (vlen & 0xffff)) >>> 0;
+    const info = ((kflag ? 1 : 0) << 31 | (kind & 0x7f) << 24 | (vlen & 0xffffff)) >>> 0;
     return [this.str(name), info, sizeOrType >>> 0];
   }
 
@@ -265,14 +293,32 @@ export class BtfBuilder {
     return this.#add(this.#hdr(name, Kind.FLOAT, 0, false, size));
   }
 
-  /** `BTF_KIND_DECL_TAG`; `componentIdx` -1 tags the type itself. */
-  declTag(name: string, type: number, componentIdx: number): number {
-    return this.#add([...this.#hdr(name, Kind.DECL_TAG, 0, false, type), componentIdx >>> 0]);
+  /**
+   * `BTF_KIND_DECL_TAG`; `componentIdx` -1 tags the type itself. `attr`
+   * sets kind_flag (Linux 7.1: a plain `__attribute__((NAME))`).
+   */
+  declTag(name: string, type: number, componentIdx: number, attr = false): number {
+    return this.#add([...this.#hdr(name, Kind.DECL_TAG, 0, attr, type), componentIdx >>> 0]);
   }
 
-  /** `BTF_KIND_TYPE_TAG`. */
-  typeTag(name: string, type: number): number {
-    return this.#add(this.#hdr(name, Kind.TYPE_TAG, 0, false, type));
+  /** `BTF_KIND_TYPE_TAG`; `attr` sets kind_flag (a plain `__attribute__((NAME))`). */
+  typeTag(name: string, type: number, attr = false): number {
+    return this.#add(this.#hdr(name, Kind.TYPE_TAG, 0, attr, type));
+  }
+
+  /**
+   * A record of a kind this reader does not know (`kind` up to 127, `vlen`
+   * up to 2^24 - 1), followed by `extra` words (what its layout entry says:
+   * info_sz bytes, then vlen × elem_sz).
+   */
+  unknownKind(
+    kind: number,
+    name: string,
+    vlen: number,
+    sizeOrType: number,
+    extra: number[] = [],
+  ): number {
+    return this.#add([...this.#hdr(name, kind, vlen, false, sizeOrType), ...extra]);
   }
 
   /**
@@ -285,35 +331,50 @@ export class BtfBuilder {
 
   /**
    * Writes the blob: a 24-byte header, the type section, then the string
-   * section. Header fields may be overridden for hostile tests; they are
+   * section; with `layout`, a 32-byte header (Linux 7.1's) and the kind
+   * layout section between the types and the strings. Header fields may be overridden for hostile tests; they are
    * written as given without moving the sections, except `hdrLen` between
    * 24 and 4096, which places the sections after a zero-filled header of
    * that length.
    */
-  build(o: { header?: Partial<BuilderHeader> } = {}): Uint8Array {
+  build(
+    o: { header?: Partial<BuilderHeader>; layout?: readonly BuilderLayout[] } = {},
+  ): Uint8Array {
     const h = o.header ?? {};
     const typeLen = this.#types.reduce((n, w) => n + w.length * 4, 0);
     const strLen = this.#strBytes.length;
+    const layoutLen = o.layout ? o.layout.length * 4 : 0;
+    const defLen = o.layout ? HEADER_LEN_LAYOUT : HEADER_LEN;
     const hdrLen = h.hdrLen !== undefined && h.hdrLen >= HEADER_LEN && h.hdrLen <= 4096
       ? h.hdrLen
-      : HEADER_LEN;
-    const out = new Uint8Array(hdrLen + typeLen + strLen);
+      : defLen;
+    const out = new Uint8Array(hdrLen + typeLen + layoutLen + strLen);
     const dv = new DataView(out.buffer);
     const le = this.littleEndian;
     dv.setUint16(0, h.magic ?? 0xeb9f, le);
     out[2] = h.version ?? 1;
     out[3] = h.flags ?? 0;
-    dv.setUint32(4, (h.hdrLen ?? HEADER_LEN) >>> 0, le);
+    dv.setUint32(4, (h.hdrLen ?? defLen) >>> 0, le);
     dv.setUint32(8, (h.typeOff ?? 0) >>> 0, le);
     dv.setUint32(12, (h.typeLen ?? typeLen) >>> 0, le);
-    dv.setUint32(16, (h.strOff ?? typeLen) >>> 0, le);
+    dv.setUint32(16, (h.strOff ?? typeLen + layoutLen) >>> 0, le);
     dv.setUint32(20, (h.strLen ?? strLen) >>> 0, le);
+    if (hdrLen >= HEADER_LEN_LAYOUT) {
+      dv.setUint32(24, (h.layoutOff ?? (o.layout ? typeLen : 0)) >>> 0, le);
+      dv.setUint32(28, (h.layoutLen ?? layoutLen) >>> 0, le);
+    }
     let p = hdrLen;
     for (const words of this.#types) {
       for (const w of words) {
         dv.setUint32(p, w, le);
         p += 4;
       }
+    }
+    for (const l of o.layout ?? []) {
+      out[p] = l.infoSize;
+      out[p + 1] = l.elemSize;
+      dv.setUint16(p + 2, l.flags ?? 0, le);
+      p += 4;
     }
     out.set(this.#strBytes, p);
     return out;
@@ -514,6 +575,8 @@ export function asBpftool(t: Type): Record<string, unknown> {
       return { ...head, size: n(t.size) };
     case Kind.DECL_TAG:
       return { ...head, type_id: n(t.type), component_idx: n(t.componentIdx) };
+    case Kind.UNKN:
+      return { ...head, kind: kindName(t.rawKind), vlen: n(t.vlen) };
   }
 }
 

@@ -101,8 +101,9 @@ Deno.test("split on a small base: ids, strings, lookups across base and split", 
   assert.equal(split.str(baseBtf.type(int).nameOff), "int");
   // find/findIds/get search the base first, then the split.
   assert.deepEqual(split.findIds("opaque"), [opaque, opaqueFull]);
-  assert.equal(split.find("opaque")?.id, opaque);
+  assert.equal(split.find("opaque")?.id, opaqueFull, "find prefers the full struct, as get does");
   assert.equal(split.get("opaque").id, opaqueFull, "get prefers the full struct");
+  assert.equal(split.find("opaque", Kind.FWD)?.id, opaque);
   assert.deepEqual(split.findIds("int", Kind.INT), [int]);
   assert.equal(split.get("mod_state_t").id, stateT);
   assert.deepEqual(split.findIds("list_head"), [base.ids.listHead, lh]);

@@ -31,13 +31,15 @@ Deno.test("mapBtf: the kernel's BTF mapped in place equals the read one and bpft
 
 Deno.test("mapFile: close detaches the bytes (and views over them) before unmapping", () => {
   const file = mapFile(KERNEL_BTF_PATH);
+  const bytes = file.bytes;
   const view = new DataView(file.bytes.buffer);
   assert.equal(file.bytes[0], 0x9f);
   assert.equal(view.getUint16(0, true), 0xeb9f);
   file.close();
   assert.equal(file.closed, true);
-  assert.equal(file.bytes.length, 0);
-  assert.equal(file.bytes[0], undefined);
+  assert.equal(bytes.length, 0);
+  assert.equal(bytes[0], undefined);
+  assert.throws(() => file.bytes, (e) => e instanceof FfiError && /closed/.test(e.message));
   assert.throws(() => view.getUint16(0, true), TypeError); // detached, not freed memory
   file.close(); // twice is fine
 });

@@ -3,7 +3,7 @@
 // this test's pid (--set), triggered here, stopped with SIGINT (Ctrl-C),
 // its maps printed as JSON lines.
 import assert from "node:assert/strict";
-import { bpfObject, CLI_MAIN, cliSync, denoRun } from "./tools.ts";
+import { bpfObject, CLI_MAIN, cliSync, denoRun, threadId } from "./tools.ts";
 
 const COUNTER = bpfObject("object_counter");
 const COMM = Deno.readTextFileSync("/proc/thread-self/comm").trim();
@@ -46,6 +46,8 @@ async function loadAndTriggerObject(object: string, args: string[], calls: numbe
 const FILTER = [
   "--set",
   `target_pid=${Deno.pid}`,
+  "--set",
+  `target_tid=${threadId()}`,
   "--set",
   "enabled=true",
   "--set",
@@ -134,6 +136,8 @@ Deno.test("load --program attaches only the programs named", async () => {
   const r = await loadAndTriggerObject(obj, [
     "--set",
     `target_pid=${Deno.pid}`,
+    "--set",
+    `target_tid=${threadId()}`,
     "--set",
     `nr_getppid=${{ x86_64: 110, aarch64: 173 }[Deno.build.arch]}`,
     "--program",

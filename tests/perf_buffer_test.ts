@@ -2,8 +2,16 @@
 // outputs one struct event per getppid() of this process (its pid set through
 // .rodata); read through PerfBuffer and through `load --map events --type event`.
 import assert from "node:assert/strict";
-import { BpfObject, FdWaiter, FfiError, follow, PerfBuffer, type View } from "../mod.ts";
-import { bpfObject, CLI_MAIN, denoRun } from "./tools.ts";
+import {
+  BpfObject,
+  FdWaiter,
+  FfiError,
+  follow,
+  onlineCpus,
+  PerfBuffer,
+  type View,
+} from "../mod.ts";
+import { bpfObject, buildDir, CLI_MAIN, denoRun, sh, threadId } from "./tools.ts";
 
 const OBJ = bpfObject("object_perf");
 const COMM = Deno.readTextFileSync("/proc/thread-self/comm").trim();
@@ -17,6 +25,7 @@ function trigger(n: number): void {
 Deno.test("PerfBuffer: every record of this process, in order, decoded by the object's BTF", async () => {
   using obj = BpfObject.open(OBJ);
   (obj.rodata as Record<string, unknown>).target_pid = Deno.pid;
+  (obj.rodata as Record<string, unknown>).target_tid = threadId();
   obj.load();
   obj.attachAll();
   using buf = new PerfBuffer(obj.map("events"), { pages: 2 });
@@ -53,6 +62,8 @@ Deno.test("load --map of a perf event array: one JSON line per record, --count s
       OBJ,
       "--set",
       `target_pid=${Deno.pid}`,
+      "--set",
+      `target_tid=${threadId()}`,
       "--map",
       "events",
       "--type",
@@ -109,4 +120,62 @@ Deno.test("load --map of a perf event array without --type: one line", async () 
   const err = new TextDecoder().decode(r.stderr);
   assert.equal(r.code, 1);
   assert.match(err, /expected --type TYPE .* for perf_event_array map 'events'/);
+});
+
+Deno.test({
+  name: "PerfBuffer: a full ring drops samples, and the kernel's LOST count makes the total exact",
+  ignore: (() => {
+    try {
+      return !Deno.statSync("/usr/bin/taskset").isFile;
+    } catch {
+      return true;
+    }
+  })(),
+  fn: async () => {
+    const loop = `${buildDir("perf_buffer")}getppid_loop`;
+    sh("cc", ["-O1", "-Wall", "-o", loop, new URL("./c/getppid_loop.c", import.meta.url).pathname]);
+    const cpu = onlineCpus()[0];
+    // The producer runs pinned to one CPU: its samples all go to that CPU's ring.
+    const child = new Deno.Command("/usr/bin/taskset", {
+      args: ["-c", String(cpu), loop, "2000"],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const stdin = child.stdin.getWriter();
+    const stdout = child.stdout.getReader();
+    try {
+      using obj = BpfObject.open(OBJ);
+      (obj.rodata as Record<string, unknown>).target_pid = child.pid;
+      obj.load();
+      obj.attachAll();
+      using buf = new PerfBuffer(obj.map("events"), { pages: 1, cpus: [cpu] });
+      const seqs: number[] = [];
+      const take = () =>
+        buf.drain((dv, offset) => {
+          seqs.push(dv.getUint32(offset + 4, true)); // struct event: pid, seq, ...
+        });
+      await stdin.write(new TextEncoder().encode("go\n"));
+      const { value } = await stdout.read(); // "done": 2000 calls made, the ring long full
+      assert.match(new TextDecoder().decode(value), /done/);
+      const first = take();
+      assert.ok(first > 0 && first < 2000, `${first} records from a one-page ring`);
+      await stdin.write(new TextEncoder().encode("more\n")); // one more: the LOST record first
+      await child.status;
+      take();
+      const { records, lost } = buf.stats;
+      assert.equal(records, first + 1);
+      assert.equal(records + lost, 2001, JSON.stringify(buf.stats));
+      assert.deepEqual(seqs.slice(0, first), Array.from({ length: first }, (_, i) => i));
+      assert.equal(seqs.at(-1), 2000);
+    } finally {
+      await stdin.close().catch(() => {});
+      stdout.releaseLock();
+      await child.stdout.cancel().catch(() => {});
+      try {
+        child.kill();
+      } catch { /* exited */ }
+      await child.status;
+    }
+  },
 });

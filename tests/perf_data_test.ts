@@ -3,6 +3,9 @@
 // --header-only` (features) and `perf script` (sample order); bad input gives only PerfError.
 
 import assert from "node:assert/strict";
+import { command, parse } from "@optique/core";
+import { fastPerfDataOptions } from "../cli/fast.ts";
+import { perfDataOptions } from "../cli/perf_data.ts";
 import { PerfData, type PerfDataSample, perfDataSamples, sampleJson, ZstdStream } from "../mod.ts";
 
 const SAMPLE = 9;
@@ -212,6 +215,10 @@ Deno.test("CLI perf-data: JSON lines equal the library's, --event filters, pipe 
     viaStdin.out.trim().split("\n").map((l) => JSON.parse(l)),
     [...perfDataSamples(pdata)].map((s) => JSON.parse(sampleJson(s))),
   );
+  const pipeHead = await cli(["perf-data", "-", "--header", "--json"], Deno.readFileSync(pipe));
+  const first = JSON.parse(pipeHead.out.split("\n")[0]);
+  assert.equal(first.header.pipe, true); // printed before the samples
+  assert.equal(first.header.hostname, pdata.features.hostname);
   const head = cliSync("perf-data", path, "--header", "--json", "--event", "none:none");
   assert.equal(head.code, 0);
   const h = JSON.parse(head.out).header;
@@ -265,4 +272,40 @@ Deno.test("clock features (perf record -k): clockid, resolution, reference point
     wall >= before - 2000000000n && wall <= after + 2000000000n,
     `${before} ${wall} ${after}`,
   );
+});
+
+Deno.test("fast start: perf-data lines give the options the full parser gives", () => {
+  const full = command("perf-data", perfDataOptions);
+  const optique = (args: string[]) => {
+    const r = parse(full, args);
+    return r.success ? JSON.parse(JSON.stringify(r.value)) : undefined;
+  };
+  for (
+    const args of [
+      ["perf-data", "x.data"],
+      ["perf-data", "-", "--json"],
+      ["perf-data", "--json", "--ordered", "x.data", "--header", "--verbose"],
+      ["perf-data", "x.data", "--event", "sched:sched_switch", "--event", "cpu-clock", "--json"],
+    ]
+  ) {
+    const fast = fastPerfDataOptions(args);
+    assert.ok(fast, `declined ${args.join(" ")}`);
+    assert.deepEqual(fast, optique(args), args.join(" "));
+  }
+  for (
+    const args of [
+      ["perf-data"],
+      ["perf-data", "a", "b"],
+      ["perf-data", "x", "--json", "--json"],
+      ["perf-data", "x", "--event"],
+      ["perf-data", "x", "--event=y"],
+      ["perf-data", "x", "--help"],
+      ["perf-data", "help"],
+      ["perf-data", "x", "--what"],
+    ]
+  ) assert.equal(fastPerfDataOptions(args), undefined, args.join(" "));
+  // A declined line still runs through the full CLI.
+  const help = cliSync("perf-data", "--help");
+  assert.equal(help.code, 0, help.err);
+  assert.match(help.out, /bpfview perf-data/);
 });

@@ -209,6 +209,29 @@ Deno.test("ringbuf: a one-page ring wraps thousands of times, records straddle i
   assert.equal(ring.stats.lost, 0);
 });
 
+Deno.test("ringbuf: positions past 2^31 and 2^32 bytes (seconds of a fast producer)", () => {
+  using o = new Loaded(1 << 20);
+  using ring = o.ring();
+  const slot = 4096 + 8; // mode 3: 4096-byte records
+  const perRun = Math.floor((1 << 20) / slot);
+  let seq = 0, next = 0;
+  while (seq * slot < 2 ** 32 + (1 << 21)) {
+    assert.equal(produce(o, perRun, { seq, mode: 3 }).written, perRun);
+    seq += perRun;
+    ring.drain((e) => {
+      if (e.seq !== next || e.data.length !== 4056) {
+        assert.deepEqual([e.seq, e.data.length], [next, 4056]);
+      }
+      next++;
+    });
+    assert.equal(next, seq);
+  }
+  produce(o, 1, { seq, mode: 1 });
+  assert.equal(ring.drain((e) => checkRecord(e, seq, modeExtra(seq))), 1);
+  assert.deepEqual(ring.stats.records, seq + 1);
+  assert.equal(ring.stats.lost, 0);
+});
+
 Deno.test("ringbuf: a full ring loses records, and perf/ringbuf.h counts exactly how many", () => {
   using o = new Loaded(4096);
   using ring = o.ring();
@@ -381,7 +404,8 @@ Deno.test("ringbuf: a closed ring refuses to drain and its views read nothing", 
   ring.close();
   ring.close();
   assert.throws(() => ring.drain(() => {}), PerfError);
-  assert.throws(() => kept!.seq, TypeError); // detached buffer, not unmapped memory
+  // Detached buffer, not unmapped memory: the view says its buffer was closed.
+  assert.throws(() => kept!.seq, (e) => e instanceof BtfError && /closed/.test(e.message));
 });
 
 Deno.test("ringbuf: a missing type, a wrong map and a too-short record give clear errors", () => {

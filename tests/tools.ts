@@ -110,3 +110,11 @@ export function bpfObject(name: string): string {
   sh("clang", ["-g", "-O2", "-target", "bpf", `-I/usr/include/${arch}`, "-c", src, "-o", out]);
   return out;
 }
+
+/**
+ * This thread's id (`gettid`). Test files of one `deno test --parallel` run share a process (and
+ * its pid) on threads of their own: BPF programs that count a test's own calls filter by it.
+ */
+export function threadId(): number {
+  return Number(Deno.readLinkSync("/proc/thread-self").split("/").pop());
+}

@@ -9,13 +9,16 @@
 #include <bpf/bpf_helpers.h>
 
 const volatile __u32 target_pid = 0;
+/* 0, or one thread: test files of one `deno test --parallel` share a pid */
+const volatile __u32 target_tid = 0;
 const volatile __u64 nr_getppid = 110; /* x86-64; the test sets it for other machines */
 
 __u64 tracepoint_hits, raw_tp_hits, tp_btf_hits;
 
 static __always_inline int mine(void)
 {
-	return (bpf_get_current_pid_tgid() >> 32) == target_pid;
+	__u64 id = bpf_get_current_pid_tgid();
+	return (id >> 32) == target_pid && (!target_tid || (__u32)id == target_tid);
 }
 
 SEC("tracepoint/syscalls/sys_enter_getppid")

@@ -26,6 +26,8 @@ struct stats {
 
 /* .rodata: set through obj.rodata before load */
 const volatile __u32 target_pid = 0;
+/* 0, or one thread: test files of one `deno test --parallel` share a pid */
+const volatile __u32 target_tid = 0;
 const volatile __u64 big_value = 0;
 const volatile __s16 small_signed = 0;
 const volatile enum mode mode = MODE_OFF;
@@ -79,8 +81,11 @@ struct {
 SEC("tracepoint/syscalls/sys_enter_getppid")
 int on_getppid(void *ctx)
 {
-	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32;
 	if (!enabled || pid != target_pid || mode == MODE_OFF)
+		return 0;
+	if (target_tid && (__u32)id != target_tid)
 		return 0;
 
 	struct key k = { .pid = pid, .tag = 0xbeef, .kind = 3 };

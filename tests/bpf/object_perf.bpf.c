@@ -17,6 +17,8 @@ struct event {
 struct event *unused_event __attribute__((unused));
 
 const volatile __u32 target_pid = 0;
+/* 0, or one thread: test files of one `deno test --parallel` share a pid */
+const volatile __u32 target_tid = 0;
 __u32 seq;
 
 struct {
@@ -28,8 +30,9 @@ struct {
 SEC("tracepoint/syscalls/sys_enter_getppid")
 int on_getppid(void *ctx)
 {
-	__u32 pid = bpf_get_current_pid_tgid() >> 32;
-	if (pid != target_pid)
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32;
+	if (pid != target_pid || (target_tid && (__u32)id != target_tid))
 		return 0;
 	struct event e = { .pid = pid, .seq = seq++ }; /* one caller: the test */
 	e.value = 0x1000000000ULL + e.seq;
