@@ -207,11 +207,22 @@ function compileComposite(
         }
       };
     }
-    const set = !norm.writable
-      ? readOnly(f.name, typeName)
+    const write = !norm.writable
+      ? undefined
       : k.set >= 0
       ? fns[k.set]
       : memberWriter(btf, f, path(prefix, f.name));
+    // A write into a detached buffer (its mapped file closed) says so, as reads do.
+    const set = write === undefined ? readOnly(f.name, typeName) : function (
+      this: Holder,
+      v: unknown,
+    ) {
+      try {
+        write.call(this, v);
+      } catch (e) {
+        HELPERS.readFailed(this[DV], e);
+      }
+    };
     const direct = installMember(proto, f.name, get, set);
     const vf: ViewField = Object.freeze({
       name: f.name,

@@ -307,7 +307,7 @@ export const HELPERS = {
   readFailed(dv: DataView, e: unknown): never {
     if ((dv.buffer as ArrayBuffer).detached) {
       throw new BtfError(
-        "expected an open buffer to read, found it closed: the view's buffer was detached (its mapped file closed or the buffer transferred)",
+        "expected an open buffer to read or write, found it closed: the view's buffer was detached (its mapped file closed or the buffer transferred)",
       );
     }
     throw e;

@@ -45,12 +45,6 @@ const SYMBOLS = {
   ioctl: { parameters: ["i32", "u64", "i64"], result: "i32" },
   /** `ioctl(fd, request, void *)` (perf event filter, id...). */
   ioctl_buffer: { name: "ioctl", parameters: ["i32", "u64", "buffer"], result: "i32" },
-  /**
-   * `usleep` on one of Deno's blocking threads: a pause that leaves the event
-   * loop free and, on a busy machine, ends on time far more often than
-   * `setTimeout` (median 1.1 ms for 1 ms where setTimeout took 7 ms, measured).
-   */
-  usleep_blocking: { name: "usleep", parameters: ["u32"], result: "i32", nonblocking: true },
   // Waiting (perf/wait.ts): an epoll set plus an eventfd that wakes it.
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   epoll_create1: { parameters: ["i32"], result: "i32" },

@@ -122,8 +122,14 @@ export class MappedFile {
   }
 }
 
-/** What a path that is not a regular file is, for messages. */
-function fileKind(path: string): string | undefined {
+/**
+ * What `path` is when it is not a regular file (`"a directory"`, `"a
+ * FIFO"`, `"a character device"`...), or `undefined` for a regular file
+ * or one that cannot be looked at (missing, or under /sys without
+ * `--allow-all`: opening it says what is wrong). Check before opening: a
+ * FIFO blocks its opener until a writer comes.
+ */
+export function notRegularFile(path: string): string | undefined {
   let st: Deno.FileInfo;
   try {
     st = Deno.statSync(path);
@@ -172,7 +178,7 @@ export function mapFile(path: string): MappedFile {
   if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") {
     throw new FfiError(`expected permission to read ${path}, found none: run with --allow-read`);
   }
-  const kind = fileKind(path);
+  const kind = notRegularFile(path);
   if (kind) throw new FfiError(`expected a regular file to map at ${path}, found ${kind}`);
   const c = libc();
   const fd = c.open(cpath, O_RDONLY_CLOEXEC | O_NONBLOCK);

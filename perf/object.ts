@@ -9,6 +9,7 @@
 import { type Btf, parseBtf } from "../btf/parse.ts";
 import type { View } from "../btf/view.ts";
 import { FfiError } from "../ffi/error.ts";
+import { notRegularFile } from "../ffi/mmap.ts";
 import {
   capture,
   cString,
@@ -180,6 +181,10 @@ export class BpfObject {
           throw new FfiError(
             `expected permission to read ${source}, found none: run with --allow-read`,
           );
+        }
+        const kind = notRegularFile(source);
+        if (kind) {
+          throw new FfiError(`expected a BPF object file at ${source}, found ${kind}`);
         }
         p = s.bpf_object__open_file(path, opts.bytes);
       } else {

@@ -42,7 +42,7 @@ import { type ReadFn, Window } from "./perf_data_source.ts";
 import { ZstdStream } from "./zstd.ts";
 import { NO_TIME, type PerfDataRecord, UserRecordType } from "./perf_data_record.ts";
 import { OrderQueue } from "./perf_data_order.ts";
-import { mapFile } from "../ffi/mmap.ts";
+import { mapFile, notRegularFile } from "../ffi/mmap.ts";
 
 const T = { ...UserRecordType, SAMPLE: 9 } as const;
 const EVENT_UPDATE_NAME = 2;
@@ -147,7 +147,17 @@ export class PerfData {
    * larger than memory). Needs `--allow-read`. Close it (or `using`) when done.
    */
   static open(path: string, options: PerfDataOptions = {}): PerfData {
-    const file = Deno.openSync(path, { read: true });
+    const kind = notRegularFile(path);
+    if (kind) throw new PerfError(`expected a perf.data file at ${path}, found ${kind}`);
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(path, { read: true });
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        throw new PerfError(`expected a perf.data file at ${path}, found no such file`);
+      }
+      throw e;
+    }
     try {
       const size = file.statSync().size;
       const win = Window.ofReader(

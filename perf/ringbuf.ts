@@ -35,7 +35,7 @@ import { bpfMapInfo, bpfMapLookup, possibleCpus } from "../ffi/bpf.ts";
 import { FfiError } from "../ffi/error.ts";
 import { errno, errnoText, libc } from "../ffi/libc.ts";
 import { PerfError } from "./error.ts";
-import { FdWaiter, follow, type FollowOptions, pause } from "./wait.ts";
+import { FdWaiter, follow, type FollowOptions } from "./wait.ts";
 
 /** `BPF_MAP_TYPE_RINGBUF`. */
 const RINGBUF = 27;
@@ -405,7 +405,7 @@ export class RingBuffer<T = Record<string, unknown>> {
       }
       yield batch;
       if (batch.read === 0) await waiter.wait({ signal, timeout: sleep });
-      else await pause(sleep);
+      else await new Promise((resolve) => setTimeout(resolve, sleep));
     }
   }
 

@@ -282,16 +282,6 @@ export class FdWaiter {
 }
 
 /**
- * Sleeps about `ms` milliseconds without blocking the event loop: `usleep`
- * on a Deno blocking thread, which wakes on time on a busy machine where a
- * 1 ms `setTimeout` often takes several (its median was 7 ms with the CPUs
- * saturated, against 1.1 ms for this).
- */
-export function pause(ms: number): Promise<number> {
-  return libc().usleep_blocking(Math.max(0, Math.min(Math.round(ms * 1000), 1_000_000)));
-}
-
-/**
  * Options of {@link follow}.
  *
  * @example
@@ -344,7 +334,11 @@ export async function follow(
     const n = drain();
     total += n;
     if (n > 0) {
-      await pause(sleep);
+      // A timer, not usleep on a blocking thread: with the CPUs saturated the
+      // timer often wakes later (a median 7 ms for 1 ms), yet end to end it
+      // dropped nothing where usleep's extra thread hop dropped millions (64
+      // MiB ring, ~15 M records/s, measured alternately).
+      await new Promise((resolve) => setTimeout(resolve, sleep));
     } else if (!signal?.aborted && !waiter.closed) {
       await waiter.wait({ signal, timeout: idle });
     }

@@ -107,11 +107,15 @@ Deno.test("misuse: every use after close says the BTF or file was closed", () =>
   throwsTyped(() => p.at(1), BtfError, closed); // an array view element
   throwsTyped(() => first.a, BtfError, closed); // a generated getter
   throwsTyped(() => JSON.stringify(v), BtfError, closed);
-  // The read path (a file that was read, not mapped) closes the same way.
-  const read = loadBtf(path);
-  const bytes = Deno.readFileSync(path);
-  const r = parseBtf(bytes);
-  assert.equal(read.count, r.count);
+  // A writable view over a buffer detached under it: writes say so too.
+  const W = parseBtf(Deno.readFileSync(path)).view<{ a: number }>("pair", { writable: true });
+  const own = new ArrayBuffer(8);
+  const w = new W(own);
+  w.a = 5;
+  assert.equal(w.a, 5);
+  own.transfer(0);
+  throwsTyped(() => (w.a = 6), BtfError, closed);
+  throwsTyped(() => w.a, BtfError, closed);
 });
 
 Deno.test("misuse: byte offsets past 2^29 are not wrapped when they become bit offsets", () => {
@@ -193,7 +197,7 @@ Deno.test("misuse: directories, FIFOs and devices are refused, never read or wai
   throwsTyped(() => mapFile(`${BUILD}missing.btf`), FfiError, /ENOENT \(2\)/);
 });
 
-Deno.test("misuse: every CLI command refuses a directory, FIFO, device or missing path in one line", async () => {
+Deno.test("misuse: every CLI command taking a path refuses a directory, FIFO, device or missing path in one line", async () => {
   const { path } = smallBtfFile();
   const fifo = `${BUILD}cli_fifo`;
   try {
@@ -208,6 +212,8 @@ Deno.test("misuse: every CLI command refuses a directory, FIFO, device or missin
     runs.push(["btf", "layout", "pair", "--file", p]);
     runs.push(["btf", "decode", "pair", "--file", p, "--input", path]);
     runs.push(["btf", "decode", "pair", "--file", path, "--input", p]);
+    runs.push(["load", p]);
+    runs.push(["perf-data", p]);
   }
   const results = await Promise.all(runs.map(async (args) => {
     const out = await new Deno.Command(Deno.execPath(), {
@@ -223,7 +229,7 @@ Deno.test("misuse: every CLI command refuses a directory, FIFO, device or missin
     const what = r.args.join(" ");
     assert.equal(r.code, 1, `${what}: exit code (stderr: ${r.err})`);
     assert.equal(r.err.trim().split("\n").length, 1, `${what}: one line, got ${r.err}`);
-    assert.match(r.err, /directory|FIFO|character device|no such file/, what);
+    assert.match(r.err, /directory|FIFO|character device|no such file/i, what);
   }
 });
 

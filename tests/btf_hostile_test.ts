@@ -18,10 +18,10 @@ import { declaration, fieldsOf, resolveType, sizeOf } from "../btf/layout.ts";
 const WORKERS = Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2));
 /**
  * A blob that takes longer than this is a hang. Generous: the slowest blob
- * takes ~2.6 s alone and twice that when other test files share the two
+ * takes ~2.6 s alone and over 30 s when the whole suite shares the two
  * cores; a real hang never ends.
  */
-const STALL_MS = 30_000;
+const STALL_MS = 120_000;
 /** Time a worker may take to start and build the corpus. */
 const STARTUP_MS = 60_000;
 

@@ -212,13 +212,16 @@ Deno.test("ringbuf: a one-page ring wraps thousands of times, records straddle i
 Deno.test("ringbuf: positions past 2^31 and 2^32 bytes (seconds of a fast producer)", () => {
   using o = new Loaded(1 << 20);
   using ring = o.ring();
-  const perRun = Math.floor((1 << 20) / 48); // 40-byte records, 48 bytes in the ring
+  const slot = 4096 + 8; // mode 3: 4096-byte records
+  const perRun = Math.floor((1 << 20) / slot);
   let seq = 0, next = 0;
-  while (seq * 48 < 2 ** 32 + (1 << 21)) {
-    assert.equal(produce(o, perRun, { seq }).written, perRun);
+  while (seq * slot < 2 ** 32 + (1 << 21)) {
+    assert.equal(produce(o, perRun, { seq, mode: 3 }).written, perRun);
     seq += perRun;
     ring.drain((e) => {
-      if (e.seq !== next) assert.equal(e.seq, next);
+      if (e.seq !== next || e.data.length !== 4056) {
+        assert.deepEqual([e.seq, e.data.length], [next, 4056]);
+      }
       next++;
     });
     assert.equal(next, seq);
@@ -401,7 +404,8 @@ Deno.test("ringbuf: a closed ring refuses to drain and its views read nothing", 
   ring.close();
   ring.close();
   assert.throws(() => ring.drain(() => {}), PerfError);
-  assert.throws(() => kept!.seq, TypeError); // detached buffer, not unmapped memory
+  // Detached buffer, not unmapped memory: the view says its buffer was closed.
+  assert.throws(() => kept!.seq, (e) => e instanceof BtfError && /closed/.test(e.message));
 });
 
 Deno.test("ringbuf: a missing type, a wrong map and a too-short record give clear errors", () => {

@@ -22,6 +22,7 @@
 #ifndef RING_SIZE
 #define RING_SIZE 4096
 #endif
+#define BIG_EXTRA (4096 - 40)
 
 struct event {
 	__u32 pid;
@@ -77,7 +78,8 @@ struct args {
 	__u32 count;         /* records to write */
 	__u32 seq;           /* sequence number of the first */
 	__u32 discard_every; /* discard every Nth (seq % N == N - 1); 0: none */
-	__u32 mode;          /* 0: 40-byte records; 1: 40, 56, 88 bytes by seq % 3; 2: 8-byte records */
+	__u32 mode;          /* 0: 40-byte records; 1: 40, 56, 88 bytes by seq % 3; 2: 8-byte
+			      * records; 3: 4096-byte records (only pid, seq, extra set) */
 	__u32 written;       /* out: records submitted */
 	__u32 discarded;     /* out: records discarded */
 	__u32 failed;        /* out: reservations that failed */
@@ -123,6 +125,18 @@ static long produce_one(__u32 i, struct args *a)
 			a->failed++;
 		else
 			a->written++;
+		return 0;
+	}
+	if (a->mode == 3) {
+		/* 4 KiB records, data left as the ring had it: many bytes, few records */
+		e = bpfview_ringbuf_reserve(&events, sizeof(*e) + BIG_EXTRA, 0);
+		if (!e)
+			goto fail;
+		e->pid = bpf_get_current_pid_tgid() >> 32;
+		e->seq = seq;
+		e->extra = BIG_EXTRA;
+		bpf_ringbuf_submit(e, 0);
+		a->written++;
 		return 0;
 	}
 	if (a->mode == 1 && seq % 3 == 1) {
