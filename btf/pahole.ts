@@ -319,6 +319,17 @@ function naturalAlign(btf: Btf, type: number, depth = 0): number {
   if (depth > MAX_DEPTH) return 1;
   const id = resolveType(btf, type);
   if (id === 0) return 1;
+  // Memoized per BTF: a type nested twice per level would otherwise cost 2^levels.
+  let memo = alignMemo.get(btf);
+  if (!memo) alignMemo.set(btf, memo = new Map());
+  let a = memo.get(id);
+  if (a === undefined) memo.set(id, a = naturalAlignOnce(btf, id, depth));
+  return a;
+}
+
+const alignMemo = new WeakMap<Btf, Map<number, number>>();
+
+function naturalAlignOnce(btf: Btf, id: number, depth: number): number {
   const t = btf.type(id);
   switch (t.kind) {
     case Kind.PTR:

@@ -90,7 +90,11 @@ export const layoutCommand: CommandParser = command(
 /** `btf layout`: pahole's view of a struct (or its figures as JSON); returns the exit code. */
 export function runLayout(o: LayoutOptions): number {
   const btf = openSource(o);
-  const id = idsByName(btf, o.type)[0];
+  // "struct NAME" / "union NAME" pick the kind; a bare name is any type of that name.
+  const tagged = /^\s*(struct|union)\s+(\S+)\s*$/.exec(o.type);
+  const id = tagged
+    ? btf.get(tagged[2], tagged[1] === "struct" ? Kind.STRUCT : Kind.UNION).id
+    : idsByName(btf, o.type)[0];
   const rid = resolveType(btf, id);
   const kind = btf.kindOf(rid);
   if (kind !== Kind.STRUCT && kind !== Kind.UNION) {

@@ -269,6 +269,11 @@ Deno.test("cli: btf layout of bitfields and anonymous unions agrees with bpftool
   assert.match(table, /\n\tint +d:11; +\/\* +0:15 +4 \*\/\n/);
   assert.match(table, /\n\tunsigned long long +e:40; +\/\* +8: 0 +8 \*\/\n/);
   assert.match(table, /\n\t\/\* XXX 4 bytes hole, try to pack \*\/\n/);
+  // "union NAME" and "struct NAME" name the kind; a union shows its members only, as pahole.
+  const attr = cli("btf", "layout", "union bpf_attr");
+  assert.equal(attr.code, 0, attr.err);
+  assert.match(attr.out, /^union bpf_attr \{\n/);
+  assert.doesNotMatch(attr.out, /size:/);
   const outer = cli("btf", "layout", "--file", obj, "outer").out;
   // The anonymous union's members, indented one level, both at offset 0.
   assert.match(
