@@ -1,8 +1,9 @@
 // bpfview's perf ring against a C consumer (bench/c/perf_consumer.c, built on the fly with cc),
 // in the same run, on the same tracepoint (syscalls:sys_enter_getpid, sample_period 1) fired by
 // the same producer (tests/c/perf_spin.c):
-//   trace end to end: the producer calls getpid for S seconds while the consumer follows the
-//     ring (drain, 1 ms sleeps while data flows); rate of samples received and samples lost.
+//   trace end to end: the producer calls getpid for 0.25 s, then S seconds, while the consumer
+//     follows the ring (drain, 1 ms sleeps while data flows); rate of samples received and
+//     samples lost.
 //   decode pre-filled ring: the producer fills a ring with N samples first; the consumer then
 //     walks it R times without freeing it (header, sample fields, one tracepoint field); CPU
 //     time of the consumer process per sample (both sides), as the machine is shared.
@@ -30,6 +31,8 @@ const SAMPLES = opt("--samples", 100000);
 const E2E_PAGES = 1024; // 4 MiB per ring, for both consumers
 const FILL_PAGES = 2048; // 8 MiB: SAMPLES x 56 bytes fit
 const WALKS = 20;
+const lostInWarmup: number[] = [];
+const WARMUP = 0.25; // seconds of production before the measured ones, for both consumers
 
 const root = new URL("../", import.meta.url).pathname;
 const build = `${root}bench/build/`;
@@ -95,15 +98,18 @@ async function e2eBpfview(): Promise<[number, number, number]> {
     acc[0] += s.pid + s.tid + s.cpu + (s.time as number) + s.rawSize +
       (nr(s.dv, s.rawOffset) as number);
   }, { signal: stop.signal });
+  await spin.send(`t ${WARMUP}`); // lets the JIT compile the consumer first
+  const warm = Number((await spin.line()).split(" ")[1]);
+  lostInWarmup.push(t.stats().lost);
   await spin.send(`t ${SECONDS}`);
-  const made = Number((await spin.line()).split(" ")[1]);
+  const made = warm + Number((await spin.line()).split(" ")[1]);
   stop.abort();
   await following;
   const st = t.stats();
   t.close();
   await spin.close();
   if (acc[0] === 0) throw new Error("nothing read");
-  return [st.samples / SECONDS, st.lost, made];
+  return [st.samples / (SECONDS + WARMUP), st.lost, made];
 }
 
 /** The C consumer follows the ring while the producer runs. */
@@ -111,13 +117,15 @@ async function e2eC(): Promise<[number, number, number]> {
   const { spin, pid } = await spinner();
   const c = new Child(CONSUMER, [String(format.id), String(pid), String(E2E_PAGES), "follow"]);
   if (await c.line() !== "ready") throw new Error("C consumer did not start");
+  await spin.send(`t ${WARMUP}`);
+  const warm = Number((await spin.line()).split(" ")[1]);
   await spin.send(`t ${SECONDS}`);
-  const made = Number((await spin.line()).split(" ")[1]);
+  const made = warm + Number((await spin.line()).split(" ")[1]);
   await c.send("stop");
   const [, samples, , lost] = (await c.line()).split(" ");
   await c.close();
   await spin.close();
-  return [Number(samples) / SECONDS, Number(lost), made];
+  return [Number(samples) / (SECONDS + WARMUP), Number(lost), made];
 }
 
 /** bpfview walks a filled ring: ns per sample. */
@@ -134,33 +142,38 @@ async function fillBpfview(): Promise<number> {
   ev.enable();
   await spin.send(String(SAMPLES));
   await spin.line();
-  const layout = new SampleLayout({ sample_type: S.TID | S.TIME | S.CPU | S.RAW });
-  const nr = new TracepointDecoder(format).reader("__syscall_nr");
-  const s = new PerfSample();
-  const acc = new Float64Array(1);
-  let n = 0;
-  // The cursor keeps the loop inline (no call per record); rewind() re-reads without freeing.
-  const walk = () => {
-    for (let off = ring.next(); off >= 0; off = ring.next()) {
-      if (ring.type !== RecordType.SAMPLE) continue;
-      const dv = ring.view;
-      layout.decode(dv, off, s);
-      acc[0] += s.pid + s.tid + s.cpu + (s.time as number) + s.rawSize +
-        (nr(dv, s.rawOffset) as number);
-      n++;
-    }
-    ring.rewind();
-  };
-  walk(); // warm
-  n = 0;
+  walk(ring); // warm
+  walked = 0;
   const t0 = cpuNs();
-  for (let i = 0; i < WALKS; i++) walk();
-  const ns = (cpuNs() - t0) / n;
+  for (let i = 0; i < WALKS; i++) walk(ring);
+  const ns = (cpuNs() - t0) / walked;
+  const n = walked;
   ring.close();
   ev.close();
   await spin.close();
   if (n !== WALKS * SAMPLES || acc[0] === 0) throw new Error(`walked ${n} samples`);
   return ns;
+}
+
+// What a consumer makes once: the layout, the payload field's reader, one reused sample.
+const layout = new SampleLayout({ sample_type: S.TID | S.TIME | S.CPU | S.RAW });
+const nr = new TracepointDecoder(format).reader("__syscall_nr");
+const sample = new PerfSample();
+const acc = new Float64Array(1); // a typed array: a captured number would box on every add
+let walked = 0;
+
+/** One pass over the ring: header, sample fields, one payload field; rewind() keeps the records. */
+function walk(ring: PerfRing): void {
+  const s = sample;
+  for (let off = ring.next(); off >= 0; off = ring.next()) {
+    if (ring.type !== RecordType.SAMPLE) continue;
+    const dv = ring.view;
+    layout.decode(dv, off, s);
+    acc[0] += s.pid + s.tid + s.cpu + (s.time as number) + s.rawSize +
+      (nr(dv, s.rawOffset) as number);
+    walked++;
+  }
+  ring.rewind();
 }
 
 /** The C consumer walks a filled ring: ns per sample. */
@@ -185,14 +198,21 @@ async function fillC(): Promise<number> {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-const e2e = { bpf: [] as number[], c: [] as number[], lostB: 0, lostC: 0 };
+const e2e = {
+  bpf: [] as number[],
+  c: [] as number[],
+  lostB: 0,
+  lostC: 0,
+  lostsB: [] as number[],
+  lostsC: [] as number[],
+};
 const fill = { bpf: [] as number[], c: [] as number[] };
 for (let r = 0; r < ROUNDS; r++) {
   const order = r % 2 ? [e2eC, e2eBpfview] : [e2eBpfview, e2eC];
   for (const f of order) {
     const [rate, lost] = await f();
-    if (f === e2eC) (e2e.c.push(rate), e2e.lostC += lost);
-    else (e2e.bpf.push(rate), e2e.lostB += lost);
+    if (f === e2eC) (e2e.c.push(rate), e2e.lostC += lost, e2e.lostsC.push(lost));
+    else (e2e.bpf.push(rate), e2e.lostB += lost, e2e.lostsB.push(lost));
   }
   if (r % 2) (fill.c.push(await fillC()), fill.bpf.push(await fillBpfview()));
   else (fill.bpf.push(await fillBpfview()), fill.c.push(await fillC()));
@@ -211,5 +231,7 @@ console.log(
   `(medians of ${ROUNDS} rounds; ${SAMPLES} samples walked ${WALKS} times; ` +
     `e2e rates bpfview ${e2e.bpf.map((x) => (x / 1e6).toFixed(2)).join(" ")}, C ${
       e2e.c.map((x) => (x / 1e6).toFixed(2)).join(" ")
-    }; lost summed over rounds)`,
+    }; lost summed over rounds: bpfview ${e2e.lostsB.join(" ")} (in the warm-up ${
+      lostInWarmup.join(" ")
+    }), C ${e2e.lostsC.join(" ")})`,
 );

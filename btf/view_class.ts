@@ -217,6 +217,7 @@ function compileComposite(
       this: Holder,
       v: unknown,
     ) {
+      HELPERS.checkWritable(this[DV], f.name);
       try {
         write.call(this, v);
       } catch (e) {

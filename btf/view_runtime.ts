@@ -298,7 +298,21 @@ export function jsonBoolArray(v: unknown): unknown {
 // ---------------------------------------------------------------------------
 // Helpers reachable from generated code as H.*
 
+/**
+ * The mark of an ArrayBuffer over read-only memory (a read-only file
+ * mapping, see `ffi/mmap.ts`): writable views refuse to write into it.
+ */
+export const READ_ONLY_MEMORY: unique symbol = Symbol.for("bpfview.readOnlyMemory") as never;
+
 export const HELPERS = {
+  /** Refuses a write into read-only memory (a write there would fault, not throw). */
+  checkWritable(dv: DataView, name: string): void {
+    if ((dv.buffer as unknown as Record<symbol, unknown>)[READ_ONLY_MEMORY] === true) {
+      throw new BtfError(
+        `expected writable memory to set "${name}", found a read-only mapping (copy the bytes to write them)`,
+      );
+    }
+  },
   /**
    * A read threw: over a detached buffer (its mapped file closed, or the
    * buffer transferred), that is a {@link BtfError} saying so; anything else

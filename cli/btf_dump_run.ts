@@ -9,11 +9,7 @@
 
 // The library modules this needs, not mod.ts: the fast start (fast.ts) runs
 // this, and loading every module of mod.ts would cost more than a dump.
-import { closure } from "../btf/layout.ts";
-import { dumpCBytes } from "../btf/dump_c.ts";
-import { dumpJsonBytes } from "../btf/dump_json_bytes.ts";
-import { dumpRawBytes, writeAllSync } from "../btf/dump_raw.ts";
-import { dumpTs } from "../btf/dump_ts.ts";
+import { closure, dumpCBytes, dumpJsonBytes, dumpRawBytes, dumpTs, writeAllSync } from "../mod.ts";
 import { type BtfSource, idsByName, openSource } from "./btf_open.ts";
 import { writeOut } from "./output.ts";
 

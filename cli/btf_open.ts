@@ -6,10 +6,7 @@
  * @module
  */
 
-import { BtfError } from "../btf/error.ts";
-import { Kind } from "../btf/kinds.ts";
-import type { Btf } from "../btf/parse.ts";
-import { openBtf } from "../perf/kernel_btf.ts";
+import { type Btf, BtfError, Kind, openBtf } from "../mod.ts";
 
 /** Where to read BTF from: a file (raw or ELF) and an optional base for split BTF. */
 export interface BtfSource {

@@ -7,11 +7,7 @@
  * word) goes to the full parser in `main.ts`, which accepts a superset and
  * gives the same options for what both accept (`tests/cli_fast_test.ts`).
  *
- * An exception to "cli/ imports mod.ts only": the fast start imports the
- * library modules it runs directly (the dumps, `openBtf`, the error
- * classes), because evaluating every module `mod.ts` re-exports (perf,
- * views, zstd) costs tens of milliseconds, as much as a dump. It calls the
- * same public functions mod.ts exports; no logic lives here.
+ * Like the rest of cli/, the runners it calls take the library from `mod.ts` only.
  *
  * @module
  */

@@ -6,9 +6,7 @@
  * @module
  */
 
-import { BtfError } from "../btf/error.ts";
-import { FfiError } from "../ffi/error.ts";
-import { PerfError } from "../perf/error.ts";
+import { BtfError, FfiError, PerfError } from "../mod.ts";
 import { warn } from "./output.ts";
 
 /** Runs `run` and returns its exit code; typed errors print one line and give 1. */

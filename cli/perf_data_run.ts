@@ -7,12 +7,15 @@
  * @module
  */
 
-import { PerfError } from "../perf/error.ts";
-import { PerfData } from "../perf/perf_data.ts";
-import { featureName, type PerfDataFeatures } from "../perf/perf_data_features.ts";
-import { PerfDataDecoder } from "../perf/perf_data_events.ts";
-import { JsonLineWriter } from "../perf/perf_data_json.ts";
-import type { PerfSample } from "../perf/sample.ts";
+import {
+  featureName,
+  JsonLineWriter,
+  PerfData,
+  PerfDataDecoder,
+  type PerfDataFeatures,
+  PerfError,
+  type PerfSample,
+} from "../mod.ts";
 import { warn, writeOut } from "./output.ts";
 
 /** Options of {@link runPerfData}. */

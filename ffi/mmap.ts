@@ -16,6 +16,13 @@ const O_NONBLOCK = 0o4000;
 const MAP_FAILED = 0xffffffffffffffffn;
 const SEEK_END = 2;
 
+/**
+ * Marks an ArrayBuffer over memory that must not be written (a read-only
+ * mapping). A registered symbol, so the BTF views (which import nothing of
+ * the FFI layer) find it too.
+ */
+const READ_ONLY_MEMORY = Symbol.for("bpfview.readOnlyMemory");
+
 /** What a forgotten mapping needs to be unmapped when its buffer is collected. */
 interface Mapping {
   ptr: Deno.PointerObject;
@@ -43,9 +50,11 @@ const finalizer = new FinalizationRegistry<Mapping>((m) => {
  * `bytes` after `close()` throws {@link FfiError}, and views over them
  * throw the BTF reader's error saying their buffer was closed. A mapping
  * whose `close()` is forgotten is unmapped once its buffer is garbage
- * collected. Map files that do not shrink while mapped (kernel BTF, built
- * objects): reading past the end of a file truncated under the mapping
- * faults.
+ * collected. The mapping is read-only: views refuse to write into it, but
+ * writing into `bytes` (or a typed array a view hands out) faults, so copy
+ * (`bytes.slice()`) what you want to change. Map files that do not shrink
+ * while mapped (kernel BTF, built objects): reading past the end of a file
+ * truncated under the mapping faults.
  *
  * @example
  * ```ts
@@ -69,6 +78,9 @@ export class MappedFile {
     const m: Mapping = { ptr, length: BigInt(length) };
     try {
       this.#buffer = Deno.UnsafePointerView.getArrayBuffer(ptr, length);
+      // The pages are read-only: a write would fault. Views check this mark
+      // and refuse writes with an error (a plain typed array cannot).
+      Object.defineProperty(this.#buffer, READ_ONLY_MEMORY, { value: true });
       this.#bytes = new Uint8Array(this.#buffer);
     } catch (e) {
       libc().munmap(ptr, m.length);

@@ -475,20 +475,34 @@ function countTooBig(
   );
 }
 
-/** The compiled sample decoder of a {@link SampleLayout}.
+/** The signature of {@link SampleLayout.decode}.
  *
  * @example
  * ```ts
  * import { type SampleDecoder, SampleLayout } from "@bpfview/bpfview";
- * const decode: SampleDecoder = new SampleLayout({ sample_type: 2 }).decode;
+ * const layout = new SampleLayout({ sample_type: 2 });
+ * const decode: SampleDecoder = (dv, o, s) => layout.decode(dv, o, s);
  * ```
  */
 export type SampleDecoder = (dv: DataView, o: number, s: PerfSample) => PerfSample;
 
-const GEN_PARAMS = ["readU64", "fail", "countTooBig", "readValuesEnd"] as const;
+/** A generated decoder: one per distinct layout, shared by every layout of that shape. */
+type Generated = (dv: DataView, o: number, s: PerfSample, layout: SampleLayout) => PerfSample;
 
-/** Generated decoder factories by layout key (see the constructor). */
-const factories = new Map<string, (layout: SampleLayout) => SampleDecoder>();
+const GEN_PARAMS = ["readU64", "fail", "countTooBig", "readValuesEnd", "tooShort"] as const;
+
+/** The record at `o` runs past the buffer, or is shorter than the sample's fixed fields. */
+function tooShort(n: number, fixed: number, length: number, o: number): never {
+  if (o + n > length) fail("a record", n, length - o, o);
+  fail("a sample's fixed fields", fixed, n, o);
+}
+
+/**
+ * Generated decoders by layout key. One function object per shape (not one
+ * closure per layout): V8 inlines a call site only while it sees one
+ * closure, and a program makes layouts again and again (one per attr).
+ */
+const generated = new Map<string, Generated>();
 
 /**
  * The layout of PERF_RECORD_SAMPLE (and of the `sample_id_all` trailer of
@@ -549,11 +563,7 @@ export class SampleLayout {
   readonly periodAt: number = -1;
   /** Offset of the PERF_SAMPLE_READ block, or -1. */
   readonly readAt: number = -1;
-  /**
-   * Reads the sample whose header is at `offset` of `dv` into `into` (also
-   * returned). The record's size is taken from its header and must fit `dv`.
-   */
-  readonly decode: SampleDecoder;
+  readonly #decode: Generated;
 
   /**
    * Computes the layout of `attr` (only the fields of {@link SampleAttr}
@@ -607,17 +617,28 @@ export class SampleLayout {
     // the decoder's code (so it is optimized once, and call sites stay monomorphic).
     const key =
       `${t}/${this.readFormat}/${this.branchSampleType}/${this.regsUserCount}/${this.regsIntrCount}`;
-    let f = factories.get(key);
+    let f = generated.get(key);
     if (!f) {
-      f = new Function(...GEN_PARAMS, `return (layout) => {\n${gen.body}\n};`)(
+      f = new Function(...GEN_PARAMS, gen.body)(
         readU64,
         fail,
         countTooBig,
         readValuesEnd,
-      ) as (layout: SampleLayout) => SampleDecoder;
-      factories.set(key, f);
+        tooShort,
+      ) as Generated;
+      generated.set(key, f);
     }
-    this.decode = f(this);
+    this.#decode = f;
+  }
+
+  /**
+   * Reads the sample whose header is at `offset` of `dv` into `into` (also
+   * returned). The record's size is taken from its header and must fit `dv`.
+   * Throws {@link PerfError} naming the byte when it does not, or when the
+   * sample's parts do not fit the record.
+   */
+  decode(dv: DataView, offset: number, into: PerfSample): PerfSample {
+    return this.#decode(dv, offset, into, this);
   }
 
   /**
@@ -761,12 +782,11 @@ export class SampleLayout {
     }
     const body = [
       `"use strict";`,
-      `return function decodeSample(dv, o, s) {`,
+      `return function decodeSample(dv, o, s, layout) {`,
       `  const L = dv.byteLength;`,
       `  if (!(o >= 0 && o + 8 <= L)) @F("a record header", 8, L - o, o);`,
       `  const n = dv.getUint16(o + 6, true), e = o + n;`,
-      `  if (e > L) @F("a record", n, L - o, o);`,
-      `  if (n < ${fixedEnd}) @F("a sample's fixed fields", ${fixedEnd}, n, o);`,
+      `  if (e > L || n < ${fixedEnd}) @F2(n, ${fixedEnd}, L, o);`,
       // Pointer stores cost a write barrier: skip them when nothing changed.
       `  if (s.dv !== dv || s.layout !== layout) { s.dv = dv; s.layout = layout; }`,
       `  s.offset = o; s.size = n;`,
@@ -778,8 +798,9 @@ export class SampleLayout {
     // Two versions: the checked one throws PerfError with the details; the
     // fast one, small enough for V8 to inline into the caller's loop, hands
     // any record that fails a check to the checked one.
-    const checked = body.replace(/@F\(/g, "fail(").replace(/@C\(/g, "countTooBig(");
-    const fast = body.replace(/@[FC]\(.*?\);/g, "return slow(dv, o, s);");
+    const checked = body.replace(/@F\(/g, "fail(").replace(/@C\(/g, "countTooBig(")
+      .replace(/@F2\(/g, "tooShort(");
+    const fast = body.replace(/@(F|C|F2)\(.*?\);/g, "return slow(dv, o, s, layout);");
     return {
       body: `const slow = (() => {\n${checked}\n})();\n${fast}`,
       fixed: fixedEnd,

@@ -107,6 +107,14 @@ Deno.test("misuse: every use after close says the BTF or file was closed", () =>
   throwsTyped(() => p.at(1), BtfError, closed); // an array view element
   throwsTyped(() => first.a, BtfError, closed); // a generated getter
   throwsTyped(() => JSON.stringify(v), BtfError, closed);
+  // A writable view over a read-only mapping refuses to write (a write there would fault).
+  const ro = mapFile(path);
+  const RW = parseBtf(Deno.readFileSync(path)).view<{ a: number }>("pair", { writable: true });
+  const onMap = new RW(ro.bytes, 0);
+  const before = onMap.a;
+  throwsTyped(() => (onMap.a = 1), BtfError, /read-only mapping/);
+  assert.equal(onMap.a, before);
+  ro.close();
   // A writable view over a buffer detached under it: writes say so too.
   const W = parseBtf(Deno.readFileSync(path)).view<{ a: number }>("pair", { writable: true });
   const own = new ArrayBuffer(8);

@@ -43,10 +43,10 @@ function objects(): string[] {
 }
 
 /** pahole's output split into top-level blocks by their first line (`struct NAME {`). */
-function paholeBlocks(obj: string): Map<string, string[]> {
+function paholeBlocks(obj: string, extra: string[] = []): Map<string, string[]> {
   // pahole 1.24 warns about kinds it does not know (type tags) and carries on.
   const r = new Deno.Command("pahole", {
-    args: ["-F", "btf", obj],
+    args: [...extra, "-F", "btf", obj],
     stdout: "piped",
     stderr: "piped",
   }).outputSync();
@@ -95,10 +95,12 @@ Deno.test("pahole: offsets, bitfields, holes, padding, cachelines and summaries 
     lines: 0,
     sameLines: 0,
     sameText: 0,
+    expanded: 0,
   };
   for (const obj of objects()) {
     const btf = mapBtf(obj).btf;
     const blocks = paholeBlocks(obj);
+    const expandedBlocks = paholeBlocks(obj, ["-E"]);
     assert.ok(blocks.size > 0, obj);
     for (const [head, ref] of blocks) {
       const [, kind, name] = /^(struct|union) (\S+) \{$/.exec(head)!;
@@ -115,6 +117,14 @@ Deno.test("pahole: offsets, bitfields, holes, padding, cachelines and summaries 
       assert.deepEqual(got.summary, want.summary, `${what}: summary`);
       assert.equal(got.packed, want.packed, `${what}: packed`);
       assert.deepEqual(got.aligned, want.aligned, `${what}: inferred alignments`);
+      // --expand: named struct and union members shown in place, as pahole -E shows them.
+      const expanded = formatPahole(paholeLayout(btf, id, { expand: true })).split("\n");
+      assert.deepEqual(
+        facts(expanded, kind).offsets,
+        facts(expandedBlocks.get(head)!, kind).offsets,
+        `${what}: member offsets with --expand (pahole -E)`,
+      );
+      totals.expanded += facts(expanded, kind).offsets.length;
       totals.types++;
       totals.offsets += want.offsets.length;
       totals.notes += want.notes.length;
@@ -130,7 +140,8 @@ Deno.test("pahole: offsets, bitfields, holes, padding, cachelines and summaries 
   console.log(
     `  pahole 1.24 agreement: ${totals.types} structs/unions; ${totals.offsets} member offsets, ` +
       `${totals.notes} hole/padding notes, ${totals.marks} cacheline markers, ${totals.summary} ` +
-      `summary lines all equal; text: ${totals.sameText}/${totals.types} types and ` +
+      `summary lines all equal, ${totals.expanded} member offsets with --expand equal pahole -E's; ` +
+      `text: ${totals.sameText}/${totals.types} types and ` +
       `${totals.sameLines}/${totals.lines} lines identical`,
   );
 });

@@ -488,3 +488,59 @@ Deno.test("tracepoint: BTF and tracefs decode the same bytes to the same values,
   const wake = new TracepointDecoder(readFormat("sched", "sched_wakeup"), { btf });
   assert.equal(wake.structName, "trace_event_raw_sched_wakeup_template");
 });
+
+Deno.test("tracepoint: __data_loc and __rel_loc strings and arrays from a format file", () => {
+  const format = parseFormat(
+    [
+      "name: synthetic",
+      "ID: 4242",
+      "format:",
+      "\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;",
+      "\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;",
+      "\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;",
+      "\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;",
+      "",
+      "\tfield:__data_loc char[] name;\toffset:8;\tsize:4;\tsigned:0;",
+      "\tfield:__rel_loc char[] rel;\toffset:12;\tsize:4;\tsigned:0;",
+      "\tfield:__data_loc u32[] ids;\toffset:16;\tsize:4;\tsigned:0;",
+      "\tfield:s16 temps[2];\toffset:20;\tsize:4;\tsigned:1;",
+      "\tfield:bool on;\toffset:24;\tsize:1;\tsigned:0;",
+      "",
+      'print fmt: "%s", __get_str(name)',
+    ].join("\n"),
+    "test",
+  );
+  assert.deepEqual(format.fields.slice(4).map((f) => [f.name, f.kind, f.isString]), [
+    ["name", "data_loc", true],
+    ["rel", "rel_loc", true],
+    ["ids", "data_loc", false],
+    ["temps", "array", false],
+    ["on", "scalar", false],
+  ]);
+  const b = new Uint8Array(64);
+  const dv = new DataView(b.buffer);
+  const enc = new TextEncoder();
+  b.set(enc.encode("hello\0"), 32);
+  dv.setUint32(8, (6 << 16) | 32, true); // name: 6 bytes at 32
+  b.set(enc.encode("rel!\0"), 40);
+  dv.setUint32(12, (5 << 16) | (40 - 16), true); // rel: from the end of its own word (16)
+  dv.setUint32(48, 7, true);
+  dv.setUint32(52, 0xffffffff, true);
+  dv.setUint32(16, (8 << 16) | 48, true); // ids: two u32 at 48
+  dv.setInt16(20, -5, true);
+  dv.setInt16(22, 300, true);
+  b[24] = 1;
+  const dec = new TracepointDecoder(format);
+  assert.equal(dec.schema, "tracefs");
+  assert.deepEqual(dec.decode(dv, 0, 64), {
+    name: "hello",
+    rel: "rel!",
+    ids: [7, 4294967295],
+    temps: [-5, 300],
+    on: true,
+  });
+  assert.equal(dec.reader("temps")(dv, 0)?.toString(), "-5,300");
+  dv.setUint32(8, (60 << 16) | 32, true); // past the payload
+  assert.throws(() => dec.decode(dv, 0, 64), PerfError);
+  assert.throws(() => dec.reader("nosuch"), PerfError);
+});
