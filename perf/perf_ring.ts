@@ -88,7 +88,11 @@ export class PerfRing {
   /** `#cur` as an index in the data area (kept beside it: no modulo per record). */
   #at = 0;
   #head = 0;
-  #counted = 0;
+  /** Counts of the records {@link next} returned since the last commit (added to stats by it). */
+  #pendingRecords = 0;
+  #pendingLost = 0;
+  #pendingLostRecords = 0;
+  #pendingJoined = 0;
   /**
    * The view holding the record {@link next} returned: the ring's own, or
    * the join buffer's for a record that wrapped.
@@ -145,7 +149,7 @@ export class PerfRing {
     this.dataOffset = dataOffset;
     this.dataSize = dataSize;
     const tail = Number(Atomics.load(this.#pos, 1));
-    this.#tail = this.#head = this.#counted = tail;
+    this.#tail = this.#head = tail;
     this.#seek(tail);
   }
 
@@ -173,34 +177,42 @@ export class PerfRing {
       this.#head = Number(Atomics.load(this.#pos, 0));
       if (t >= this.#head) return -1;
     }
-    const dv = this.#dv, size = this.dataSize, at = this.#at;
-    const p = this.dataOffset + at;
-    const len = dv.getUint16(p + 6, true);
-    if (len < 8 || len > this.#head - t) this.#corrupt(p, len);
-    const type = dv.getUint32(p, true);
+    const dv = this.#dv, at = this.#at, p = this.dataOffset + at;
+    const len = dv.getUint16(p + 6, true), type = dv.getUint32(p, true);
+    const end = at + len;
+    this.#pendingRecords++;
+    // The common case stays small enough to inline into the caller's loop.
+    if (len < 8 || len > this.#head - t || end >= this.dataSize || type === RecordType.LOST) {
+      return this.#rare(t, at, p, len, type);
+    }
     this.#cur = t + len;
-    const next = at + len;
-    this.#at = next >= size ? next - size : next;
+    this.#at = end;
     this.type = type;
     this.size = len;
-    if (t >= this.#counted) this.#count(t + len, type, at);
-    if (next <= size) {
-      if (this.view !== dv) this.view = dv;
-      return p;
-    }
-    this.stats.joined++;
-    this.view = this.#joined(p, size - at, len);
-    return 0;
+    if (this.view !== dv) this.view = dv;
+    return p;
   }
 
-  /** Counts a record the first time {@link next} reaches it (rewind() reads it again). */
-  #count(end: number, type: number, at: number): void {
-    this.#counted = end;
-    this.stats.records++;
+  /** {@link next} for a corrupt record, one that reaches the data area's end, or a LOST one. */
+  #rare(t: number, at: number, p: number, len: number, type: number): number {
+    const size = this.dataSize;
+    if (len < 8 || len > this.#head - t) this.#corrupt(p, len);
     if (type === RecordType.LOST) {
-      this.stats.lostRecords++;
-      this.stats.lost += this.#u64At(((at + 16) & (this.dataSize - 1)) + this.dataOffset);
+      this.#pendingLostRecords++;
+      this.#pendingLost += this.#u64At(((at + 16) & (size - 1)) + this.dataOffset);
     }
+    const end = at + len;
+    this.#cur = t + len;
+    this.#at = end >= size ? end - size : end;
+    this.type = type;
+    this.size = len;
+    if (end <= size) {
+      this.view = this.#dv;
+      return p;
+    }
+    this.#pendingJoined++;
+    this.view = this.#joined(p, size - at, len);
+    return 0;
   }
 
   #corrupt(p: number, len: number): never {
@@ -216,11 +228,25 @@ export class PerfRing {
   commit(): number {
     const n = this.#cur - this.#tail;
     if (n > 0 && this.#ptr) {
-      this.stats.bytes += n;
+      const st = this.stats;
+      st.bytes += n;
+      st.records += this.#pendingRecords;
+      st.lost += this.#pendingLost;
+      st.lostRecords += this.#pendingLostRecords;
+      st.joined += this.#pendingJoined;
       this.#tail = this.#cur;
       Atomics.store(this.#pos, 1, BigInt(this.#cur));
     }
+    this.#resetPending();
     return n;
+  }
+
+  #resetPending(): void {
+    this.#pendingRecords =
+      this.#pendingLost =
+      this.#pendingLostRecords =
+      this.#pendingJoined =
+        0;
   }
 
   /** Moves {@link next} back to the first record not committed (to read them again). */
@@ -229,6 +255,7 @@ export class PerfRing {
   }
 
   #seek(pos: number): void {
+    this.#resetPending();
     this.#cur = pos;
     this.#at = pos % this.dataSize;
   }
@@ -268,6 +295,12 @@ export class PerfRing {
   /** Calls `fn` with the records from the first one not committed; commits them or not. */
   #each(fn: RecordHandler, max: number, commit: boolean): number {
     const saved = this.#cur;
+    const pending = [
+      this.#pendingRecords,
+      this.#pendingLost,
+      this.#pendingLostRecords,
+      this.#pendingJoined,
+    ];
     this.#seek(this.#tail);
     let n = 0;
     try {
@@ -276,7 +309,16 @@ export class PerfRing {
       }
     } finally {
       if (commit) this.commit();
-      else this.#seek(saved);
+      else {
+        // Leave the cursor, and what it read, as they were.
+        this.#seek(saved);
+        [
+          this.#pendingRecords,
+          this.#pendingLost,
+          this.#pendingLostRecords,
+          this.#pendingJoined,
+        ] = pending;
+      }
     }
     return n;
   }
