@@ -188,7 +188,12 @@ export class RingBuffer<T = Record<string, unknown>> {
   #words: Int32Array;
   #view: View<T>;
   /** Consumer position and counters, shared with the generated drain loop. */
-  #s: DrainState = { cons: 0, records: 0, bytes: 0, discarded: 0, prev: -1, n: 0, step: 0 };
+  #s: DrainState = { cons: 0, count: 0, bytes: 0, discarded: 0, prev: -1, n: 0, step: 0 };
+  // Totals, kept here rather than in the generated loop: they outgrow small
+  // integers, and V8 deoptimizes the code that adds them when they do.
+  #records = 0;
+  #bytes = 0;
+  #discarded = 0;
   #drain: DrainFn<T>;
   #closed = false;
   /** Waiters of follow() / batches() in flight: closing the ring closes them. */
@@ -318,6 +323,10 @@ export class RingBuffer<T = Record<string, unknown>> {
       this.#minLen,
       (n, at) => this.#short(n, at),
     );
+    // One call that reads nothing runs the function's exit path in the
+    // interpreter, so V8 has seen its types before it compiles the loop
+    // (a path first reached in optimized code deoptimizes it).
+    this.#drain(() => {}, 0);
   }
 
   /** Whether {@link close} has run. */
@@ -334,9 +343,9 @@ export class RingBuffer<T = Record<string, unknown>> {
   /** Records, bytes, discarded and lost so far (see {@link RingStats}). */
   get stats(): RingStats {
     return {
-      records: this.#s.records,
-      bytes: this.#s.bytes,
-      discarded: this.#s.discarded,
+      records: this.#records,
+      bytes: this.#bytes,
+      discarded: this.#discarded,
       lost: this.#lostFd < 0 ? null : readLost(this.#lostFd),
     };
   }
@@ -358,7 +367,14 @@ export class RingBuffer<T = Record<string, unknown>> {
    */
   drain(fn: (record: View<T>) => void, max: number = 0x7fffffff): number {
     this.#open();
-    return this.#drain(fn, max);
+    const s = this.#s;
+    try {
+      return this.#drain(fn, max);
+    } finally {
+      this.#records += s.count;
+      this.#bytes += s.bytes;
+      this.#discarded += s.discarded;
+    }
   }
 
   /**
@@ -449,15 +465,15 @@ export class RingBuffer<T = Record<string, unknown>> {
       cons += (n + HDR + 7) & ~7;
       s.cons = cons;
       if ((len & DISCARD) !== 0) {
-        s.discarded++;
+        this.#discarded++;
         continue;
       }
       if (n < this.#minLen) {
         this.#commit(cons);
         this.#short(n, cons);
       }
-      s.records++;
-      s.bytes += n;
+      this.#records++;
+      this.#bytes += n;
       batch.read++;
       return this.#view.rebind(at + HDR, n);
     }
@@ -505,8 +521,10 @@ export class RingBuffer<T = Record<string, unknown>> {
 }
 
 interface DrainState {
+  /** The consumer position. */
   cons: number;
-  records: number;
+  /** What the last drain call read: records, their payload bytes, records discarded. */
+  count: number;
   bytes: number;
   discarded: number;
   /** The last good record header (-1: none yet), its payload length and its step. */
@@ -566,6 +584,11 @@ return function drain(fn, max) {
   let prev = S.prev, n = S.n, step = S.step;
   try {
     while (count < max) {
+      // Commit what the last batch read (nothing on the first pass, which
+      // runs this in the interpreter: no path is first reached after the loop).
+      cons += c - c0;
+      c0 = c;
+      Atomics.store(C, 0, BigInt(cons - 0.5));
       const avail = (Atomics.load(P, 0) - cons + 0.5) >>> 0;
       if (avail === 0) break;
       c0 = c = cons & ${num(mask)};
@@ -596,18 +619,15 @@ return function drain(fn, max) {
         count++;
         fn(V);
       }
-      cons += c - c0;
-      c0 = c;
-      Atomics.store(C, 0, BigInt(cons - 0.5));
     }
     return count;
   } finally {
     cons += c - c0;
     S.cons = cons - 0.5;
     Atomics.store(C, 0, BigInt(cons - 0.5));
-    S.records += count;
-    S.bytes += bytes + n * (count - mark);
-    S.discarded += discarded;
+    S.count = count;
+    S.bytes = bytes + n * (count - mark);
+    S.discarded = discarded;
     S.prev = prev;
     S.n = n;
     S.step = step;
