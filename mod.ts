@@ -147,15 +147,13 @@ export {
   CallchainContext,
   checkRecord,
   PerfSample,
-  readU64,
-  type ReadValue,
-  type ReadValues,
-  readValuesAt,
   type SampleAttr,
   type SampleDecoder,
   type SampleId,
   SampleLayout,
 } from "./perf/sample.ts";
+export { readU64 } from "./perf/bytes.ts";
+export { type ReadValue, type ReadValues, readValuesAt } from "./perf/read_format.ts";
 export {
   decodeRecord,
   type PerfRecord,

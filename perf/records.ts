@@ -7,8 +7,10 @@
  */
 
 import { PerfError } from "./error.ts";
-import { checkRecord, PerfSample, readU64, readValuesAt, readValuesEnd } from "./sample.ts";
-import type { ReadValues, SampleId, SampleLayout } from "./sample.ts";
+import { checkRecord, PerfSample } from "./sample.ts";
+import type { SampleId, SampleLayout } from "./sample.ts";
+import { readU64 } from "./bytes.ts";
+import { type ReadValues, readValuesAt, readValuesEnd } from "./read_format.ts";
 
 /** `enum perf_event_type`: the record types the kernel writes.
  *

@@ -17,21 +17,10 @@
 import { type PerfEventAttr, ReadFormat, SAMPLE_KNOWN_BITS, SampleType } from "./attr.ts";
 import { BranchSample } from "./attr.ts";
 import { PerfError } from "./error.ts";
+import { fail, readU64 } from "./bytes.ts";
+import { readEntrySize, type ReadValues, readValuesAt, readValuesEnd } from "./read_format.ts";
 
 const S = SampleType;
-
-/** Reads the u64 at `p`: a number when it is below 2^53, else a bigint.
- *
- * @example
- * ```ts
- * import { readU64 } from "@bpfview/bpfview";
- * console.log(readU64(new DataView(new ArrayBuffer(8)), 0)); // 0
- * ```
- */
-export function readU64(dv: DataView, p: number): number | bigint {
-  const hi = dv.getUint32(p + 4, true);
-  return hi < 0x200000 ? hi * 4294967296 + dv.getUint32(p, true) : dv.getBigUint64(p, true);
-}
 
 function popcount64(mask: bigint): number {
   let n = 0;
@@ -53,40 +42,6 @@ export type SampleAttr =
     "sample_type" | "read_format" | "branch_sample_type" | "sample_regs_user" | "sample_regs_intr"
   >
   & Partial<Pick<PerfEventAttr, "sample_id_all">>;
-
-/** One value of a `read_format` block.
- *
- * @example
- * ```ts
- * import type { ReadValue } from "@bpfview/bpfview";
- * const v: ReadValue = { value: 1 };
- * ```
- */
-export interface ReadValue {
-  /** The counter's value. */
-  value: number | bigint;
-  /** Its id, with PERF_FORMAT_ID. */
-  id?: number | bigint;
-  /** Samples lost, with PERF_FORMAT_LOST. */
-  lost?: number | bigint;
-}
-
-/** A `read_format` block (PERF_SAMPLE_READ, PERF_RECORD_READ).
- *
- * @example
- * ```ts
- * import type { ReadValues } from "@bpfview/bpfview";
- * const r: ReadValues = { values: [{ value: 1 }] };
- * ```
- */
-export interface ReadValues {
-  /** With PERF_FORMAT_TOTAL_TIME_ENABLED. */
-  time_enabled?: number | bigint;
-  /** With PERF_FORMAT_TOTAL_TIME_RUNNING. */
-  time_running?: number | bigint;
-  /** One value, or one per group member with PERF_FORMAT_GROUP. */
-  values: ReadValue[];
-}
 
 /** One branch stack entry: `from`, `to` and the raw flags word.
  *
@@ -372,92 +327,6 @@ function u64s(dv: DataView, p: number, n: number): bigint[] {
   const out: bigint[] = [];
   for (let i = 0; i < n; i++) out.push(dv.getBigUint64(p + 8 * i, true));
   return out;
-}
-
-/**
- * Reads a `read_format` block at `p` (its size was checked by the decoder
- * that found it).
- *
- * @example
- * ```ts
- * import { ReadFormat, readValuesAt } from "@bpfview/bpfview";
- * const r = readValuesAt(new DataView(new ArrayBuffer(16)), 0, ReadFormat.ID);
- * console.log(r.values[0].id); // 0
- * ```
- */
-export function readValuesAt(dv: DataView, p: number, readFormat: number): ReadValues {
-  const out: ReadValues = { values: [] };
-  const F = ReadFormat;
-  if (readFormat & F.GROUP) {
-    const nr = Number(readU64(dv, p));
-    p += 8;
-    if (readFormat & F.TOTAL_TIME_ENABLED) (out.time_enabled = readU64(dv, p), p += 8);
-    if (readFormat & F.TOTAL_TIME_RUNNING) (out.time_running = readU64(dv, p), p += 8);
-    for (let i = 0; i < nr; i++) {
-      const v: ReadValue = { value: readU64(dv, p) };
-      p += 8;
-      if (readFormat & F.ID) (v.id = readU64(dv, p), p += 8);
-      if (readFormat & F.LOST) (v.lost = readU64(dv, p), p += 8);
-      out.values.push(v);
-    }
-    return out;
-  }
-  const v: ReadValue = { value: readU64(dv, p) };
-  p += 8;
-  if (readFormat & F.TOTAL_TIME_ENABLED) (out.time_enabled = readU64(dv, p), p += 8);
-  if (readFormat & F.TOTAL_TIME_RUNNING) (out.time_running = readU64(dv, p), p += 8);
-  if (readFormat & F.ID) (v.id = readU64(dv, p), p += 8);
-  if (readFormat & F.LOST) (v.lost = readU64(dv, p), p += 8);
-  out.values.push(v);
-  return out;
-}
-
-/** Bytes of a non-group read_format block, or of one group entry (value, id, lost). */
-function readEntrySize(readFormat: number): number {
-  const F = ReadFormat;
-  let n = 8;
-  if (readFormat & F.ID) n += 8;
-  if (readFormat & F.LOST) n += 8;
-  if (!(readFormat & F.GROUP)) {
-    if (readFormat & F.TOTAL_TIME_ENABLED) n += 8;
-    if (readFormat & F.TOTAL_TIME_RUNNING) n += 8;
-  }
-  return n;
-}
-
-/**
- * Checks a read_format block at `p` that must end by `end`; returns its end.
- */
-export function readValuesEnd(dv: DataView, p: number, end: number, readFormat: number): number {
-  const F = ReadFormat;
-  if (!(readFormat & F.GROUP)) {
-    const e = p + readEntrySize(readFormat);
-    if (e > end) fail("a read_format block", e - p, end - p, p);
-    return e;
-  }
-  if (p + 8 > end) fail("a read_format group count", 8, end - p, p);
-  const nr = readU64(dv, p);
-  let head = 8;
-  if (readFormat & F.TOTAL_TIME_ENABLED) head += 8;
-  if (readFormat & F.TOTAL_TIME_RUNNING) head += 8;
-  const each = readEntrySize(readFormat);
-  const room = end - p - head;
-  if (room < 0 || typeof nr !== "number" || nr * each > room) {
-    throw new PerfError(
-      `expected a read_format group of ${nr} entries of ${each} bytes to fit the ${
-        end - p
-      } bytes left of the record`,
-      p,
-    );
-  }
-  return p + head + nr * each;
-}
-
-function fail(what: string, need: number, have: number, at: number): never {
-  throw new PerfError(
-    `expected ${what} of ${need} bytes, found ${Math.max(0, have)} left in the record`,
-    at,
-  );
 }
 
 function countTooBig(
