@@ -353,10 +353,11 @@ Deno.test("100 open/load/attach/close cycles leave /proc/self/fd and /proc/self/
   for (let i = 0; i < 100; i++) cycle();
   assert.deepEqual(fds(), fdsBefore);
   assert.deepEqual(mappings(), mapsBefore);
-  // libbpf's anonymous mappings (one per data section per object) are gone too;
-  // the JS heap may have grown by a few.
+  // libbpf's anonymous mappings (one per data section per object: three a cycle) are gone too.
+  // They look like the JS heap's own, which grows by tens of mappings when other tests ran
+  // before; a leak of even one mapping a cycle adds at least 100.
   const anonAfter = Deno.readTextFileSync("/proc/self/maps").split("\n").length;
-  assert.ok(anonAfter - anonBefore < 50, `${anonBefore} mappings before, ${anonAfter} after`);
+  assert.ok(anonAfter - anonBefore < 100, `${anonBefore} mappings before, ${anonAfter} after`);
 });
 
 /** Runs tests/object_child.ts with `prefix` before deno (e.g. setpriv) and deno flags `flags`. */
