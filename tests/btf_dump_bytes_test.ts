@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { BtfBuilder, everyKind } from "./btf_builder.ts";
-import { assertSameText, hasKernelBtf, sh } from "./tools.ts";
+import { assertSameText, clangBpf, hasKernelBtf } from "./tools.ts";
 import {
   type Btf,
   BtfError,
@@ -60,7 +60,7 @@ Deno.test({
 Deno.test("dumpJsonBytes: a clang object, built blobs both byte orders, split BTF", () => {
   const obj = `${BUILD}dump_bytes_kinds.o`;
   const src = new URL("./bpf/btf_kinds.bpf.c", import.meta.url).pathname;
-  sh("clang", ["-g", "-O2", "-target", "bpf", "-c", src, "-o", obj]);
+  clangBpf(src, obj);
   const base = loadBtf(obj);
   checkJson(base, "btf_kinds.o");
   for (const littleEndian of [true, false]) {

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { BtfBuilder, everyKind } from "./btf_builder.ts";
-import { assertSameText, hasKernelBtf, sh, shBytes } from "./tools.ts";
+import { assertSameText, clangBpf, hasKernelBtf, shBytes } from "./tools.ts";
 import { type Btf, KERNEL_BTF_PATH, loadBtf, parseBtf } from "../btf/parse.ts";
 import { BtfError } from "../btf/error.ts";
 import { Kind } from "../btf/kinds.ts";
@@ -36,7 +36,7 @@ let objPath: string | undefined;
 function testObject(): string {
   if (objPath) return objPath;
   const out = `${BUILD}btf_dump_raw_kinds.o`;
-  sh("clang", ["-g", "-O2", "-target", "bpf", "-c", SRC, "-o", out]);
+  clangBpf(SRC, out);
   return objPath = out;
 }
 

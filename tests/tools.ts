@@ -109,7 +109,12 @@ export function bpfObject(name: string): string {
     arch = sh("cc", ["-print-multiarch"]).trim() || arch;
   } catch { /* keep the default */ }
   const src = new URL(`./bpf/${name}.bpf.c`, import.meta.url).pathname;
-  sh("clang", ["-g", "-O2", "-target", "bpf", `-I/usr/include/${arch}`, "-c", src, "-o", out]);
+  return clangBpf(src, out, [`-I/usr/include/${arch}`]);
+}
+
+/** `clang -g -O2 -target bpf FLAGS -c SRC -o OUT` (throws with clang's message on error); `out`. */
+export function clangBpf(src: string, out: string, flags: string[] = []): string {
+  sh("clang", ["-g", "-O2", "-target", "bpf", ...flags, "-c", src, "-o", out]);
   return out;
 }
 
