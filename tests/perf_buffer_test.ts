@@ -11,16 +11,10 @@ import {
   PerfBuffer,
   type View,
 } from "../mod.ts";
-import { bpfObject, buildDir, cli, loadCli, sh, threadId } from "./tools.ts";
+import { bpfObject, buildDir, callGetppid, cli, loadCli, sh, threadId } from "./tools.ts";
 
 const OBJ = bpfObject("object_perf");
 const COMM = Deno.readTextFileSync("/proc/thread-self/comm").trim();
-
-function trigger(n: number): void {
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += Deno.ppid;
-  assert.ok(sum > 0);
-}
 
 Deno.test("PerfBuffer: every record of this process, in order, decoded by the object's BTF", async () => {
   using obj = BpfObject.open(OBJ);
@@ -30,7 +24,7 @@ Deno.test("PerfBuffer: every record of this process, in order, decoded by the ob
   obj.attachAll();
   using buf = new PerfBuffer(obj.map("events"), { pages: 2 });
   const Event = obj.btf!.view("event");
-  trigger(50);
+  callGetppid(50);
   const got: Record<string, unknown>[] = [];
   using waiter = new FdWaiter(buf.fds);
   const done = new AbortController();
@@ -70,7 +64,7 @@ Deno.test("load --map of a perf event array: one JSON line per record, --count s
   ], async (p) => {
     // The rings are set up right after the "attached" line: call until 3 records came out.
     while (!p.exited) {
-      trigger(1);
+      callGetppid(1);
       await new Promise((r) => setTimeout(r, 20));
     }
   });

@@ -118,6 +118,13 @@ export function clangBpf(src: string, out: string, flags: string[] = []): string
   return out;
 }
 
+/** Calls getppid() `n` times from this thread (each `Deno.ppid` is one call). */
+export function callGetppid(n: number): void {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += Deno.ppid;
+  assert.ok(sum > 0);
+}
+
 /**
  * This thread's id (`gettid`). Test files of one `deno test --parallel` run share a process (and
  * its pid) on threads of their own: BPF programs that count a test's own calls filter by it.
