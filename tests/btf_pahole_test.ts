@@ -11,7 +11,7 @@ import {
   paholeLayout,
   type PaholeMember,
 } from "../mod.ts";
-import { buildDir, clangBpf, sh } from "./tools.ts";
+import { buildDir, sh } from "./tools.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BUILD = buildDir("pahole");
@@ -26,7 +26,17 @@ function objects(): string[] {
   const out: string[] = [];
   for (const name of ["btf_kinds", "dump_c_tricky", "view_types", "vmlinux_user"]) {
     const obj = `${BUILD}${name}.o`;
-    clangBpf(`${ROOT}tests/bpf/${name}.bpf.c`, obj, [`-I${BUILD}`]);
+    sh("clang", [
+      "-g",
+      "-O2",
+      "-target",
+      "bpf",
+      `-I${BUILD}`,
+      "-c",
+      `${ROOT}tests/bpf/${name}.bpf.c`,
+      "-o",
+      obj,
+    ]);
     out.push(obj);
   }
   return out;

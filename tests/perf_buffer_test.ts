@@ -11,7 +11,15 @@ import {
   PerfBuffer,
   type View,
 } from "../mod.ts";
-import { bpfObject, buildDir, callGetppid, cli, loadCli, sh, threadId } from "./tools.ts";
+import {
+  bpfObject,
+  buildDir,
+  callGetppid as trigger,
+  cli,
+  loadCli,
+  sh,
+  threadId,
+} from "./tools.ts";
 
 const OBJ = bpfObject("object_perf");
 const COMM = Deno.readTextFileSync("/proc/thread-self/comm").trim();
@@ -24,7 +32,7 @@ Deno.test("PerfBuffer: every record of this process, in order, decoded by the ob
   obj.attachAll();
   using buf = new PerfBuffer(obj.map("events"), { pages: 2 });
   const Event = obj.btf!.view("event");
-  callGetppid(50);
+  trigger(50);
   const got: Record<string, unknown>[] = [];
   using waiter = new FdWaiter(buf.fds);
   const done = new AbortController();
@@ -64,7 +72,7 @@ Deno.test("load --map of a perf event array: one JSON line per record, --count s
   ], async (p) => {
     // The rings are set up right after the "attached" line: call until 3 records came out.
     while (!p.exited) {
-      callGetppid(1);
+      trigger(1);
       await new Promise((r) => setTimeout(r, 20));
     }
   });
