@@ -280,30 +280,26 @@ export class BpfObject {
 
   /** The program named `name` (its C function name). Throws {@link FfiError} if none. */
   program(name: string): BpfProgram {
-    this.#pointer(`program '${name}'`);
-    const p = this.#programs.get(name);
-    if (!p) {
-      throw new FfiError(
-        `expected a program named '${name}' in object '${this.name}', found ${
-          listOf([...this.#programs.keys()], "programs")
-        }`,
-      );
-    }
-    return p;
+    return this.#named(this.#programs, "program", name);
   }
 
   /** The map named `name` (as in the C source, or `.rodata` style for data sections). */
   map(name: string): BpfMap {
-    this.#pointer(`map '${name}'`);
-    const m = this.#maps.get(name);
-    if (!m) {
+    return this.#named(this.#maps, "map", name);
+  }
+
+  /** The program or map named `name` in `table`; an {@link FfiError} listing the others if none. */
+  #named<T>(table: Map<string, T>, what: "program" | "map", name: string): T {
+    this.#pointer(`${what} '${name}'`);
+    const found = table.get(name);
+    if (!found) {
       throw new FfiError(
-        `expected a map named '${name}' in object '${this.name}', found ${
-          listOf([...this.#maps.keys()], "maps")
+        `expected a ${what} named '${name}' in object '${this.name}', found ${
+          listOf([...table.keys()], `${what}s`)
         }`,
       );
     }
-    return m;
+    return found;
   }
 
   /**
