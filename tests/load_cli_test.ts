@@ -3,7 +3,7 @@
 // this test's pid (--set), triggered here, stopped with SIGINT (Ctrl-C),
 // its maps printed as JSON lines.
 import assert from "node:assert/strict";
-import { bpfObject, callGetppid, cliSync, loadCli, threadId } from "./tools.ts";
+import { bpfObject, callGetppid, cliSync, loadCli, targetThisThread } from "./tools.ts";
 
 const COUNTER = bpfObject("object_counter");
 const COMM = Deno.readTextFileSync("/proc/thread-self/comm").trim();
@@ -21,10 +21,7 @@ function loadAndTriggerObject(object: string, args: string[], calls: number) {
 }
 
 const FILTER = [
-  "--set",
-  `target_pid=${Deno.pid}`,
-  "--set",
-  `target_tid=${threadId()}`,
+  ...targetThisThread(),
   "--set",
   "enabled=true",
   "--set",
@@ -111,10 +108,7 @@ Deno.test("load: a value that does not fit, unknown names, misuse: one line, exi
 Deno.test("load --program attaches only the programs named", async () => {
   const obj = bpfObject("object_attach");
   const r = await loadAndTriggerObject(obj, [
-    "--set",
-    `target_pid=${Deno.pid}`,
-    "--set",
-    `target_tid=${threadId()}`,
+    ...targetThisThread(),
     "--set",
     `nr_getppid=${{ x86_64: 110, aarch64: 173 }[Deno.build.arch]}`,
     "--program",

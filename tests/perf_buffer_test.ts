@@ -18,6 +18,7 @@ import {
   cli,
   loadCli,
   sh,
+  targetThisThread,
   threadId,
 } from "./tools.ts";
 
@@ -58,10 +59,7 @@ Deno.test("PerfBuffer: every record of this process, in order, decoded by the ob
 Deno.test("load --map of a perf event array: one JSON line per record, --count stops", async () => {
   const { code, out, err } = await loadCli([
     OBJ,
-    "--set",
-    `target_pid=${Deno.pid}`,
-    "--set",
-    `target_tid=${threadId()}`,
+    ...targetThisThread(),
     "--map",
     "events",
     "--type",

@@ -5,7 +5,7 @@
 // stops it cleanly.
 import assert from "node:assert/strict";
 import { libc } from "../ffi/libc.ts";
-import { bpfObject, cliSync, loadCli } from "./tools.ts";
+import { bpfObject, cliSync, loadCli, targetThisThread } from "./tools.ts";
 
 const OBJ = bpfObject("ringbuf");
 
@@ -13,10 +13,7 @@ const OBJ = bpfObject("ringbuf");
 function loadAndTrigger(args: string[], stop: (out: string) => boolean, sigint: boolean) {
   return loadCli([
     OBJ,
-    "--set",
-    `target_pid=${Deno.pid}`,
-    "--set",
-    `target_tid=${libc().gettid()}`,
+    ...targetThisThread(),
     "--map",
     "events",
     ...args,

@@ -133,6 +133,14 @@ export function threadId(): number {
   return Number(Deno.readLinkSync("/proc/thread-self").split("/").pop());
 }
 
+/**
+ * `--set target_pid=PID --set target_tid=TID` for `bpfview load`: the filter of the test BPF
+ * objects set to this process and thread (see {@link threadId}).
+ */
+export function targetThisThread(): string[] {
+  return ["--set", `target_pid=${Deno.pid}`, "--set", `target_tid=${threadId()}`];
+}
+
 /** A running `bpfview load` as {@link loadCli}'s `drive` sees it. */
 export interface LoadChild {
   /** The process (send it SIGINT to stop it as Ctrl-C would). */
