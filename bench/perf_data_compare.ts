@@ -77,16 +77,7 @@ const perfScript = (file: string) => ["perf", "script", "-i", file];
 
 function samples(file: string): number {
   const out = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--frozen",
-      "--cached-only",
-      `${ROOT}cli/start.ts`,
-      "perf-data",
-      file,
-      "--json",
-    ],
+    args: bpfview(file).slice(1),
     stdout: "piped",
     stderr: "null",
   }).outputSync();

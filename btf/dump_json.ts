@@ -12,7 +12,7 @@
 
 import type { Btf } from "./parse.ts";
 import { infoKind, infoVlen, Kind, KIND_NAMES, kindName } from "./kinds.ts";
-import { badName, type RawBlob, rawBlob, resolveDumpIds } from "./dump_raw.ts";
+import { nameOwner, type RawBlob, rawBlob, resolveDumpIds } from "./dump_raw.ts";
 
 /**
  * One member of a struct or union in {@link dumpJson} output.
@@ -190,10 +190,7 @@ const LINKAGES = ["static", "global", "extern"];
 function nameOf(b: RawBlob, wi: number): string {
   const off = b.words[wi];
   if (off === 0) return "(anon)";
-  let s = b;
-  while (off < s.startStr && s.base) s = s.base;
-  const local = off - s.startStr;
-  if (!(local >= 0 && local < s.strLen)) throw badName(b, wi);
+  nameOwner(b, wi, off); // checks it
   return b.btf.str(off);
 }
 

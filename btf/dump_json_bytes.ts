@@ -9,7 +9,7 @@
  */
 
 import { ascii, ByteOut, type ByteSink, put, putNum } from "./byte_out.ts";
-import { badName, type RawBlob, rawBlob, resolveDumpIds } from "./dump_raw.ts";
+import { nameOwner, type RawBlob, rawBlob, resolveDumpIds } from "./dump_raw.ts";
 import type { DumpJsonOptions } from "./dump_json.ts";
 import { infoKind, infoVlen, Kind, KIND_NAMES, kindName, MAX_VLEN } from "./kinds.ts";
 import type { Btf } from "./parse.ts";
@@ -67,11 +67,8 @@ function writeName(out: ByteOut, b: RawBlob, wi: number): void {
     out.pos = put(out.buf, out.pos, S_ANON);
     return;
   }
-  let s = b;
-  while (off < s.startStr && s.base) s = s.base;
-  const local = off - s.startStr;
-  if (!(local >= 0 && local < s.strLen)) throw badName(b, wi);
-  const bytes = s.bytes, from = s.strAbs + local;
+  const s = nameOwner(b, wi, off);
+  const bytes = s.bytes, from = s.strAbs + off - s.startStr;
   let end = from, plain = true;
   for (let c; (c = bytes[end]) !== 0; end++) {
     // Printable ASCII other than '"' and '\' is written as it is.

@@ -88,6 +88,18 @@ export function badName(b: RawBlob, wi: number): BtfError {
   );
 }
 
+/**
+ * The blob of `b`'s chain whose string section holds name offset `off` (word
+ * `wi` of `b`, not 0); a {@link badName} error if none does.
+ */
+export function nameOwner(b: RawBlob, wi: number, off: number): RawBlob {
+  let s = b;
+  while (off < s.startStr && s.base) s = s.base;
+  const local = off - s.startStr;
+  if (!(local >= 0 && local < s.strLen)) throw badName(b, wi);
+  return s;
+}
+
 /** The blob of the chain that defines type `id`, or undefined if out of range. */
 function blobOf(b: RawBlob, id: number): RawBlob | undefined {
   while (id < b.startId && b.base) b = b.base;
@@ -158,12 +170,9 @@ const ANON = ascii("(anon)");
 function name(pos: number, b: RawBlob, wi: number): number {
   const off = b.words[wi];
   if (off === 0) return put(out, pos, ANON);
-  let s = b;
-  while (off < s.startStr && s.base) s = s.base;
-  const local = off - s.startStr;
-  if (!(local >= 0 && local < s.strLen)) throw badName(b, wi);
+  const s = nameOwner(b, wi, off);
   const bytes = s.bytes;
-  const from = s.strAbs + local;
+  const from = s.strAbs + off - s.startStr;
   let end = from;
   while (bytes[end] !== 0) end++; // the section ends with NUL (checked by parse)
   const len = end - from;

@@ -47,6 +47,21 @@ import { mapFile, notRegularFile } from "../ffi/mmap.ts";
 const T = { ...UserRecordType, SAMPLE: 9 } as const;
 const EVENT_UPDATE_NAME = 2;
 
+/** A record holder before its first record (`compressed`: one out of a decompressed stream). */
+function emptyRecord(compressed: boolean): PerfDataRecord {
+  return {
+    type: 0,
+    misc: 0,
+    size: 0,
+    bytes: new Uint8Array(0),
+    dv: new DataView(new ArrayBuffer(0)),
+    at: 0,
+    offset: 0,
+    compressed,
+    time: NO_TIME,
+  };
+}
+
 /** Options of {@link PerfData.records}. */
 export interface PerfDataRecordsOptions {
   /**
@@ -461,17 +476,7 @@ export class PerfData {
 
   // ----------------------------------------------------------- framing
 
-  #rec: PerfDataRecord = {
-    type: 0,
-    misc: 0,
-    size: 0,
-    bytes: new Uint8Array(0),
-    dv: new DataView(new ArrayBuffer(0)),
-    at: 0,
-    offset: 0,
-    compressed: false,
-    time: NO_TIME,
-  };
+  #rec: PerfDataRecord = emptyRecord(false);
 
   #timeOf(r: PerfDataRecord): number {
     let at: number;
@@ -669,17 +674,7 @@ export class PerfData {
   #zbuf: Uint8Array = new Uint8Array(0);
   #zstdLeft = 0; // bytes of a cut record kept at the start of #zbuf
   #zstdAt = 0; // file offset of the compressed record that started it
-  #zrec: PerfDataRecord = {
-    type: 0,
-    misc: 0,
-    size: 0,
-    bytes: new Uint8Array(0),
-    dv: new DataView(new ArrayBuffer(0)),
-    at: 0,
-    offset: 0,
-    compressed: true,
-    time: NO_TIME,
-  };
+  #zrec: PerfDataRecord = emptyRecord(true);
 
   *#decompress(r: PerfDataRecord): Generator<PerfDataRecord> {
     let from = r.at + 8, to = r.at + r.size;

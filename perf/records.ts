@@ -277,14 +277,13 @@ export function decodeRecord(
       r.lost = b.u64("lost");
       break;
     case RecordType.SWITCH:
-      r.out = (misc & RecordMisc.SWITCH_OUT) !== 0;
-      r.preempt = (misc & RecordMisc.SWITCH_OUT_PREEMPT) !== 0;
-      break;
     case RecordType.SWITCH_CPU_WIDE:
       r.out = (misc & RecordMisc.SWITCH_OUT) !== 0;
       r.preempt = (misc & RecordMisc.SWITCH_OUT_PREEMPT) !== 0;
-      r.next_prev_pid = b.s32("next_prev_pid");
-      r.next_prev_tid = b.s32("next_prev_tid");
+      if (type === RecordType.SWITCH_CPU_WIDE) {
+        r.next_prev_pid = b.s32("next_prev_pid");
+        r.next_prev_tid = b.s32("next_prev_tid");
+      }
       break;
     case RecordType.NAMESPACES: {
       r.pid = b.s32("pid");

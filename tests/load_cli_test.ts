@@ -3,44 +3,23 @@
 // this test's pid (--set), triggered here, stopped with SIGINT (Ctrl-C),
 // its maps printed as JSON lines.
 import assert from "node:assert/strict";
-import { bpfObject, CLI_MAIN, cliSync, denoRun, threadId } from "./tools.ts";
+import { bpfObject, cliSync, loadCli, threadId } from "./tools.ts";
 
 const COUNTER = bpfObject("object_counter");
 const COMM = Deno.readTextFileSync("/proc/thread-self/comm").trim();
-const dec = new TextDecoder();
 
 /** Runs `load` until it has attached, calls getppid() `calls` times, then sends SIGINT. */
 function loadAndTrigger(args: string[], calls: number) {
   return loadAndTriggerObject(COUNTER, args, calls);
 }
 
-async function loadAndTriggerObject(object: string, args: string[], calls: number) {
-  const p = new Deno.Command(Deno.execPath(), {
-    args: denoRun("-A", CLI_MAIN, "load", object, ...args),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const out = new Response(p.stdout).text();
-  // Read stderr up to the "attached" line: the program is in place from then on.
-  const reader = p.stderr.getReader();
-  let err = "";
-  while (!err.includes("attached")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    err += dec.decode(value);
-  }
-  let sum = 0;
-  for (let i = 0; i < calls; i++) sum += Deno.ppid;
-  assert.ok(sum > 0);
-  p.kill("SIGINT");
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    err += dec.decode(value);
-  }
-  const status = await p.status;
-  return { code: status.code, out: await out, err };
+function loadAndTriggerObject(object: string, args: string[], calls: number) {
+  return loadCli([object, ...args], ({ child }) => {
+    let sum = 0;
+    for (let i = 0; i < calls; i++) sum += Deno.ppid;
+    assert.ok(sum > 0);
+    child.kill("SIGINT");
+  });
 }
 
 const FILTER = [

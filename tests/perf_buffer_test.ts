@@ -11,7 +11,7 @@ import {
   PerfBuffer,
   type View,
 } from "../mod.ts";
-import { bpfObject, buildDir, CLI_MAIN, denoRun, sh, threadId } from "./tools.ts";
+import { bpfObject, buildDir, cli, loadCli, sh, threadId } from "./tools.ts";
 
 const OBJ = bpfObject("object_perf");
 const COMM = Deno.readTextFileSync("/proc/thread-self/comm").trim();
@@ -110,52 +110,28 @@ Deno.test("PerfBuffer: wakeupEvents: 1 wakes the reader per record, with no idle
 });
 
 Deno.test("load --map of a perf event array: one JSON line per record, --count stops", async () => {
-  const p = new Deno.Command(Deno.execPath(), {
-    args: denoRun(
-      "-A",
-      CLI_MAIN,
-      "load",
-      OBJ,
-      "--set",
-      `target_pid=${Deno.pid}`,
-      "--set",
-      `target_tid=${threadId()}`,
-      "--map",
-      "events",
-      "--type",
-      "event",
-      "--count",
-      "3",
-      "--json",
-    ),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const out = new Response(p.stdout).text();
-  const reader = p.stderr.getReader();
-  const dec = new TextDecoder();
-  let err = "";
-  while (!err.includes("attached")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    err += dec.decode(value);
-  }
-  // The rings are set up right after the "attached" line: call until 3 records came out.
-  const status = p.status;
-  let exited = false;
-  status.then(() => exited = true);
-  while (!exited) {
-    trigger(1);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    err += dec.decode(value);
-  }
-  assert.equal((await status).code, 0, err);
-  const lines = (await out).trim().split("\n").map((l) => JSON.parse(l));
+  const { code, out, err } = await loadCli([
+    OBJ,
+    "--set",
+    `target_pid=${Deno.pid}`,
+    "--set",
+    `target_tid=${threadId()}`,
+    "--map",
+    "events",
+    "--type",
+    "event",
+    "--count",
+    "3",
+    "--json",
+  ], async (p) => {
+    // The rings are set up right after the "attached" line: call until 3 records came out.
+    while (!p.exited) {
+      trigger(1);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  });
+  assert.equal(code, 0, err);
+  const lines = out.trim().split("\n").map((l) => JSON.parse(l));
   assert.equal(lines.length, 3);
   for (const l of lines) {
     assert.equal(l.map, "events");
@@ -167,15 +143,9 @@ Deno.test("load --map of a perf event array: one JSON line per record, --count s
 });
 
 Deno.test("load --map of a perf event array without --type: one line", async () => {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: denoRun("-A", CLI_MAIN, "load", OBJ, "--map", "events", "--duration", "0"),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const err = new TextDecoder().decode(r.stderr);
+  const r = await cli(["load", OBJ, "--map", "events", "--duration", "0"]);
   assert.equal(r.code, 1);
-  assert.match(err, /expected --type TYPE .* for perf_event_array map 'events'/);
+  assert.match(r.err, /expected --type TYPE .* for perf_event_array map 'events'/);
 });
 
 Deno.test({

@@ -5,57 +5,29 @@
 // stops it cleanly.
 import assert from "node:assert/strict";
 import { libc } from "../ffi/libc.ts";
-import { bpfObject, CLI_MAIN, cliSync, denoRun } from "./tools.ts";
+import { bpfObject, cliSync, loadCli } from "./tools.ts";
 
 const OBJ = bpfObject("ringbuf");
-const dec = new TextDecoder();
 
 /** Runs `load` on the ring object; calls getpgid() once attached until `stop` says so. */
-async function loadAndTrigger(args: string[], stop: (out: string) => boolean, sigint: boolean) {
-  const p = new Deno.Command(Deno.execPath(), {
-    args: denoRun(
-      "-A",
-      CLI_MAIN,
-      "load",
-      OBJ,
-      "--set",
-      `target_pid=${Deno.pid}`,
-      "--set",
-      `target_tid=${libc().gettid()}`,
-      "--map",
-      "events",
-      ...args,
-    ),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let out = "", err = "", exited = false;
-  const status = p.status.then((s) => (exited = true, s));
-  const outDone = (async () => {
-    for await (const chunk of p.stdout) out += dec.decode(chunk);
-  })();
-  const errReader = p.stderr.getReader();
-  while (!err.includes("attached")) {
-    const { value, done } = await errReader.read();
-    if (done) break;
-    err += dec.decode(value);
-  }
-  // Trigger until the CLI has what the test wants (it stops by itself with --count).
-  let calls = 0;
-  while (!exited && !stop(out)) {
-    for (let i = 0; i < 5; i++, calls++) libc().getpgid(0);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  if (sigint && !exited) p.kill("SIGINT");
-  for (;;) {
-    const { value, done } = await errReader.read();
-    if (done) break;
-    err += dec.decode(value);
-  }
-  const s = await status;
-  await outDone;
-  return { code: s.code, out, err, calls };
+function loadAndTrigger(args: string[], stop: (out: string) => boolean, sigint: boolean) {
+  return loadCli([
+    OBJ,
+    "--set",
+    `target_pid=${Deno.pid}`,
+    "--set",
+    `target_tid=${libc().gettid()}`,
+    "--map",
+    "events",
+    ...args,
+  ], async (p) => {
+    // Trigger until the CLI has what the test wants (it stops by itself with --count).
+    while (!p.exited && !stop(p.out)) {
+      for (let i = 0; i < 5; i++) libc().getpgid(0);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    if (sigint && !p.exited) p.child.kill("SIGINT");
+  });
 }
 
 Deno.test("load --map of a ring buffer --json: records as JSON lines, --count stops it", async () => {

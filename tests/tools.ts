@@ -118,3 +118,52 @@ export function bpfObject(name: string): string {
 export function threadId(): number {
   return Number(Deno.readLinkSync("/proc/thread-self").split("/").pop());
 }
+
+/** A running `bpfview load` as {@link loadCli}'s `drive` sees it. */
+export interface LoadChild {
+  /** The process (send it SIGINT to stop it as Ctrl-C would). */
+  readonly child: Deno.ChildProcess;
+  /** Whether it has exited. */
+  readonly exited: boolean;
+  /** Its standard output so far. */
+  readonly out: string;
+}
+
+/**
+ * Runs `bpfview load ...args`, reads its stderr up to the "attached" line (the programs are in
+ * place from then on), awaits `drive` (which triggers them, and stops the CLI unless it stops by
+ * itself), then waits for the CLI to exit.
+ */
+export async function loadCli(
+  args: string[],
+  drive: (p: LoadChild) => void | Promise<void>,
+): Promise<CliResult> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: denoRun("-A", CLI_MAIN, "load", ...args),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const p = { child, exited: false, out: "" };
+  const status = child.status.then((s) => (p.exited = true, s));
+  const outDone = (async () => {
+    const d = new TextDecoder();
+    for await (const chunk of child.stdout) p.out += d.decode(chunk, { stream: true });
+  })();
+  const reader = child.stderr.getReader();
+  let err = "";
+  while (!err.includes("attached")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    err += dec.decode(value);
+  }
+  await drive(p);
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    err += dec.decode(value);
+  }
+  const { code } = await status;
+  await outDone;
+  return { code, out: p.out, err };
+}
