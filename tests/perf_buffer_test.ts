@@ -22,12 +22,18 @@ function trigger(n: number): void {
   assert.ok(sum > 0);
 }
 
-Deno.test("PerfBuffer: every record of this process, in order, decoded by the object's BTF", async () => {
-  using obj = BpfObject.open(OBJ);
+/** A BpfObject of object_perf.bpf.c loaded and attached for this thread's getppid() calls. */
+function perfObject(): BpfObject {
+  const obj = BpfObject.open(OBJ);
   (obj.rodata as Record<string, unknown>).target_pid = Deno.pid;
   (obj.rodata as Record<string, unknown>).target_tid = threadId();
   obj.load();
   obj.attachAll();
+  return obj;
+}
+
+Deno.test("PerfBuffer: every record of this process, in order, decoded by the object's BTF", async () => {
+  using obj = perfObject();
   using buf = new PerfBuffer(obj.map("events"), { pages: 2 });
   const Event = obj.btf!.view("event");
   trigger(50);
@@ -52,16 +58,6 @@ Deno.test("PerfBuffer: every record of this process, in order, decoded by the ob
       /expected a perf_event_array map, found array map '.rodata'/.test(e.message),
   );
 });
-
-/** A BpfObject of object_perf.bpf.c loaded and attached for this thread's getppid() calls. */
-function perfObject(): BpfObject {
-  const obj = BpfObject.open(OBJ);
-  (obj.rodata as Record<string, unknown>).target_pid = Deno.pid;
-  (obj.rodata as Record<string, unknown>).target_tid = threadId();
-  obj.load();
-  obj.attachAll();
-  return obj;
-}
 
 Deno.test("PerfBuffer: records below the watermark wake no one, yet follow's idle drain delivers them", async () => {
   using obj = perfObject();
