@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { BtfBuilder, everyKind } from "./btf_builder.ts";
-import { sh } from "./tools.ts";
+import { assertSameText, clangBpf, hasKernelBtf } from "./tools.ts";
 import {
   type Btf,
   BtfError,
@@ -15,7 +15,6 @@ import {
   dumpJson,
   dumpJsonBytes,
   type DumpJsonOptions,
-  KERNEL_BTF_PATH,
   Kind,
   loadBtf,
   parseBtf,
@@ -23,31 +22,10 @@ import {
 
 const BUILD = new URL("./build/", import.meta.url).pathname;
 Deno.mkdirSync(BUILD, { recursive: true });
-const hasKernelBtf = (() => {
-  try {
-    return Deno.statSync(KERNEL_BTF_PATH).isFile;
-  } catch {
-    return false;
-  }
-})();
-
 /** What the JSON dump was before the byte writer: JSON.stringify of each object, one per line. */
 function viaObjects(btf: Btf, options: DumpJsonOptions = {}): string {
   const lines = dumpJson(btf, options).map((t) => JSON.stringify(t));
   return lines.join("\n") + (lines.length ? "\n" : "");
-}
-
-/** Asserts two dumps are equal, reporting the first differing line rather than a huge diff. */
-function assertSameText(got: string, want: string, what: string): void {
-  if (got === want) return;
-  const gl = got.split("\n"), wl = want.split("\n");
-  let i = 0;
-  while (i < gl.length && i < wl.length && gl[i] === wl[i]) i++;
-  assert.fail(
-    `${what}: first difference at line ${i + 1}\n  expected: ${
-      JSON.stringify(wl[i]?.slice(0, 300))
-    }\n  got:      ${JSON.stringify(gl[i]?.slice(0, 300))}`,
-  );
 }
 
 /** Checks whole, streamed, offsets and ids variants of one BTF against the objects. */
@@ -82,7 +60,7 @@ Deno.test({
 Deno.test("dumpJsonBytes: a clang object, built blobs both byte orders, split BTF", () => {
   const obj = `${BUILD}dump_bytes_kinds.o`;
   const src = new URL("./bpf/btf_kinds.bpf.c", import.meta.url).pathname;
-  sh("clang", ["-g", "-O2", "-target", "bpf", "-c", src, "-o", obj]);
+  clangBpf(src, obj);
   const base = loadBtf(obj);
   checkJson(base, "btf_kinds.o");
   for (const littleEndian of [true, false]) {

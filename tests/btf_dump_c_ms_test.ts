@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { type Btf, dumpC, Kind, loadBtf, parseBtf } from "../mod.ts";
 import { BtfBuilder } from "./btf_builder.ts";
-import { buildDir, sh } from "./tools.ts";
+import { buildDir, clangBpf, sh } from "./tools.ts";
 
 const BUILD = buildDir("dump_c_ms");
 const SRC = new URL("./bpf/ms_ext.bpf.c", import.meta.url).pathname;
@@ -55,18 +55,7 @@ function compile(name: string, header: string, asserts: string, extra: string[])
 
 Deno.test("dumpC: anonymous members of a named struct keep their layout in plain C", () => {
   const obj = `${BUILD}ms_ext.o`;
-  sh("clang", [
-    "-g",
-    "-O2",
-    "-target",
-    "bpf",
-    "-fms-extensions",
-    "-Wno-microsoft-anon-tag",
-    "-c",
-    SRC,
-    "-o",
-    obj,
-  ]);
+  clangBpf(SRC, obj, ["-fms-extensions", "-Wno-microsoft-anon-tag"]);
   const btf = loadBtf(obj);
   const asserts = layoutAsserts(btf);
   const header = dumpC(btf);

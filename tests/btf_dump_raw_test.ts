@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { BtfBuilder, everyKind } from "./btf_builder.ts";
-import { sh, shBytes } from "./tools.ts";
+import { assertSameText, clangBpf, hasKernelBtf, shBytes } from "./tools.ts";
 import { type Btf, KERNEL_BTF_PATH, loadBtf, parseBtf } from "../btf/parse.ts";
 import { BtfError } from "../btf/error.ts";
 import { Kind } from "../btf/kinds.ts";
@@ -16,34 +16,12 @@ const BUILD = new URL("./build/", import.meta.url).pathname;
 const SRC = new URL("./bpf/btf_kinds.bpf.c", import.meta.url).pathname;
 Deno.mkdirSync(BUILD, { recursive: true });
 
-const hasKernelBtf = (() => {
-  try {
-    return Deno.statSync(KERNEL_BTF_PATH).isFile;
-  } catch {
-    return false;
-  }
-})();
-
 /** stdout of `bpftool <args>`, as bytes. */
 const bpftool = (args: string[]): Uint8Array => shBytes("bpftool", args);
 
 /** `bpftool [-B base] btf dump file F` as bytes. */
 function bpftoolRaw(path: string, base?: string): Uint8Array {
   return bpftool([...(base ? ["-B", base] : []), "btf", "dump", "file", path]);
-}
-
-/** Asserts two dumps are equal, reporting the first differing line rather than a huge diff. */
-function assertSameText(got: Uint8Array | string, want: Uint8Array | string, what: string): void {
-  const g = typeof got === "string" ? got : new TextDecoder().decode(got);
-  const w = typeof want === "string" ? want : new TextDecoder().decode(want);
-  if (g === w) return;
-  const gl = g.split("\n"), wl = w.split("\n");
-  let i = 0;
-  while (i < gl.length && i < wl.length && gl[i] === wl[i]) i++;
-  assert.fail(
-    `${what}: first difference at line ${i + 1} (of ${wl.length} expected, ${gl.length} got)\n` +
-      `  expected: ${JSON.stringify(wl[i])}\n  got:      ${JSON.stringify(gl[i])}`,
-  );
 }
 
 /** The bytes of two arrays are equal (a fast check before the line-level report). */
@@ -58,7 +36,7 @@ let objPath: string | undefined;
 function testObject(): string {
   if (objPath) return objPath;
   const out = `${BUILD}btf_dump_raw_kinds.o`;
-  sh("clang", ["-g", "-O2", "-target", "bpf", "-c", SRC, "-o", out]);
+  clangBpf(SRC, out);
   return objPath = out;
 }
 

@@ -16,7 +16,7 @@ import {
 } from "../mod.ts";
 import { BtfBuilder } from "./btf_builder.ts";
 import { corpus } from "./btf_hostile_worker.ts";
-import { buildDir, sh } from "./tools.ts";
+import { buildDir, clangBpf } from "./tools.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BUILD = buildDir("ts");
@@ -40,7 +40,7 @@ function denoCheck(files: string[]): { ok: boolean; out: string; ms: number } {
 
 function objectFile(name: string): string {
   const obj = `${BUILD}${name}.o`;
-  sh("clang", ["-g", "-O2", "-target", "bpf", "-c", `${ROOT}tests/bpf/${name}.bpf.c`, "-o", obj]);
+  clangBpf(`${ROOT}tests/bpf/${name}.bpf.c`, obj);
   return obj;
 }
 

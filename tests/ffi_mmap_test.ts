@@ -11,7 +11,7 @@ import {
   mapFile,
   parseBtf,
 } from "../mod.ts";
-import { buildDir, denoRun, sh, shBytes } from "./tools.ts";
+import { buildDir, clangBpf, denoRun, sh, shBytes } from "./tools.ts";
 
 const BUILD = buildDir("ffi_mmap");
 
@@ -46,16 +46,7 @@ Deno.test("mapFile: close detaches the bytes (and views over them) before unmapp
 
 Deno.test("mapFile: an ELF object's .BTF parses in place (unaligned section)", () => {
   const obj = `${BUILD}btf_kinds.o`;
-  sh("clang", [
-    "-g",
-    "-O2",
-    "-target",
-    "bpf",
-    "-c",
-    new URL("./bpf/btf_kinds.bpf.c", import.meta.url).pathname,
-    "-o",
-    obj,
-  ]);
+  clangBpf(new URL("./bpf/btf_kinds.bpf.c", import.meta.url).pathname, obj);
   using file = mapFile(obj);
   const btf = parseBtf(file.bytes);
   assert.deepEqual(

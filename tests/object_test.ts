@@ -16,7 +16,7 @@ import {
   parseBtf,
   type View,
 } from "../mod.ts";
-import { bpfObject, buildDir, denoRun, threadId } from "./tools.ts";
+import { bpfObject, buildDir, callGetppid, denoRun, threadId } from "./tools.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 const BUILD = buildDir("object");
@@ -26,13 +26,6 @@ const REJECT = bpfObject("object_reject");
 
 /** This thread's name: what bpf_get_current_comm() gives for the calls below. */
 const COMM = Deno.readTextFileSync("/proc/thread-self/comm").trim();
-
-/** Calls getppid() `n` times from this process (Deno.ppid is a getppid call each time). */
-function trigger(n: number): void {
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += Deno.ppid;
-  assert.ok(sum > 0);
-}
 
 Deno.test("open: programs, maps with types, sizes and BTF ids, data sections", () => {
   using obj = BpfObject.open(COUNTER);
@@ -85,7 +78,7 @@ Deno.test("load and attach: fds, links, detach on close", () => {
   assert.equal(links[0].program, "on_getppid");
   const linkFd = links[0].fd;
   assert.ok(linkFd > 0);
-  trigger(3);
+  callGetppid(3);
   obj.close();
   assert.equal(obj.closed, true);
   assert.equal(links[0].closed, true);
@@ -162,7 +155,7 @@ function counterRun(calls: number): BpfObject {
     obj.setGlobal("label", "hello");
     obj.load();
     obj.attachAll();
-    trigger(calls);
+    callGetppid(calls);
     return obj;
   } catch (e) {
     obj.close();
@@ -205,10 +198,10 @@ Deno.test("globals: .rodata set before load filters by this pid; .bss, .data, cu
   });
   // After load: .bss is live and writable, .rodata read-only.
   obj.setGlobal("bss_hits", 1000);
-  trigger(1);
+  callGetppid(1);
   assert.equal(obj.bss.bss_hits, 1001n);
   (obj.bss as Record<string, unknown>).bss_hits = 5;
-  trigger(1);
+  callGetppid(1);
   assert.equal(obj.bss.bss_hits, 6n);
   assert.throws(() => obj.setGlobal("target_pid", 1), /\.rodata is read-only/);
   assert.throws(() => {
@@ -420,7 +413,7 @@ Deno.test("attachAll: tracepoint, raw_tp and tp_btf programs attach, a syscall p
   obj.load();
   const links = obj.attachAll();
   assert.deepEqual(links.map((l) => l.program), ["on_tracepoint", "on_raw_tp", "on_tp_btf"]);
-  trigger(7);
+  callGetppid(7);
   assert.deepEqual(obj.bss.toObject(), { tracepoint_hits: 7, raw_tp_hits: 7, tp_btf_hits: 7 });
   assert.throws(
     () => obj.program("not_attachable").attach(),
@@ -428,7 +421,7 @@ Deno.test("attachAll: tracepoint, raw_tp and tp_btf programs attach, a syscall p
       e instanceof FfiError && /SEC\("syscall"\), which libbpf cannot auto-attach/.test(e.message),
   );
   links[1].close(); // detach one: the others keep counting
-  trigger(2);
+  callGetppid(2);
   assert.deepEqual(obj.bss.toObject(), { tracepoint_hits: 9, raw_tp_hits: 7, tp_btf_hits: 9 });
 });
 

@@ -11,16 +11,18 @@ import {
   PerfBuffer,
   type View,
 } from "../mod.ts";
-import { bpfObject, buildDir, cli, loadCli, sh, threadId } from "./tools.ts";
+import {
+  bpfObject,
+  buildDir,
+  callGetppid as trigger,
+  cli,
+  loadCli,
+  sh,
+  threadId,
+} from "./tools.ts";
 
 const OBJ = bpfObject("object_perf");
 const COMM = Deno.readTextFileSync("/proc/thread-self/comm").trim();
-
-function trigger(n: number): void {
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += Deno.ppid;
-  assert.ok(sum > 0);
-}
 
 /** A BpfObject of object_perf.bpf.c loaded and attached for this thread's getppid() calls. */
 function perfObject(): BpfObject {

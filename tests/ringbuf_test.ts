@@ -20,7 +20,7 @@ import {
   type View,
 } from "../mod.ts";
 import { libc } from "../ffi/libc.ts";
-import { buildDir, sh } from "./tools.ts";
+import { buildDir, clangBpf } from "./tools.ts";
 
 const BUILD = buildDir("ringbuf");
 const SRC = new URL("./bpf/ringbuf.bpf.c", import.meta.url).pathname;
@@ -40,17 +40,9 @@ function objectFile(ringSize: number): string {
   let path = built.get(ringSize);
   if (!path) {
     path = `${BUILD}ringbuf_${ringSize}.o`;
-    sh("clang", [
-      "-g",
-      "-O2",
-      "-target",
-      "bpf",
+    clangBpf(SRC, path, [
       `-DRING_SIZE=${ringSize}`,
       `-I/usr/include/${Deno.build.arch}-linux-gnu`,
-      "-c",
-      SRC,
-      "-o",
-      path,
     ]);
     built.set(ringSize, path);
   }

@@ -12,6 +12,8 @@
 // The CLI's module graph (npm packages included) is part of every test file that uses these
 // helpers, so `deno test` has it cached before any child starts, even when run without the task.
 export { parser as cliParser } from "../cli/main.ts";
+import assert from "node:assert/strict";
+import { KERNEL_BTF_PATH } from "../mod.ts";
 
 const dec = new TextDecoder();
 
@@ -107,8 +109,20 @@ export function bpfObject(name: string): string {
     arch = sh("cc", ["-print-multiarch"]).trim() || arch;
   } catch { /* keep the default */ }
   const src = new URL(`./bpf/${name}.bpf.c`, import.meta.url).pathname;
-  sh("clang", ["-g", "-O2", "-target", "bpf", `-I/usr/include/${arch}`, "-c", src, "-o", out]);
+  return clangBpf(src, out, [`-I/usr/include/${arch}`]);
+}
+
+/** `clang -g -O2 -target bpf FLAGS -c SRC -o OUT` (throws with clang's message on error); `out`. */
+export function clangBpf(src: string, out: string, flags: string[] = []): string {
+  sh("clang", ["-g", "-O2", "-target", "bpf", ...flags, "-c", src, "-o", out]);
   return out;
+}
+
+/** Calls getppid() `n` times from this thread (each `Deno.ppid` is one call). */
+export function callGetppid(n: number): void {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += Deno.ppid;
+  assert.ok(sum > 0);
 }
 
 /**
@@ -166,4 +180,32 @@ export async function loadCli(
   const { code } = await status;
   await outDone;
   return { code, out: p.out, err };
+}
+
+/** Whether the running kernel has BTF (`/sys/kernel/btf/vmlinux`): tests of it are ignored if not. */
+export const hasKernelBtf: boolean = (() => {
+  try {
+    return Deno.statSync(KERNEL_BTF_PATH).isFile;
+  } catch {
+    return false;
+  }
+})();
+
+/** Asserts two dumps are equal, reporting the first differing line rather than a huge diff. */
+export function assertSameText(
+  got: Uint8Array | string,
+  want: Uint8Array | string,
+  what: string,
+): void {
+  const g = typeof got === "string" ? got : dec.decode(got);
+  const w = typeof want === "string" ? want : dec.decode(want);
+  if (g === w) return;
+  const gl = g.split("\n"), wl = w.split("\n");
+  let i = 0;
+  while (i < gl.length && i < wl.length && gl[i] === wl[i]) i++;
+  assert.fail(
+    `${what}: first difference at line ${i + 1} (of ${wl.length} expected, ${gl.length} got)\n` +
+      `  expected: ${JSON.stringify(wl[i]?.slice(0, 300))}\n` +
+      `  got:      ${JSON.stringify(gl[i]?.slice(0, 300))}`,
+  );
 }
