@@ -276,7 +276,7 @@ Deno.test("live: cpu-clock with many sample_type bits and read_format (ids, time
   burn(60);
   ev.disable();
   const s = new PerfSample();
-  let n = 0, lastValue = -1, lastTime = 0, tid = 0;
+  let n = 0, lastValue = -1, lastTime = 0, tid = 0, lastLost = 0;
   const cpus = new Set(onlineCpus());
   ring.drain((dv, off, _size, type) => {
     if (type !== RecordType.SAMPLE) return;
@@ -295,7 +295,10 @@ Deno.test("live: cpu-clock with many sample_type bits and read_format (ids, time
     const r = s.readValues();
     assert.equal(r.values.length, 1);
     assert.equal(r.values[0].id, id);
-    assert.equal(r.values[0].lost, 0);
+    // read_format LOST: samples of this event the ring had no room for, so far (a busy
+    // machine may fill the ring before it is drained): it never goes back.
+    assert.ok(Number(r.values[0].lost) >= lastLost);
+    lastLost = Number(r.values[0].lost);
     assert.ok(Number(r.time_enabled) >= Number(r.time_running) && Number(r.time_running) > 0);
     assert.ok(Number(r.values[0].value) > lastValue);
     lastValue = Number(r.values[0].value);
