@@ -58,6 +58,8 @@ export {
   type PaholeMember,
   type PaholeOptions,
 } from "./btf/pahole.ts";
+// Several layouts, with what they need (issue 7, the layout table)
+export { paholeLayouts, type PaholeLayoutsOptions } from "./btf/pahole_layouts.ts";
 // TypeScript declarations from BTF (issue 12)
 export { commentSafe, dumpTs, type DumpTsOptions, tsNames } from "./btf/dump_ts.ts";
 export {

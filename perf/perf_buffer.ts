@@ -5,15 +5,25 @@
  * the CPU's index, its perf ring mapped once; each record's raw payload is
  * handed out where the kernel wrote it.
  *
+ * The events wake a waiting reader by watermark (a quarter of a ring by
+ * default), not per record as libbpf's `perf_buffer` does: one interrupt
+ * per record costs the kernel dearly at high rates. A reader that waits
+ * ({@link PerfBuffer.follow}, or `follow` with `idle:`
+ * {@link PerfBuffer.idle}) drains anyway after an idle while, so a few
+ * records below the watermark do not sit unread; `wakeupEvents: 1` gives
+ * the per-record wakeup back.
+ *
  * @module
  */
 
 import { FfiError } from "../ffi/error.ts";
+import { libc } from "../ffi/libc.ts";
 import { PerfSwConfig, PerfType, SampleType } from "./attr.ts";
 import { onlineCpus, PerfEvent } from "./event.ts";
 import { type BpfMap, MapType } from "./map.ts";
 import { PerfRing } from "./perf_ring.ts";
 import { RecordType } from "./records.ts";
+import { FdWaiter, follow } from "./wait.ts";
 
 /**
  * Called with each record's payload: `dv` holds it at `offset`, `size`
@@ -29,7 +39,7 @@ export type PerfBufferHandler = (dv: DataView, offset: number, size: number, cpu
  * @example
  * ```ts
  * import type { PerfBufferOptions } from "@bpfview/bpfview";
- * const opts: PerfBufferOptions = { pages: 16 };
+ * const opts: PerfBufferOptions = { pages: 16, watermark: 4096, idle: 20 };
  * ```
  */
 export interface PerfBufferOptions {
@@ -37,6 +47,29 @@ export interface PerfBufferOptions {
   pages?: number;
   /** CPUs to read (default: every online CPU below the map's max_entries). */
   cpus?: readonly number[];
+  /**
+   * Wake a waiting reader every this many records (1: per record, as
+   * libbpf's `perf_buffer` does) instead of by watermark. Each wakeup costs
+   * the kernel an interrupt: at high rates prefer the default.
+   */
+  wakeupEvents?: number;
+  /** Wake a waiting reader when this many bytes are waiting in a ring (default: a quarter of it). */
+  watermark?: number;
+  /**
+   * Milliseconds {@link PerfBuffer.follow} waits at most while idle before
+   * draining anyway (default 50), so records below the watermark are not
+   * held back; -1 waits for wakeups only. Also {@link PerfBuffer.idle}, for
+   * a `follow` loop of one's own.
+   */
+  idle?: number;
+}
+
+/** A positive whole number below 2^32 (a u32 of perf_event_attr), or a typed error. */
+function wakeupCount(what: string, n: number): number {
+  if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) {
+    throw new FfiError(`expected ${what} to be a whole number from 1 to 2^32-1, found ${n}`);
+  }
+  return n;
 }
 
 /**
@@ -67,16 +100,27 @@ export interface PerfBufferStats {
  * obj.attachAll();
  * using buf = new PerfBuffer(obj.map("events"));
  * const Event = obj.btf!.view("event");
- * using waiter = new FdWaiter(buf.fds);
- * await follow(waiter, () =>
- *   buf.drain((dv, offset, size) => console.log(new Event(dv, offset, size).pid)), {
+ * await buf.follow((dv, offset, size) => console.log(new Event(dv, offset, size).pid), {
  *   signal: AbortSignal.timeout(1000),
+ * });
+ * // Or a loop of one's own: pass the idle drain on.
+ * using waiter = new FdWaiter(buf.fds);
+ * await follow(waiter, () => buf.drain(() => {}), {
+ *   signal: AbortSignal.timeout(1000),
+ *   idle: buf.idle,
  * });
  * ```
  */
 export class PerfBuffer {
   /** The map read. */
   readonly map: BpfMap;
+  /**
+   * Milliseconds a waiting reader should wait at most before draining
+   * anyway (`follow`'s `idle`), so records below the watermark are read:
+   * the `idle` option, 50 by default, -1 with per-record wakeups unless set.
+   */
+  readonly idle: number;
+  #waiter?: FdWaiter;
   #events: PerfEvent[] = [];
   #rings: PerfRing[] = [];
   #cpus: number[] = [];
@@ -96,6 +140,12 @@ export class PerfBuffer {
     this.map = map;
     const max = map.maxEntries;
     const cpus = options.cpus ?? onlineCpus().filter((c) => c < max);
+    const pages = options.pages ?? 8;
+    const perRecord = options.wakeupEvents !== undefined;
+    const wakeup = perRecord
+      ? wakeupCount("wakeupEvents", options.wakeupEvents!)
+      : wakeupCount("watermark", options.watermark ?? pages * libc().getpagesize() / 4);
+    this.idle = options.idle ?? (perRecord ? -1 : 50);
     try {
       for (const cpu of cpus) {
         const ev = PerfEvent.open({
@@ -103,10 +153,11 @@ export class PerfBuffer {
           config: PerfSwConfig.BPF_OUTPUT,
           sample_type: SampleType.RAW,
           sample_period: 1,
-          wakeup_events: 1,
+          watermark: !perRecord,
+          wakeup_events: wakeup,
         }, { pid: -1, cpu });
         this.#events.push(ev);
-        this.#rings.push(new PerfRing(ev.fd, options.pages ?? 8));
+        this.#rings.push(new PerfRing(ev.fd, pages));
         this.#cpus.push(cpu);
         map.update(cpu, ev.fd);
       }
@@ -147,8 +198,34 @@ export class PerfBuffer {
     return n;
   }
 
+  /**
+   * Drains, sleeps about a millisecond while records flow, and waits on
+   * every ring when idle (at most {@link PerfBuffer.idle} ms, then drains
+   * anyway), without blocking Deno's event loop, until `signal` aborts or
+   * the buffer is closed; then drains once more. Returns the records read.
+   *
+   * @example
+   * ```ts
+   * import { BpfObject, PerfBuffer } from "@bpfview/bpfview";
+   * using obj = BpfObject.open("prog.bpf.o").load();
+   * obj.attachAll();
+   * using buf = new PerfBuffer(obj.map("events"));
+   * const n = await buf.follow((dv, offset, size, cpu) => console.log(cpu, size), {
+   *   signal: AbortSignal.timeout(1000),
+   * });
+   * ```
+   */
+  async follow(fn: PerfBufferHandler, options: { signal?: AbortSignal } = {}): Promise<number> {
+    this.#waiter ??= new FdWaiter(this.fds);
+    const drain = () => this.drain(fn);
+    const total = await follow(this.#waiter, drain, { signal: options.signal, idle: this.idle });
+    return this.#rings.length ? total + drain() : total;
+  }
+
   /** Clears the map's slots (while its object is open), unmaps the rings, closes the events. */
   close(): void {
+    this.#waiter?.close();
+    this.#waiter = undefined;
     for (const cpu of this.#cpus) {
       try {
         this.map.delete(cpu);

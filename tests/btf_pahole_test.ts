@@ -3,15 +3,17 @@
 // and the summary arithmetic on every struct of the kernel's BTF.
 import assert from "node:assert/strict";
 import {
+  dumpRaw,
   formatPahole,
   Kind,
   loadBtf,
   mapBtf,
   type PaholeLayout,
   paholeLayout,
+  paholeLayouts,
   type PaholeMember,
 } from "../mod.ts";
-import { buildDir, sh } from "./tools.ts";
+import { buildDir, cliSync, sh } from "./tools.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BUILD = buildDir("pahole");
@@ -144,6 +146,53 @@ Deno.test("pahole: offsets, bitfields, holes, padding, cachelines and summaries 
       `text: ${totals.sameText}/${totals.types} types and ` +
       `${totals.sameLines}/${totals.lines} lines identical`,
   );
+});
+
+Deno.test("pahole: paholeLayouts and btf layout --with-dependencies give the named structs and unions of the raw dump's closure, each as pahole shows it", () => {
+  // Known closures: kitchen_sink holds a point array, struct bits and union number by value,
+  // and anonymous struct/unions (shown in place). outer reaches later (by pointer; later holds
+  // an outer), inner_named behind an anonymous struct pointer, an anonymous struct through the
+  // point_t typedef (no name: pahole lists it nowhere) and forward-declared opaque types.
+  const cases = [
+    ["btf_kinds", ["kitchen_sink"], ["kitchen_sink", "point", "bits", "number"]],
+    ["dump_c_tricky", ["outer"], ["outer", "later", "inner_named"]],
+    ["dump_c_tricky", ["b_s", "struct a_s", "b_s"], ["b_s", "a_s"]],
+  ] as const;
+  for (const [name, types, known] of cases) {
+    const obj = `${BUILD}${name}.o`;
+    const btf = mapBtf(obj).btf;
+    const layouts = paholeLayouts(btf, types, { withDependencies: true });
+    assert.deepEqual(layouts.map((l) => l.name).sort(), [...known].sort(), `${types} in ${name}`);
+    assert.equal(layouts[0].name, types[0]);
+    // The same set as the named STRUCT/UNION lines of the raw dump with withDependencies.
+    const roots = types.map((t) => paholeLayout(btf, t).id);
+    const fromDump = [
+      ...dumpRaw(btf, { ids: roots, withDependencies: true })
+        .matchAll(/^\[(\d+)\] (?:STRUCT|UNION) '([^']+)'/gm),
+    ]
+      .filter((m) => m[2] !== "(anon)").map((m) => Number(m[1]));
+    assert.deepEqual(layouts.map((l) => l.id).sort((a, b) => a - b), fromDump);
+    // Without withDependencies: the types given, each once.
+    const given = new Set(types.map((t) => t.replace(/^struct /, "")));
+    assert.deepEqual(paholeLayouts(btf, types).map((l) => l.name), [...given]);
+    // Each layout as pahole 1.24 shows that type.
+    const blocks = paholeBlocks(obj);
+    for (const l of layouts) {
+      const ref = blocks.get(`${l.kind} ${l.name} {`);
+      assert.ok(ref, `pahole shows ${l.kind} ${l.name}`);
+      const got = facts(formatPahole(l).trimEnd().split("\n"), l.kind);
+      assert.deepEqual(got, facts(ref, l.kind), `${l.kind} ${l.name} in ${name}`);
+    }
+    // The CLI prints the same, blocks a blank line apart; --json one object per line.
+    const text = cliSync("btf", "layout", "--file", obj, ...types, "--with-dependencies");
+    assert.equal(text.code, 0, text.err);
+    assert.equal(text.out, layouts.map(formatPahole).join("\n"));
+    const json = cliSync("btf", "layout", "--json", "--with-dependencies", "--file", obj, ...types);
+    const lines = json.out.trimEnd().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => l.id), layouts.map((l) => l.id));
+    assert.equal(lines[0].type, types[0]);
+    assert.equal(lines.at(-1).type, `${layouts.at(-1)!.kind} ${layouts.at(-1)!.name}`);
+  }
 });
 
 Deno.test("pahole: a bitfield's position is unit_offset:bit within its storage unit", () => {

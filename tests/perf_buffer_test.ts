@@ -25,12 +25,18 @@ import {
 const OBJ = bpfObject("object_perf");
 const COMM = Deno.readTextFileSync("/proc/thread-self/comm").trim();
 
-Deno.test("PerfBuffer: every record of this process, in order, decoded by the object's BTF", async () => {
-  using obj = BpfObject.open(OBJ);
+/** A BpfObject of object_perf.bpf.c loaded and attached for this thread's getppid() calls. */
+function perfObject(): BpfObject {
+  const obj = BpfObject.open(OBJ);
   (obj.rodata as Record<string, unknown>).target_pid = Deno.pid;
   (obj.rodata as Record<string, unknown>).target_tid = threadId();
   obj.load();
   obj.attachAll();
+  return obj;
+}
+
+Deno.test("PerfBuffer: every record of this process, in order, decoded by the object's BTF", async () => {
+  using obj = perfObject();
   using buf = new PerfBuffer(obj.map("events"), { pages: 2 });
   const Event = obj.btf!.view("event");
   trigger(50);
@@ -54,6 +60,52 @@ Deno.test("PerfBuffer: every record of this process, in order, decoded by the ob
       e instanceof FfiError &&
       /expected a perf_event_array map, found array map '.rodata'/.test(e.message),
   );
+});
+
+Deno.test("PerfBuffer: records below the watermark wake no one, yet follow's idle drain delivers them", async () => {
+  using obj = perfObject();
+  using buf = new PerfBuffer(obj.map("events")); // 8 pages a ring: a watermark of 8 KiB
+  assert.equal(buf.idle, 50);
+  // Five 48-byte samples: far below the watermark, so no ring is readable (no wakeup came) ...
+  trigger(5);
+  using probe = new FdWaiter(buf.fds);
+  assert.equal(probe.poll(), 0);
+  // ... and they are there to drain.
+  assert.equal(buf.drain(() => {}), 5);
+  // follow waits first (its first drain finds nothing), then five more come: the idle drain
+  // delivers them long before the generous abort.
+  const done = new AbortController();
+  const generous = AbortSignal.timeout(30_000);
+  const seqs: number[] = [];
+  const following = buf.follow((dv, offset) => {
+    seqs.push(dv.getUint32(offset + 4, true));
+    if (seqs.length === 5) done.abort();
+  }, { signal: AbortSignal.any([done.signal, generous]) });
+  trigger(5);
+  assert.equal(await following, 5);
+  assert.ok(!generous.aborted, "the records came only with the generous abort");
+  assert.deepEqual(seqs.sort((a, b) => a - b), [5, 6, 7, 8, 9]);
+  assert.deepEqual(buf.stats, { records: 10, lost: 0 });
+  // A bad watermark is a typed error.
+  assert.throws(
+    () => new PerfBuffer(obj.map("events"), { watermark: 0 }),
+    (e) => e instanceof FfiError && /expected watermark to be a whole number/.test(e.message),
+  );
+});
+
+Deno.test("PerfBuffer: wakeupEvents: 1 wakes the reader per record, with no idle drain", async () => {
+  using obj = perfObject();
+  using buf = new PerfBuffer(obj.map("events"), { wakeupEvents: 1 });
+  assert.equal(buf.idle, -1);
+  const done = new AbortController();
+  const generous = AbortSignal.timeout(30_000);
+  let n = 0;
+  const following = buf.follow(() => {
+    if (++n === 3) done.abort();
+  }, { signal: AbortSignal.any([done.signal, generous]) });
+  trigger(3);
+  assert.equal(await following, 3);
+  assert.ok(!generous.aborted, "the records came only with the generous abort");
 });
 
 Deno.test("load --map of a perf event array: one JSON line per record, --count stops", async () => {
