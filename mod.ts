@@ -49,8 +49,8 @@ export {
 } from "./btf/layout.ts";
 export { dumpC, dumpCBytes, type DumpCBytesOptions, type DumpCOptions } from "./btf/dump_c.ts";
 // pahole's layout view (issue 12)
+export { formatPahole } from "./btf/pahole_format.ts";
 export {
-  formatPahole,
   type PaholeBitHole,
   type PaholeHole,
   type PaholeLayout,

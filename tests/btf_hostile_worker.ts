@@ -13,7 +13,8 @@ import { dumpJsonBytes } from "../btf/dump_json_bytes.ts";
 import { dumpC } from "../btf/dump_c.ts";
 import * as view from "../btf/view.ts";
 import { viewClass } from "../btf/view.ts";
-import { formatPahole, paholeLayout } from "../btf/pahole.ts";
+import { paholeLayout } from "../btf/pahole.ts";
+import { formatPahole } from "../btf/pahole_format.ts";
 import { dumpTs } from "../btf/dump_ts.ts";
 
 // ---------------------------------------------------------------------------
