@@ -11,6 +11,7 @@ import type { View, ViewOptions } from "../btf/view.ts";
 import { Kind } from "../btf/kinds.ts";
 import { resolveType } from "../btf/layout.ts";
 import { FfiError } from "../ffi/error.ts";
+import { possibleCpus } from "../ffi/bpf.ts";
 import { errText, libbpf, readCString, typeName } from "../ffi/libbpf.ts";
 import { idOfFd } from "./kernel_objects.ts";
 import type { Owner } from "./program.ts";
@@ -40,21 +41,6 @@ interface Side {
   readonly size: number;
   readonly type: number;
   readonly read: ValueReader;
-}
-
-let possibleCpus = 0;
-
-/** The number of possible CPUs (the number of values of a per-CPU map entry). */
-function cpus(): number {
-  if (possibleCpus > 0) return possibleCpus;
-  const n = libbpf().libbpf_num_possible_cpus();
-  if (n <= 0) {
-    throw new FfiError(
-      `expected the number of possible CPUs from libbpf, found ${errText(-n)}`,
-      -n,
-    );
-  }
-  return possibleCpus = n;
 }
 
 /**
@@ -272,7 +258,7 @@ export class BpfMap {
    * map, else 1.
    */
   get valuesPerEntry(): number {
-    return this.perCpu ? cpus() : 1;
+    return this.perCpu ? possibleCpus() : 1;
   }
 
   #side(what: "key" | "value", options?: ViewOptions): Side {
