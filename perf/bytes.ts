@@ -1,11 +1,14 @@
 /**
  * Reading perf data's numbers from bytes: u64s as numbers while they are
- * safe integers, and the one bounds error every decoder raises.
+ * safe integers, C strings as text, and the one bounds error every decoder
+ * raises.
  *
  * @module
  */
 
 import { PerfError } from "./error.ts";
+
+const utf8 = new TextDecoder();
 
 /** Reads the u64 at `p`: a number when it is below 2^53, else a bigint.
  *
@@ -26,4 +29,10 @@ export function fail(what: string, need: number, have: number, at: number): neve
     `expected ${what} of ${need} bytes, found ${Math.max(0, have)} left in the record`,
     at,
   );
+}
+
+/** Bytes as text, cut at the first NUL (a fixed-size C string field). */
+export function textOf(bytes: Uint8Array): string {
+  const nul = bytes.indexOf(0);
+  return utf8.decode(nul < 0 ? bytes : bytes.subarray(0, nul));
 }

@@ -7,6 +7,7 @@
  */
 
 import { FfiError } from "../ffi/error.ts";
+import { textOf } from "./bytes.ts";
 import { libc } from "../ffi/libc.ts";
 import { errText, libbpf, NEED_CAP_BPF, typeName } from "../ffi/libbpf.ts";
 
@@ -77,13 +78,6 @@ export interface MapInfo {
 /** `struct bpf_prog_info` and `struct bpf_map_info` sizes as of Linux 6.1 (the kernel takes any). */
 const PROG_INFO_SIZE = 232;
 const MAP_INFO_SIZE = 88;
-const dec = new TextDecoder();
-
-function cStringAt(b: Uint8Array, off: number, n: number): string {
-  const s = b.subarray(off, off + n);
-  const z = s.indexOf(0);
-  return dec.decode(z < 0 ? s : s.subarray(0, z));
-}
 
 /** Ids in order: `next(start, out)` is `bpf_prog_get_next_id` or `bpf_map_get_next_id`. */
 function ids(what: string, next: (start: number, out: Uint8Array) => number): number[] {
@@ -164,7 +158,7 @@ export function listPrograms(): ProgramInfo[] {
     out.push({
       id: dv.getUint32(4, LE),
       type: typeName("prog", dv.getUint32(0, LE)),
-      name: cStringAt(info, 64, 16),
+      name: textOf(info.subarray(64, 80)),
       tag: Array.from(info.subarray(8, 16), (b) => b.toString(16).padStart(2, "0")).join(""),
       uid: dv.getUint32(48, LE),
       bytes_xlated: dv.getUint32(20, LE),
@@ -197,7 +191,7 @@ export function listMaps(): MapInfo[] {
     out.push({
       id: dv.getUint32(4, LE),
       type: typeName("map", dv.getUint32(0, LE)),
-      name: cStringAt(info, 24, 16),
+      name: textOf(info.subarray(24, 40)),
       flags: dv.getUint32(20, LE),
       bytes_key: dv.getUint32(8, LE),
       bytes_value: dv.getUint32(12, LE),

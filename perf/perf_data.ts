@@ -19,6 +19,7 @@
  */
 
 import { ATTR_SIZE_LATEST, SampleType } from "./attr.ts";
+import { textOf } from "./bytes.ts";
 import { PerfError } from "./error.ts";
 import {
   emptyFeatures,
@@ -597,9 +598,7 @@ export class PerfData {
         need(8 + 8 + 64, "HEADER_EVENT_TYPE");
         // struct perf_trace_event_type { u64 event_id; char name[64]; }: the tracepoint id's name.
         const id = dv.getUint32(at + 8, true) + dv.getUint32(at + 12, true) * 0x100000000;
-        const nameBytes = r.bytes.subarray(at + 16, at + 16 + 64);
-        const nul = nameBytes.indexOf(0);
-        const name = new TextDecoder().decode(nul < 0 ? nameBytes : nameBytes.subarray(0, nul));
+        const name = textOf(r.bytes.subarray(at + 16, at + 16 + 64));
         if (!this.#tracepoints.has(id)) this.#tracepoints.set(id, name);
         this.#nameEvents();
         return 0;
@@ -640,12 +639,7 @@ export class PerfData {
         const type = dv.getUint32(at + 8, true);
         if (type === EVENT_UPDATE_NAME && dv.getUint32(at + 12, true) === 0) {
           const id = dv.getUint32(at + 16, true) + dv.getUint32(at + 20, true) * 0x100000000;
-          const nameBytes = r.bytes.subarray(at + 24, at + r.size);
-          const nul = nameBytes.indexOf(0);
-          this.#named.set(
-            id,
-            new TextDecoder().decode(nul < 0 ? nameBytes : nameBytes.subarray(0, nul)),
-          );
+          this.#named.set(id, textOf(r.bytes.subarray(at + 24, at + r.size)));
           this.#nameEvents();
         }
         return 0;

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { textOf } from "./bytes.ts";
 import { PerfError } from "./error.ts";
 
 const utf8 = new TextDecoder();
@@ -108,10 +109,4 @@ export class Cursor {
     const n = this.u32(`${item} length`);
     return textOf(this.take(n, item));
   }
-}
-
-/** Bytes as text, cut at the first NUL. */
-export function textOf(bytes: Uint8Array): string {
-  const nul = bytes.indexOf(0);
-  return utf8.decode(nul < 0 ? bytes : bytes.subarray(0, nul));
 }

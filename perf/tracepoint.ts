@@ -16,6 +16,7 @@ import { fieldsOf, resolveType, sizeOf } from "../btf/layout.ts";
 import type { Btf } from "../btf/parse.ts";
 import type { View, ViewClass } from "../btf/view.ts";
 import { BtfError } from "../btf/error.ts";
+import { textOf } from "./bytes.ts";
 import { PerfError } from "./error.ts";
 import type { TraceField, TraceFormat } from "./tracefs.ts";
 
@@ -28,8 +29,6 @@ import type { TraceField, TraceFormat } from "./tracefs.ts";
  * ```
  */
 export type TraceSchema = "auto" | "btf" | "tracefs";
-
-const utf8 = new TextDecoder();
 
 /** A 64-bit value as the JSON rules want it: a number when safe, else a decimal string. */
 function json64(v: bigint): number | string {
@@ -50,9 +49,7 @@ function readInt(dv: DataView, p: number, size: number, signed: boolean): number
 }
 
 function cString(dv: DataView, p: number, n: number): string {
-  const u8 = new Uint8Array(dv.buffer, dv.byteOffset + p, n);
-  const z = u8.indexOf(0);
-  return utf8.decode(z < 0 ? u8 : u8.subarray(0, z));
+  return textOf(new Uint8Array(dv.buffer, dv.byteOffset + p, n));
 }
 
 const SIGNED_TYPE =
