@@ -17,11 +17,10 @@
  */
 
 import { FfiError } from "../ffi/error.ts";
-import { libc } from "../ffi/libc.ts";
 import { PerfSwConfig, PerfType, SampleType } from "./attr.ts";
 import { onlineCpus, PerfEvent } from "./event.ts";
 import { type BpfMap, MapType } from "./map.ts";
-import { PerfRing } from "./perf_ring.ts";
+import { PerfRing, ringWakeup } from "./perf_ring.ts";
 import { RecordType } from "./records.ts";
 import { FdWaiter, follow } from "./wait.ts";
 
@@ -62,14 +61,6 @@ export interface PerfBufferOptions {
    * a `follow` loop of one's own.
    */
   idle?: number;
-}
-
-/** A positive whole number below 2^32 (a u32 of perf_event_attr), or a typed error. */
-function wakeupCount(what: string, n: number): number {
-  if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) {
-    throw new FfiError(`expected ${what} to be a whole number from 1 to 2^32-1, found ${n}`);
-  }
-  return n;
 }
 
 /**
@@ -141,11 +132,8 @@ export class PerfBuffer {
     const max = map.maxEntries;
     const cpus = options.cpus ?? onlineCpus().filter((c) => c < max);
     const pages = options.pages ?? 8;
-    const perRecord = options.wakeupEvents !== undefined;
-    const wakeup = perRecord
-      ? wakeupCount("wakeupEvents", options.wakeupEvents!)
-      : wakeupCount("watermark", options.watermark ?? pages * libc().getpagesize() / 4);
-    this.idle = options.idle ?? (perRecord ? -1 : 50);
+    const wakeup = ringWakeup(options, pages);
+    this.idle = options.idle ?? (wakeup.watermark ? 50 : -1);
     try {
       for (const cpu of cpus) {
         const ev = PerfEvent.open({
@@ -153,8 +141,7 @@ export class PerfBuffer {
           config: PerfSwConfig.BPF_OUTPUT,
           sample_type: SampleType.RAW,
           sample_period: 1,
-          watermark: !perRecord,
-          wakeup_events: wakeup,
+          ...wakeup,
         }, { pid: -1, cpu });
         this.#events.push(ev);
         this.#rings.push(new PerfRing(ev.fd, pages));

@@ -21,6 +21,32 @@ const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
 const MAP_FAILED = 0xffffffffffffffffn;
 
 /**
+ * How a ring's reader is woken, as the `watermark` and `wakeup_events`
+ * attr fields: every `wakeupEvents` records when given, else when
+ * `watermark` bytes wait (default: a quarter of a ring of `pages` pages).
+ * Throws {@link FfiError} for a count that is not a u32 from 1 up.
+ *
+ * @example
+ * ```ts ignore
+ * const attr = { sample_type: SampleType.RAW, ...ringWakeup({}, 8) };
+ * ```
+ */
+export function ringWakeup(
+  options: { readonly wakeupEvents?: number; readonly watermark?: number },
+  pages: number,
+): { watermark: boolean; wakeup_events: number } {
+  const perRecord = options.wakeupEvents !== undefined;
+  const what = perRecord ? "wakeupEvents" : "watermark";
+  const n = perRecord
+    ? options.wakeupEvents!
+    : options.watermark ?? pages * libc().getpagesize() / 4;
+  if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) {
+    throw new FfiError(`expected ${what} to be a whole number from 1 to 2^32-1, found ${n}`);
+  }
+  return { watermark: !perRecord, wakeup_events: n };
+}
+
+/**
  * Called with each record: `dv` holds it at `offset` (its
  * `perf_event_header` first), `size` bytes long, of record type `type`.
  * `dv` is the ring's own view, or the join buffer's for a record that

@@ -19,13 +19,12 @@ import type { Btf } from "../btf/parse.ts";
 import { PerfType, SampleType } from "./attr.ts";
 import { PerfError } from "./error.ts";
 import { onlineCpus, PerfEvent, threadsOf } from "./event.ts";
-import { PerfRing } from "./perf_ring.ts";
+import { PerfRing, ringWakeup } from "./perf_ring.ts";
 import { RecordType } from "./records.ts";
 import { PerfSample, SampleLayout } from "./sample.ts";
 import { expandEvents, readFormat, type TraceFormat, tracefsRoot } from "./tracefs.ts";
 import { TracepointDecoder, type TraceSchema } from "./tracepoint.ts";
 import { FdWaiter, follow } from "./wait.ts";
-import { libc } from "../ffi/libc.ts";
 
 /**
  * Options of {@link Tracer.open}.
@@ -188,7 +187,8 @@ export class Tracer {
     const sampleType = SampleType.TID | SampleType.TIME | SampleType.CPU | SampleType.RAW |
       (options.sampleType ?? 0);
     const layout = new SampleLayout({ sample_type: sampleType });
-    const pageSize = libc().getpagesize();
+    const pages = options.pages ?? 64;
+    const wakeup = ringWakeup(options, pages);
     // Where to open: one ring per CPU; with a pid, one event per thread on each CPU (the
     // kernel maps no ring of an inherited event that is not bound to a CPU), all of a CPU's
     // events writing into its ring.
@@ -207,9 +207,7 @@ export class Tracer {
               disabled: true,
               // With a pid: threads and children started later are traced too.
               inherit: options.pid !== undefined,
-              watermark: options.wakeupEvents === undefined,
-              wakeup_events: options.wakeupEvents ??
-                options.watermark ?? (options.pages ?? 64) * pageSize / 4,
+              ...wakeup,
             }, { pid, cpu });
             perf.push(ev);
             if (options.filter !== undefined) {
@@ -225,7 +223,7 @@ export class Tracer {
             if (leader) ev.setOutput(leader);
             else {
               leader = ev;
-              rings.push(new PerfRing(ev.fd, options.pages ?? 64));
+              rings.push(new PerfRing(ev.fd, pages));
             }
           }
         }
