@@ -16,14 +16,11 @@ import { Kind } from "../btf/kinds.ts";
 import type { Btf } from "../btf/parse.ts";
 import type { View } from "../btf/view.ts";
 import { FfiError } from "../ffi/error.ts";
-import { errno, errnoText, libc } from "../ffi/libc.ts";
+import { errnoText, libc } from "../ffi/libc.ts";
 import { libbpf } from "../ffi/libbpf.ts";
+import { mmapShared } from "./shared_mmap.ts";
 import type { BpfMap } from "./map.ts";
 
-const PROT_READ = 1;
-const PROT_WRITE = 2;
-const MAP_SHARED = 1;
-const MAP_FAILED = 0xffffffffffffffffn;
 const BPF_F_MMAPABLE = 1 << 10;
 const BPF_F_RDONLY_PROG = 1 << 7;
 
@@ -218,15 +215,7 @@ export class Globals {
     }
     const page = libc().getpagesize();
     const length = Math.ceil(size / page) * page;
-    const prot = PROT_READ | PROT_WRITE;
-    const ptr = libc().mmap(null, BigInt(length), prot, MAP_SHARED, fd, 0n);
-    if (ptr === null || Deno.UnsafePointer.value(ptr) === MAP_FAILED) {
-      const e = errno();
-      throw new FfiError(
-        `expected to mmap section '${s.map.name}' (${length} bytes), found ${errnoText(e)}`,
-        e,
-      );
-    }
+    const ptr = mmapShared(fd, length, true, 0, `section '${s.map.name}' (${length} bytes)`);
     this.#memory.mappings.push({ ptr, length });
     const ab = Deno.UnsafePointerView.getArrayBuffer(ptr, size);
     this.#memory.buffers.push(ab);

@@ -13,12 +13,10 @@
  */
 
 import { FfiError } from "../ffi/error.ts";
-import { errno, errnoText, libc } from "../ffi/libc.ts";
+import { libc } from "../ffi/libc.ts";
 import { PerfError } from "./error.ts";
+import { mmapShared } from "./shared_mmap.ts";
 import { RecordType } from "./records.ts";
-
-const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
-const MAP_FAILED = 0xffffffffffffffffn;
 
 /**
  * How a ring's reader is woken, as the `watermark` and `wakeup_events`
@@ -145,16 +143,14 @@ export class PerfRing {
     const c = libc();
     const page = c.getpagesize();
     const length = (1 + pages) * page;
-    const ptr = c.mmap(null, BigInt(length), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0n);
-    if (ptr === null || Deno.UnsafePointer.value(ptr) === MAP_FAILED) {
-      const e = errno();
-      throw new FfiError(
-        `expected to mmap the ${length}-byte perf ring of fd ${fd}, found ${errnoText(e)}${
-          e === 1 ? " (over kernel.perf_event_mlock_kb: use fewer pages, or run as root)" : ""
-        }`,
-        e,
-      );
-    }
+    const ptr = mmapShared(
+      fd,
+      length,
+      true,
+      0,
+      `the ${length}-byte perf ring of fd ${fd}`,
+      (e) => e === 1 ? " (over kernel.perf_event_mlock_kb: use fewer pages, or run as root)" : "",
+    );
     this.fd = fd;
     this.#ptr = ptr;
     this.#length = length;

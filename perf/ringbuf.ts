@@ -32,9 +32,9 @@ import type { Btf } from "../btf/parse.ts";
 import type { BpfObject } from "./object.ts";
 import type { View, ViewClass, ViewOptions } from "../btf/view.ts";
 import { bpfMapInfo, bpfMapLookup, possibleCpus } from "../ffi/bpf.ts";
-import { FfiError } from "../ffi/error.ts";
-import { errno, errnoText, libc } from "../ffi/libc.ts";
+import { libc } from "../ffi/libc.ts";
 import { PerfError } from "./error.ts";
+import { mmapShared } from "./shared_mmap.ts";
 import { FdWaiter, follow, type FollowOptions } from "./wait.ts";
 
 /** `BPF_MAP_TYPE_RINGBUF`. */
@@ -45,10 +45,6 @@ const BUSY = 0x80000000 | 0;
 const DISCARD = 0x40000000;
 const LEN_MASK = 0x3fffffff;
 const HDR = 8;
-const PROT_READ = 1;
-const PROT_WRITE = 2;
-const MAP_SHARED = 1;
-const MAP_FAILED = 0xffffffffffffffffn;
 /**
  * Whether a plain aligned 32-bit load already has acquire ordering (x86-64:
  * TSO), so the record header needs no `Atomics.load`. Such a load is
@@ -130,15 +126,6 @@ function recordClass<T>(options: RingBufferOptions<T>): ViewClass<T> {
     }
   }
   return btf.view<T>(type, options.viewOptions);
-}
-
-function mmap(fd: number, length: number, prot: number, offset: number, what: string) {
-  const p = libc().mmap(null, BigInt(length), prot, MAP_SHARED, fd, BigInt(offset));
-  if (p === null || Deno.UnsafePointer.value(p) === MAP_FAILED) {
-    const e = errno();
-    throw new FfiError(`expected to mmap the ${what} (${length} bytes), found ${errnoText(e)}`, e);
-  }
-  return p;
 }
 
 /**
@@ -298,9 +285,15 @@ export class RingBuffer<T = Record<string, unknown>> {
     this.#lostFd = options.lostFd ?? -1;
     this.#ownFd = options.ownFd ?? false;
     const page = this.#page = libc().getpagesize();
-    this.#consPtr = mmap(fd, page, PROT_READ | PROT_WRITE, 0, "ring's consumer page");
+    this.#consPtr = mmapShared(fd, page, true, 0, `the ring's consumer page (${page} bytes)`);
     try {
-      this.#prodPtr = mmap(fd, page + 2 * size, PROT_READ, page, "ring's producer page and data");
+      this.#prodPtr = mmapShared(
+        fd,
+        page + 2 * size,
+        false,
+        page,
+        `the ring's producer page and data (${page + 2 * size} bytes)`,
+      );
     } catch (e) {
       libc().munmap(this.#consPtr, BigInt(page));
       throw e;
