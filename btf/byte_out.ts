@@ -89,7 +89,16 @@ export function put(o: Uint8Array, pos: number, a: Uint8Array): number {
 
 const encoder = new TextEncoder();
 
-/** Where a streaming {@link ByteOut} hands its full buffers; it must be done with them on return. */
+/**
+ * Where a streaming {@link ByteOut} hands its full buffers; it must be done with them on return.
+ *
+ * @example
+ * ```ts
+ * import { type ByteSink, dumpJsonBytes, loadBtf, writeAllSync } from "@bpfview/bpfview";
+ * const sink: ByteSink = (chunk) => writeAllSync(Deno.stdout, chunk);
+ * dumpJsonBytes(loadBtf(), { write: sink });
+ * ```
+ */
 export type ByteSink = (chunk: Uint8Array) => void;
 
 /**

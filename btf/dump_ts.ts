@@ -115,6 +115,12 @@ function propName(name: string): string {
  * Text safe inside a block comment: `*\/` broken, and anything outside
  * printable ASCII (line terminators, control and non-ASCII characters)
  * written as `\uXXXX`.
+ *
+ * @example
+ * ```ts
+ * import { commentSafe } from "@bpfview/bpfview";
+ * console.log(commentSafe("a *\/ b\n")); // a *\/ b\u000a
+ * ```
  */
 export function commentSafe(text: string): string {
   let out = "";

@@ -17,6 +17,14 @@ import type { View, ViewOptions } from "./view.ts";
  * Reads a value of one type from `bytes` at `byteOffset`: a new view bound
  * there for a struct, union or data section (reading the bytes in place),
  * else the value itself.
+ *
+ * @example
+ * ```ts
+ * import { loadBtf, type ValueReader, valueReader } from "@bpfview/bpfview";
+ * const btf = loadBtf();
+ * const read: ValueReader = valueReader(btf, btf.get("u16").id);
+ * console.log(read(new Uint8Array([0, 2, 1]), 1)); // 258
+ * ```
  */
 export type ValueReader = (bytes: Uint8Array, byteOffset: number) => unknown;
 

@@ -47,7 +47,16 @@ export function privilegeHint(): string {
   }: run as root, or \`sudo sysctl kernel.perf_event_paranoid=-1\``;
 }
 
-/** Where and how to open an event (see `perf_event_open(2)`). */
+/**
+ * Where and how to open an event (see `perf_event_open(2)`).
+ *
+ * @example
+ * ```ts
+ * import { perfEventOpen, PerfSwConfig, PerfType, type OpenOptions } from "@bpfview/bpfview";
+ * const opts: OpenOptions = { pid: -1, cpu: 0 }; // every thread on CPU 0
+ * const fd = perfEventOpen({ type: PerfType.SOFTWARE, config: PerfSwConfig.CPU_CLOCK }, opts);
+ * ```
+ */
 export interface OpenOptions {
   /** Thread to watch: -1 (default) for every thread (then `cpu` must be >= 0), 0 for the caller. */
   pid?: number;

@@ -57,7 +57,17 @@ interface Section {
   after?: View;
 }
 
-/** Where a global variable lies. */
+/**
+ * Where a global variable lies.
+ *
+ * @example
+ * ```ts
+ * import { BpfObject } from "@bpfview/bpfview";
+ * using obj = BpfObject.open("prog.bpf.o");
+ * const v = obj.global("counter");
+ * console.log(v.section, v.offset, v.size); // .bss 0 8
+ * ```
+ */
 export interface GlobalVar {
   /** Its data section (`.rodata`, `.bss`, ...). */
   readonly section: string;

@@ -30,6 +30,14 @@ import { FdWaiter, follow } from "./wait.ts";
  * bytes long (the size the program gave, rounded up to keep the sample
  * 8-byte aligned), written on CPU `cpu`. `dv` belongs to the ring: read
  * the payload before returning.
+ *
+ * @example
+ * ```ts
+ * import type { PerfBufferHandler } from "@bpfview/bpfview";
+ * const onRecord: PerfBufferHandler = (dv, offset, size, cpu) => {
+ *   console.log(cpu, size, dv.getUint32(offset, true));
+ * };
+ * ```
  */
 export type PerfBufferHandler = (dv: DataView, offset: number, size: number, cpu: number) => void;
 

@@ -62,7 +62,15 @@ function emptyRecord(compressed: boolean): PerfDataRecord {
   };
 }
 
-/** Options of {@link PerfData.records}. */
+/**
+ * Options of {@link PerfData.records}.
+ *
+ * @example
+ * ```ts
+ * import type { PerfDataRecordsOptions } from "@bpfview/bpfview";
+ * const opts: PerfDataRecordsOptions = { ordered: true };
+ * ```
+ */
 export interface PerfDataRecordsOptions {
   /**
    * Order records by time across CPUs as `perf script` does (queued, and
@@ -72,7 +80,16 @@ export interface PerfDataRecordsOptions {
   ordered?: boolean;
 }
 
-/** What {@link PerfData.open} and the others take. */
+/**
+ * What {@link PerfData.open} and the others take.
+ *
+ * @example
+ * ```ts
+ * import { PerfData, type PerfDataOptions } from "@bpfview/bpfview";
+ * const opts: PerfDataOptions = { windowSize: 1 << 20 };
+ * using data = PerfData.open("perf.data", opts);
+ * ```
+ */
 export interface PerfDataOptions {
   /** Window size for streamed files and pipes (default 4 MiB). */
   windowSize?: number;

@@ -169,7 +169,17 @@ export class PerfDataDecoder {
   }
 }
 
-/** Options of {@link perfDataSamples}. */
+/**
+ * Options of {@link perfDataSamples}.
+ *
+ * @example
+ * ```ts
+ * import { PerfData, perfDataSamples, type PerfDataSamplesOptions } from "@bpfview/bpfview";
+ * const opts: PerfDataSamplesOptions = { ordered: true, events: ["sched:sched_switch"] };
+ * using data = PerfData.open("perf.data");
+ * for (const s of perfDataSamples(data, opts)) console.log(s.time);
+ * ```
+ */
 export interface PerfDataSamplesOptions extends PerfDataRecordsOptions {
   /** Only samples of these events (names as {@link PerfDataEvent.name}). */
   events?: readonly string[];

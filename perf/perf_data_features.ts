@@ -72,7 +72,17 @@ export function featureName(id: number): string {
   return NAMES.get(id) ?? `feature ${id}`;
 }
 
-/** One event of the EVENT_DESC feature: its attr, its name and its sample ids. */
+/**
+ * One event of the EVENT_DESC feature: its attr, its name and its sample ids.
+ *
+ * @example
+ * ```ts
+ * import { type EventDesc, PerfData } from "@bpfview/bpfview";
+ * using data = PerfData.open("perf.data");
+ * const descs: EventDesc[] = data.features.eventDesc ?? [];
+ * for (const d of descs) console.log(d.name, d.ids.length);
+ * ```
+ */
 export interface EventDesc {
   /** The event's attr. */
   attr: PerfEventAttr;
@@ -82,7 +92,17 @@ export interface EventDesc {
   ids: number[];
 }
 
-/** Where a feature's bytes are in the file. */
+/**
+ * Where a feature's bytes are in the file.
+ *
+ * @example
+ * ```ts
+ * import { type FeatureSection, PerfData } from "@bpfview/bpfview";
+ * using data = PerfData.open("perf.data");
+ * const sections: FeatureSection[] = data.features.sections;
+ * for (const s of sections) console.log(s.name, s.offset, s.size);
+ * ```
+ */
 export interface FeatureSection {
   /** Feature number ({@link HeaderFeature}). */
   id: number;

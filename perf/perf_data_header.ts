@@ -22,12 +22,39 @@ import { featureName } from "./perf_data_features.ts";
  * ```
  */
 export const PERF_MAGIC = 0x32454c4946524550n;
-/** The size of `struct perf_file_header`. */
+/**
+ * The size of `struct perf_file_header`.
+ *
+ * @example
+ * ```ts
+ * import { FILE_HEADER_SIZE, readFileHeader } from "@bpfview/bpfview";
+ * const bytes = Deno.readFileSync("perf.data");
+ * const h = readFileHeader(bytes.subarray(0, FILE_HEADER_SIZE), bytes.length);
+ * ```
+ */
 export const FILE_HEADER_SIZE = 104;
-/** The size of `struct perf_pipe_file_header`. */
+/**
+ * The size of `struct perf_pipe_file_header`.
+ *
+ * @example
+ * ```ts
+ * import { PIPE_HEADER_SIZE } from "@bpfview/bpfview";
+ * console.log(PIPE_HEADER_SIZE); // 16: the magic and the size, then the records
+ * ```
+ */
 export const PIPE_HEADER_SIZE = 16;
 
-/** A `struct perf_file_section`: where a section is in the file. */
+/**
+ * A `struct perf_file_section`: where a section is in the file.
+ *
+ * @example
+ * ```ts
+ * import { type FileSection, readFileHeader } from "@bpfview/bpfview";
+ * const bytes = Deno.readFileSync("perf.data");
+ * const data: FileSection = readFileHeader(bytes, bytes.length).data;
+ * const records = bytes.subarray(data.offset, data.offset + data.size);
+ * ```
+ */
 export interface FileSection {
   /** File offset of the section's first byte. */
   offset: number;
@@ -57,7 +84,16 @@ export interface PerfDataEvent {
   skippedAttrBytes: number;
 }
 
-/** The fixed part of a `PERFILE2` header. */
+/**
+ * The fixed part of a `PERFILE2` header.
+ *
+ * @example
+ * ```ts
+ * import { featureName, type PerfFileHeader } from "@bpfview/bpfview";
+ * const show = (h: PerfFileHeader) =>
+ *   `${h.attrs.size / h.attrSize} attrs, features ${h.features.map(featureName).join(" ")}`;
+ * ```
+ */
 export interface PerfFileHeader {
   /** `attr_size`: bytes per attr entry (the attr plus its 16-byte ids section). */
   attrSize: number;
@@ -175,6 +211,16 @@ export function readFileHeader(head: Uint8Array, fileSize: number): PerfFileHead
  * Reads attr entry `i` of the attrs section (`bytes` holds the whole
  * section, at file offset `base`) and returns its attr and where its ids
  * are. Checks the attr's own size against the header's `attr_size`.
+ *
+ * @example
+ * ```ts
+ * import { readAttrEntry, readFileHeader } from "@bpfview/bpfview";
+ * const bytes = Deno.readFileSync("perf.data");
+ * const h = readFileHeader(bytes, bytes.length);
+ * const section = bytes.subarray(h.attrs.offset, h.attrs.offset + h.attrs.size);
+ * const { attr, ids } = readAttrEntry(section, h.attrs.offset, 0, h.attrSize);
+ * console.log(attr.type, attr.config, ids.size / 8); // type, config, number of ids
+ * ```
  */
 export function readAttrEntry(
   bytes: Uint8Array,
@@ -199,7 +245,17 @@ export function readAttrEntry(
   return { attr, ids, skipped: Math.max(0, size - ATTR_SIZE_LATEST) };
 }
 
-/** decodeAttr with errors naming the byte of the file. */
+/**
+ * decodeAttr with errors naming the byte of the file.
+ *
+ * @example
+ * ```ts
+ * import { decodeAttrIn, encodeAttr } from "@bpfview/bpfview";
+ * const bytes = encodeAttr({ type: 1, sample_period: 1000 });
+ * const attr = decodeAttrIn(bytes, 0, bytes.length, 4096); // errors name byte 4096 + offset
+ * console.log(attr.sample_period); // 1000n
+ * ```
+ */
 export function decodeAttrIn(
   bytes: Uint8Array,
   at: number,
@@ -247,6 +303,13 @@ const SW_NAMES = [
  * A name for an event that the file does not name: perf's name for
  * hardware and software events, `system:name` for tracepoints found in
  * `tracepoints` (config to name), else `type/config`.
+ *
+ * @example
+ * ```ts
+ * import { decodeAttr, defaultEventName, encodeAttr, PerfSwConfig, PerfType } from "@bpfview/bpfview";
+ * const attr = decodeAttr(encodeAttr({ type: PerfType.SOFTWARE, config: PerfSwConfig.CPU_CLOCK }));
+ * console.log(defaultEventName(attr, new Map())); // cpu-clock
+ * ```
  */
 export function defaultEventName(attr: PerfEventAttr, tracepoints: Map<number, string>): string {
   const config = Number(attr.config);

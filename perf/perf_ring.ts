@@ -25,6 +25,14 @@ const MAP_FAILED = 0xffffffffffffffffn;
  * `perf_event_header` first), `size` bytes long, of record type `type`.
  * `dv` is the ring's own view, or the join buffer's for a record that
  * wrapped: read the record before returning, do not keep `dv` offsets.
+ *
+ * @example
+ * ```ts
+ * import { type RecordHandler, RecordType } from "@bpfview/bpfview";
+ * const onRecord: RecordHandler = (dv, offset, size, type) => {
+ *   if (type === RecordType.SAMPLE) console.log(size, dv.getUint16(offset + 6, true));
+ * };
+ * ```
  */
 export type RecordHandler = (dv: DataView, offset: number, size: number, type: number) => void;
 

@@ -58,7 +58,15 @@ const MAP_FAILED = 0xffffffffffffffffn;
  * (aarch64) the header is read with `Atomics.load`.
  */
 const TSO = Deno.build.arch === "x86_64";
-/** The name of the drop counter map of `perf/ringbuf.h`. */
+/**
+ * The name of the drop counter map of `perf/ringbuf.h`.
+ *
+ * @example
+ * ```ts
+ * import { LOST_MAP_NAME } from "@bpfview/bpfview";
+ * console.log(LOST_MAP_NAME); // bpfview_lost
+ * ```
+ */
 export const LOST_MAP_NAME = "bpfview_lost";
 
 /**

@@ -125,7 +125,15 @@ export interface TracerStats {
   unknown: number;
 }
 
-/** Called with each sample: its event and the decoded sample (reused: read it before returning). */
+/**
+ * Called with each sample: its event and the decoded sample (reused: read it before returning).
+ *
+ * @example
+ * ```ts
+ * import type { TraceHandler } from "@bpfview/bpfview";
+ * const print: TraceHandler = (event, sample) => console.log(event.event, sample.tid);
+ * ```
+ */
 export type TraceHandler = (event: TracedEvent, sample: PerfSample) => void;
 
 /**

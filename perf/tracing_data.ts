@@ -20,7 +20,16 @@
 import { Cursor } from "./perf_data_cursor.ts";
 import { PerfError } from "./error.ts";
 
-/** One event format file from the tracing data, as text. */
+/**
+ * One event format file from the tracing data, as text.
+ *
+ * @example
+ * ```ts
+ * import type { TracingFormat } from "@bpfview/bpfview";
+ * const byId = (formats: TracingFormat[]) =>
+ *   new Map(formats.map((f) => [f.id, `${f.system}:${f.name}`]));
+ * ```
+ */
 export interface TracingFormat {
   /** The system (`sched`, `syscalls`, ...); `ftrace` for ftrace's own formats. */
   system: string;
