@@ -268,24 +268,21 @@ function encodeArray(
   const esize = erid === 0 ? 0 : sizeOf(btf, erid);
   checkRange(dv, at, esize * n, where);
   const bytes = new Uint8Array(dv.buffer, dv.byteOffset + at, esize * n);
-  if (typeof value === "string") {
-    if (!et || !isChar(et)) {
-      throw new BtfError(`expected an array for ${where}, found a string`);
-    }
-    const b = enc.encode(value);
-    if (b.length > n) {
-      throw new BtfError(`expected at most ${n} bytes for ${where}, found ${b.length}`);
-    }
-    bytes.fill(0);
-    bytes.set(b);
-    return;
+  if (typeof value === "string" && (!et || !isChar(et))) {
+    throw new BtfError(`expected an array for ${where}, found a string`);
   }
-  if (value instanceof Uint8Array && esize === 1) {
-    if (value.length > n) {
-      throw new BtfError(`expected at most ${n} bytes for ${where}, found ${value.length}`);
+  // A string (into a char array) or bytes (into a byte array): copied, zero-filled after.
+  const raw = typeof value === "string"
+    ? enc.encode(value)
+    : value instanceof Uint8Array && esize === 1
+    ? value
+    : undefined;
+  if (raw) {
+    if (raw.length > n) {
+      throw new BtfError(`expected at most ${n} bytes for ${where}, found ${raw.length}`);
     }
     bytes.fill(0);
-    bytes.set(value);
+    bytes.set(raw);
     return;
   }
   const items = Array.isArray(value)

@@ -6,10 +6,10 @@
  */
 
 import { argument, command, map, object, option, string } from "@optique/core";
-import { BtfError, decodeRecords, openRecordFile } from "../mod.ts";
+import { decodeRecords, openRecordFile } from "../mod.ts";
 import { type BtfSource, btfSourceOptions, openSource } from "./btf_source.ts";
 import { type CommandParser, doc, examples, jsonFlag, type Run } from "./command.ts";
-import { warn, writeOut } from "./output.ts";
+import { writeOut } from "./output.ts";
 
 /**
  * Options of {@link runDecode}.
@@ -66,7 +66,7 @@ const FLUSH = 1 << 16;
  * one JSON line (or one tree) per record, through the library's
  * `decodeRecords`. A trailing partial record prints the records before it,
  * then an error naming the expected and found byte counts. Returns the exit
- * code; errors print one line to stderr.
+ * code; errors are thrown, and print as one line through `guard.ts`.
  *
  * @example
  * ```ts
@@ -96,15 +96,10 @@ export async function runDecode(o: DecodeOptions): Promise<number> {
       record++;
       if (pending >= FLUSH) flush();
     }
-    flush();
     return 0;
-  } catch (e) {
+  } finally {
+    // What was decoded before an error is printed before it (by guard.ts).
     flush();
-    if (e instanceof BtfError) {
-      warn(e.message);
-      return 1;
-    }
-    throw e;
   }
 }
 

@@ -1,14 +1,11 @@
 /**
  * The runner of `bpfview btf dump` (its parser is in `btf_dump.ts`): every
  * format is written to stdout as it is made, in chunks, never held whole.
- * Like the rest of the fast start (`fast.ts`, `btf_open.ts`, `guard.ts`), it
- * imports the few library modules it runs rather than all of `mod.ts`.
+ * Part of the fast start (`fast.ts`): it loads no argument parser.
  *
  * @module
  */
 
-// The library modules this needs, not mod.ts: the fast start (fast.ts) runs
-// this, and loading every module of mod.ts would cost more than a dump.
 import { closure, dumpCBytes, dumpJsonBytes, dumpRawBytes, dumpTs, writeAllSync } from "../mod.ts";
 import { type BtfSource, idsByName, openSource } from "./btf_open.ts";
 import { writeOut } from "./output.ts";

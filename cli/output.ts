@@ -5,18 +5,16 @@
  * @module
  */
 
+import { writeAllSync } from "../mod.ts";
+
 const encoder = new TextEncoder();
 
 /** Writes all of `text` to stdout, looping over partial writes. */
 export function writeOut(text: string | Uint8Array): void {
-  const bytes = typeof text === "string" ? encoder.encode(text) : text;
-  let done = 0;
-  while (done < bytes.length) done += Deno.stdout.writeSync(bytes.subarray(done));
+  writeAllSync(Deno.stdout, typeof text === "string" ? encoder.encode(text) : text);
 }
 
 /** Prints one diagnostic line to stderr, prefixed with the program name. */
 export function warn(message: string): void {
-  const bytes = encoder.encode(`bpfview: ${message.replaceAll("\n", " ")}\n`);
-  let done = 0;
-  while (done < bytes.length) done += Deno.stderr.writeSync(bytes.subarray(done));
+  writeAllSync(Deno.stderr, encoder.encode(`bpfview: ${message.replaceAll("\n", " ")}\n`));
 }

@@ -1,8 +1,7 @@
 /**
  * The runner of `bpfview perf-data` (its parser is in `perf_data.ts`), apart
  * from the parser so that the fast start (`fast.ts`) runs it without loading
- * Optique. Like the rest of the fast start, it imports the library modules
- * it runs rather than all of `mod.ts`.
+ * Optique.
  *
  * @module
  */

@@ -9,7 +9,7 @@
  */
 
 import { FfiError } from "./error.ts";
-import { errno, errnoText, libc } from "./libc.ts";
+import { cString, errno, errnoText, libc } from "./libc.ts";
 
 const SYS_BPF: Record<string, bigint> = { x86_64: 321n, aarch64: 280n };
 const BPF_MAP_LOOKUP_ELEM = 1n;
@@ -120,8 +120,7 @@ export function bpfObjGet(path: string): number {
 
 /** `{ pathname, bpf_fd, file_flags }` of BPF_OBJ_PIN / BPF_OBJ_GET (the path kept alive by the caller's call). */
 function pathAttr(path: string, fd: number): Uint8Array {
-  if (path.includes("\0")) throw new FfiError(`expected a path without NUL, found ${path}`);
-  const p = new TextEncoder().encode(path + "\0");
+  const p = cString(path, "a path");
   const attr = new Uint8Array(24);
   const a = new DataView(attr.buffer);
   a.setBigUint64(0, addr(p), true);
@@ -247,7 +246,7 @@ export function possibleCpus(): number {
   if (cpus) return cpus;
   const path = "/sys/devices/system/cpu/possible";
   const c = libc();
-  const fd = c.open(new TextEncoder().encode(path + "\0"), 0o2000000);
+  const fd = c.open(cString(path, "a path"), 0o2000000);
   if (fd < 0) {
     const e = errno();
     throw new FfiError(`expected to open ${path}, found ${errnoText(e)}`, e);

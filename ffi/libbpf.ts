@@ -13,7 +13,7 @@
  */
 
 import { FfiError } from "./error.ts";
-import { errno, errnoText } from "./libc.ts";
+import { cString, errno, errnoText } from "./libc.ts";
 
 /**
  * The environment variable naming the libbpf shared object to open
@@ -193,24 +193,7 @@ export function capture<T>(fn: () => T, debug = false): { value: T; log: string 
   }
 }
 
-const enc = new TextEncoder();
-
-/**
- * `s` as a NUL-terminated C string, encoded once. Throws {@link FfiError}
- * when `s` holds a NUL (C would stop there and see another string).
- */
-export function cString(s: string, what: string): Uint8Array<ArrayBuffer> {
-  if (typeof s !== "string") {
-    throw new FfiError(`expected a string for ${what}, found ${s === null ? "null" : typeof s}`);
-  }
-  const i = s.indexOf("\0");
-  if (i >= 0) {
-    throw new FfiError(`expected ${what} without NUL characters, found one at character ${i}`);
-  }
-  const b = new Uint8Array(enc.encode(s).length + 1);
-  enc.encodeInto(s, b);
-  return b;
-}
+export { cString };
 
 /** A C string returned by libbpf, read now (or "" for NULL). */
 export function readCString(p: Deno.PointerValue): string {

@@ -136,7 +136,10 @@ export function errno(): number {
  * for `DIR/../../etc/x\0/../DIR/y` would open `DIR/../../etc/x`): refused
  * with {@link FfiError}. `what` names the string in the message.
  */
-export function cString(s: string, what: string): Uint8Array {
+export function cString(s: string, what: string): Uint8Array<ArrayBuffer> {
+  if (typeof s !== "string") {
+    throw new FfiError(`expected a string for ${what}, found ${s === null ? "null" : typeof s}`);
+  }
   const i = s.indexOf("\0");
   if (i >= 0) {
     throw new FfiError(
