@@ -315,7 +315,11 @@ function fds(): string[] {
   for (const e of Deno.readDirSync("/proc/self/fd")) {
     try {
       const target = Deno.readLinkSync(`/proc/self/fd/${e.name}`);
-      if (/bpf|perf|btf|\.o$/.test(target)) out.push(`${e.name} -> ${target}`);
+      // BPF objects, maps, programs, links, BTF and perf events, and files libbpf opened (not,
+      // say, a log file named "...btf..." that stdout is redirected to).
+      if (/^anon_inode:.*(bpf|perf|btf)|^\/sys\/kernel\/btf\/|\.o$/.test(target)) {
+        out.push(`${e.name} -> ${target}`);
+      }
     } catch { /* the fd of the listing itself */ }
   }
   return out.sort();
