@@ -191,6 +191,10 @@ export class PerfRing {
    * {@link commit}; {@link rewind} reads them again.
    *
    * ```ts
+   * import { PerfRing, PerfSample, RecordType, SampleLayout } from "@bpfview/bpfview";
+   * declare const ring: PerfRing;
+   * declare const layout: SampleLayout;
+   * const sample = new PerfSample();
    * for (let off = ring.next(); off >= 0; off = ring.next()) {
    *   if (ring.type === RecordType.SAMPLE) layout.decode(ring.view, off, sample);
    * }
