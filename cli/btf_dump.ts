@@ -40,6 +40,13 @@ export const dumpOptions = object({
         default: 64-bit values are bigints; safe: number | bigint)`,
     }),
   ),
+  enums: optional(
+    option("--enums", choice(["union", "const"], { metavar: "FORM" }), {
+      description: doc`with --format ts: named enums as union (the default: a type of their
+        values, names in comments; the file declares types only) or const (also an object of
+        their enumerators, export const NAME = { A: 0 } as const, so code can say NAME.A)`,
+    }),
+  ),
   types: multiple(
     argument(string({ metavar: "TYPE" }), {
       description: doc`type names (task_struct, pid_t, "struct sk_buff") to dump together with
@@ -60,6 +67,7 @@ export const dumpCommand: CommandParser = command(
       "bpfview btf dump --format c > vmlinux.h",
       "bpfview btf dump --format json task_struct",
       "bpfview btf dump --format ts --file prog.bpf.o event > event.ts",
+      "bpfview btf dump --format ts --enums const bpf_map_type > bpf_enums.ts",
       "bpfview btf dump --file prog.bpf.o",
     ),
   },

@@ -16,7 +16,7 @@ import {
 } from "../mod.ts";
 import { BtfBuilder } from "./btf_builder.ts";
 import { corpus } from "./btf_hostile_worker.ts";
-import { buildDir, clangBpf } from "./tools.ts";
+import { buildDir, clangBpf, cliSync } from "./tools.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BUILD = buildDir("ts");
@@ -89,6 +89,62 @@ Deno.test("dumpTs: kernel types come out as the views read them", () => {
   const safe = dumpTs(btf, { ids: [id], int64: "safe" });
   assert.match(safe, /\n {2}readonly start_time: number \| bigint;/);
   assert.throws(() => dumpTs(btf, { int64: "x" as "safe" }), BtfError);
+});
+
+Deno.test("dumpTs: the kernel's enums as const objects pass deno check and hold every enumerator", async () => {
+  const btf = loadBtf();
+  const ids = [btf.get("task_struct", Kind.STRUCT).id];
+  for (let id = 1; id < btf.count; id++) {
+    const k = btf.kindOf(id);
+    if ((k === Kind.ENUM || k === Kind.ENUM64) && btf.nameOf(id) !== "") ids.push(id);
+  }
+  const ts = dumpTs(btf, { ids, enums: "const" });
+  const file = `${BUILD}vmlinux_enums.ts`;
+  Deno.writeTextFileSync(file, `// run ${Date.now()}\n${ts}`);
+  const use = `${BUILD}vmlinux_enums_use.ts`;
+  Deno.writeTextFileSync(
+    use,
+    [
+      `import * as K from ${JSON.stringify(file)};`,
+      `const t: K.bpf_map_type = K.bpf_map_type.BPF_MAP_TYPE_HASH;`,
+      `const one: 1 = K.bpf_map_type.BPF_MAP_TYPE_HASH;`,
+      `// @ts-expect-error not a map type`,
+      `const bad: K.bpf_map_type = -1;`,
+      `console.log(t, one, bad);`,
+    ].join("\n") + "\n",
+  );
+  const r = denoCheck([file, use]);
+  assert.ok(r.ok, r.out.slice(0, 4000));
+  // Every named enum of the kernel is an object of its enumerators, as the views read them.
+  const mod = await import(file);
+  const names = tsNames(btf);
+  let enums = 0, enumerators = 0;
+  for (const id of ids.slice(1)) {
+    const t = btf.type(id);
+    if (t.kind !== Kind.ENUM && t.kind !== Kind.ENUM64) continue;
+    if (t.kind === Kind.ENUM && t.size > 4) continue; // cut values: typed, no object
+    const obj = mod[names.get(id)!];
+    if (t.values.length === 0) {
+      assert.equal(obj, undefined);
+      continue;
+    }
+    enums++;
+    const want: Record<string, number | bigint> = {};
+    for (const e of t.values) {
+      const v = t.signed
+        ? BigInt.asIntN(8 * t.size, BigInt(e.value))
+        : BigInt.asUintN(8 * t.size, BigInt(e.value));
+      if (!Object.hasOwn(want, e.name)) want[e.name] = t.size === 8 ? v : Number(v);
+    }
+    assert.deepEqual(obj, want, btf.nameOf(id));
+    enumerators += Object.keys(want).length;
+  }
+  // The CLI gives the same text.
+  const r2 = cliSync("btf", "dump", "--format", "ts", "--enums", "const", "bpf_map_type");
+  assert.equal(r2.err, "");
+  assert.equal(r2.out, dumpTs(btf, { ids: [btf.get("bpf_map_type").id], enums: "const" }));
+  assert.match(r2.out, /\nexport const bpf_map_type = \{\n {2}BPF_MAP_TYPE_UNSPEC: 0,\n/);
+  console.log(`  ${enums} kernel enums, ${enumerators} enumerators as const objects`);
 });
 
 /** How a runtime value is typed, for the checks of the use file. */
@@ -213,6 +269,30 @@ Deno.test("dumpTs: the test objects' declarations type-check a use of every fiel
       );
     }
     if (name === "dump_c_tricky") {
+      // The const form: enumerators by name, their values as the type, the same field types.
+      const consts = `${BUILD}${name}_const.ts`;
+      Deno.writeTextFileSync(consts, dumpTs(btf, { enums: "const" }));
+      lines.push(
+        `import * as C from ${JSON.stringify(consts)};`,
+        `{`,
+        `  const v = new (btf.view<C.outer>("outer"))(bytes);`,
+        `  const be: C.byte_enum = v.be;`,
+        `  const isA: boolean = be === C.byte_enum.BE_A;`,
+        `  const b: 200 = C.byte_enum.BE_B;`,
+        `  const d: C.dupvals = C.dupvals.DV_D;`,
+        `  const s: C.small[] = [C.small.S_A, C.small.S_B, 5];`,
+        `  // @ts-expect-error not a value of the enum`,
+        `  const bad: C.byte_enum = 2;`,
+        `  // @ts-expect-error no such enumerator`,
+        `  C.byte_enum.BE_C;`,
+        `  // @ts-expect-error the objects are read-only`,
+        `  C.small.S_A = 1;`,
+        `  // @ts-expect-error a struct is no value`,
+        `  C.outer;`,
+        `}`,
+      );
+    }
+    if (name === "dump_c_tricky") {
       lines.push(
         `{`,
         `  const w = btf.view<T.BtfWritable<T.bits>>("bits", { writable: true });`,
@@ -280,6 +360,35 @@ function evilBtf(): Uint8Array {
   }));
   const e = b.enum("*/ enum", 4, [["*/ X = 1; /*", 1], ["// Y", 2]]);
   members.push({ name: "e", type: e, bitOffset: 64 * evil.length });
+  // Enumerator names made to break an object literal, a repeated name, shared values, 64 bits.
+  const keys = b.enum("keys", 4, [
+    ["__proto__", 1],
+    ["constructor", 2],
+    ["a\nb", 3],
+    ["0", 4],
+    ["'", 5],
+    ["dup", 6],
+    ["dup", 7],
+    ["same", 6],
+    ["toString", 8],
+  ]);
+  const wide = b.enum64("wide", 8, [
+    ["W_MAX", (1n << 64n) - 1n],
+    ["W_ONE", 1n],
+    ["W_SAFE", (1n << 53n) - 1n],
+  ]);
+  const swide = b.enum64("swide", 8, [["S_MIN", -(1n << 63n)], ["S_NEG", -1n]], true);
+  const nan = b.enum("NaN", 4, [["N", 1]]);
+  const glob = b.enum("globalThis", 4, [["G", 1]]);
+  const empty = b.enum("empty", 4, []);
+  b.struct("enums", 32, [
+    { name: "k", type: keys, bitOffset: 0 },
+    { name: "w", type: wide, bitOffset: 64 },
+    { name: "s", type: swide, bitOffset: 128 },
+    { name: "n", type: nan, bitOffset: 192 },
+    { name: "g", type: glob, bitOffset: 224 },
+    { name: "e", type: empty, bitOffset: 224 },
+  ]);
   members.push({ name: "dup", type: int, bitOffset: 64 * evil.length + 32 });
   members.push({ name: "dup", type: u64, bitOffset: 64 * (evil.length + 1) });
   const s = b.struct("*/ struct", 8 * (evil.length + 2), members);
@@ -303,22 +412,51 @@ Deno.test("dumpTs: hostile names are quoted, renamed or left out, never spliced:
   const files: string[] = [];
   const seen = new Set<string>();
   const add = (label: string, btf: Btf) => {
-    let ts: string;
-    try {
-      ts = dumpTs(btf);
-    } catch (e) {
-      if (e instanceof BtfError) return;
-      throw new Error(`${label}: ${e}`);
+    // Both enum forms: the const objects put enumerator names in code too.
+    for (const enums of ["union", "const"] as const) {
+      let ts: string;
+      try {
+        ts = dumpTs(btf, { enums });
+      } catch (e) {
+        if (e instanceof BtfError) return;
+        throw new Error(`${label}: ${e}`);
+      }
+      // Without enums the two forms differ only in the first line.
+      const body = ts.slice(ts.indexOf("\n"));
+      if (seen.has(body)) continue;
+      seen.add(body);
+      const file = `${BUILD}hostile_${files.length}.ts`;
+      Deno.writeTextFileSync(file, ts);
+      files.push(file);
     }
-    if (seen.has(ts)) return;
-    seen.add(ts);
-    const file = `${BUILD}hostile_${files.length}.ts`;
-    Deno.writeTextFileSync(file, ts);
-    files.push(file);
   };
   const evil = parseBtf(evilBtf());
   add("evil names", evil);
   const ts = Deno.readTextFileSync(files[0]);
+  // The const form: the objects hold exactly the enumerators, under their own names.
+  const consts = await import(files[1]);
+  const evilEnum = tsNames(evil).get(evil.findIds("*/ enum")[0])!;
+  assert.match(evilEnum, /^enum_\d+$/);
+  assert.deepEqual(
+    Object.keys(consts).sort(),
+    ["NaN", evilEnum, "globalThis", "keys", "swide", "wide"].sort(),
+  );
+  assert.deepEqual(consts[evilEnum], { "*/ X = 1; /*": 1, "// Y": 2 });
+  assert.ok(Object.hasOwn(consts.keys, "__proto__"));
+  assert.equal(Object.getPrototypeOf(consts.keys), Object.prototype);
+  assert.deepEqual(
+    Object.entries(consts.keys),
+    [["0", 4], ["__proto__", 1], ["constructor", 2], ["a\nb", 3], ["'", 5], ["dup", 6], [
+      "same",
+      6,
+    ], ["toString", 8]],
+  );
+  assert.deepEqual(consts.wide, { W_MAX: (1n << 64n) - 1n, W_ONE: 1n, W_SAFE: (1n << 53n) - 1n });
+  assert.deepEqual(consts.swide, { S_MIN: -(1n << 63n), S_NEG: -1n });
+  const constTs = Deno.readTextFileSync(files[1]);
+  assert.match(constTs, /\n {2}\/\/ "dup" = 7: a second enumerator of that name, left out\n/);
+  assert.match(constTs, /\nexport type keys = \(typeof keys\)\[keyof typeof keys\];\n/);
+  assert.match(constTs, /\nexport type empty = number;\n/);
   // In a comment the name is escaped; as a property it is a string literal.
   assert.ok(ts.includes("/** `char (*\\/ export const pwned = 1; /*)[8]` at byte 0 */\n"));
   assert.ok(ts.includes(`readonly "*/ export const pwned = 1; /*": string;`));
