@@ -90,8 +90,18 @@ function writeName(out: ByteOut, b: RawBlob, wi: number): void {
 
 /** `,"type_id":N` and the like: a literal and a number (room checked by the caller). */
 function field(o: Uint8Array, pos: number, a: Uint8Array, v: number): number {
-  return putNum(o, put(o, pos, a), v);
+  pos = put(o, pos, a);
+  if (v < 0) {
+    o[pos++] = 45;
+    v = -v;
+  }
+  return putNum(o, pos, v);
 }
+
+/** No field. */
+const NONE: Uint8Array = new Uint8Array(0);
+/** What follows a type's fields. */
+const NO_LIST = 0, MEMBERS = 1, VALUES = 2, VALUES64 = 3, PARAMS = 4, VARS = 5;
 
 /** Starts a list: `,"members":[` and the like. */
 function listStart(out: ByteOut, head: Uint8Array): void {
@@ -204,82 +214,81 @@ function writeType(out: ByteOut, b: RawBlob, id: number, offsets: boolean): void
   out.ensure(LINE);
   out.pos = put(out.buf, field(out.buf, out.pos, S_ID, id), KINDS[kind]);
   writeName(out, b, p); // leaves room for the fields below
-  const o = out.buf;
-  let pos = out.pos;
+  // Up to three `,"key":N` fields and a literal: chosen by kind, written by
+  // one call each, so the engine compiles the number writer four times
+  // here rather than once per field of every kind.
+  let k1: Uint8Array = S_TYPE_ID,
+    v1 = st,
+    k2 = NONE,
+    v2 = 0,
+    k3 = NONE,
+    v3 = 0,
+    tail = NONE,
+    list = NO_LIST;
   switch (kind) {
     case Kind.INT: {
       const v = w[p + 3];
-      pos = field(o, pos, S_SIZE, st);
-      pos = field(o, pos, S_BITS_OFFSET, (v >>> 16) & 0xff);
-      pos = field(o, pos, S_NR_BITS, v & 0xff);
-      pos = put(o, pos, INT_ENCODINGS[(v >>> 24) & 0x0f] ?? S_ENC_UNKN);
+      k1 = S_SIZE;
+      k2 = S_BITS_OFFSET, v2 = (v >>> 16) & 0xff;
+      k3 = S_NR_BITS, v3 = v & 0xff;
+      tail = INT_ENCODINGS[(v >>> 24) & 0x0f] ?? S_ENC_UNKN;
       break;
     }
-    case Kind.PTR:
-    case Kind.CONST:
-    case Kind.VOLATILE:
-    case Kind.RESTRICT:
-    case Kind.TYPEDEF:
-    case Kind.TYPE_TAG:
-      pos = field(o, pos, S_TYPE_ID, st);
-      break;
     case Kind.ARRAY:
-      pos = field(o, pos, S_TYPE_ID, w[p + 3]);
-      pos = field(o, pos, S_INDEX_TYPE_ID, w[p + 4]);
-      pos = field(o, pos, S_NR_ELEMS, w[p + 5]);
+      v1 = w[p + 3];
+      k2 = S_INDEX_TYPE_ID, v2 = w[p + 4];
+      k3 = S_NR_ELEMS, v3 = w[p + 5];
       break;
     case Kind.STRUCT:
     case Kind.UNION:
-      pos = field(o, pos, S_SIZE, st);
-      out.pos = field(o, pos, S_VLEN, vlen);
-      writeMembers(out, b, p, offsets);
-      pos = -1;
+      k1 = S_SIZE;
+      k2 = S_VLEN, v2 = vlen;
+      list = MEMBERS;
       break;
     case Kind.ENUM:
     case Kind.ENUM64:
-      pos = put(o, pos, kflag ? S_ENC_SIGNED : S_ENC_UNSIGNED);
-      pos = putNum(o, pos, st);
-      out.pos = field(o, pos, S_VLEN, vlen);
-      writeValues(out, b, p, kind === Kind.ENUM64);
-      pos = -1;
+      k1 = kflag ? S_ENC_SIGNED : S_ENC_UNSIGNED;
+      k2 = S_VLEN, v2 = vlen;
+      list = kind === Kind.ENUM64 ? VALUES64 : VALUES;
       break;
     case Kind.FWD:
-      pos = put(o, pos, kflag ? S_FWD_UNION : S_FWD_STRUCT);
+      k1 = kflag ? S_FWD_UNION : S_FWD_STRUCT, v1 = -1;
       break;
     case Kind.FUNC:
-      pos = field(o, pos, S_TYPE_ID, st);
-      pos = put(o, pos, LINKAGES[vlen] ?? S_LINKAGE_UNKN);
+      tail = LINKAGES[vlen] ?? S_LINKAGE_UNKN;
       break;
     case Kind.FUNC_PROTO:
-      pos = field(o, pos, S_RET_TYPE_ID, st);
-      out.pos = field(o, pos, S_VLEN, vlen);
-      writeParams(out, b, p);
-      pos = -1;
+      k1 = S_RET_TYPE_ID;
+      k2 = S_VLEN, v2 = vlen;
+      list = PARAMS;
       break;
     case Kind.VAR:
-      pos = field(o, pos, S_TYPE_ID, st);
-      pos = put(o, pos, LINKAGES[w[p + 3]] ?? S_LINKAGE_UNKN);
+      tail = LINKAGES[w[p + 3]] ?? S_LINKAGE_UNKN;
       break;
     case Kind.DATASEC:
-      pos = field(o, pos, S_SIZE, st);
-      out.pos = field(o, pos, S_VLEN, vlen);
-      writeVars(out, b, p);
-      pos = -1;
+      k1 = S_SIZE;
+      k2 = S_VLEN, v2 = vlen;
+      list = VARS;
       break;
     case Kind.FLOAT:
-      pos = field(o, pos, S_SIZE, st);
+      k1 = S_SIZE;
       break;
-    case Kind.DECL_TAG: {
-      pos = field(o, pos, S_TYPE_ID, st);
-      pos = put(o, pos, S_COMPONENT_IDX);
-      const c = w[p + 3] | 0;
-      if (c < 0) o[pos++] = 45;
-      pos = putNum(o, pos, c < 0 ? -c : c);
+    case Kind.DECL_TAG:
+      k2 = S_COMPONENT_IDX, v2 = w[p + 3] | 0;
       break;
-    }
+      // PTR, CONST, VOLATILE, RESTRICT, TYPEDEF, TYPE_TAG: the type id alone.
   }
-  // The lists ended with out.pos current; the others left it to pos.
-  if (pos >= 0) out.pos = pos;
+  const o = out.buf;
+  let pos = v1 < 0 ? put(o, out.pos, k1) : field(o, out.pos, k1, v1);
+  if (k2 !== NONE) pos = field(o, pos, k2, v2);
+  if (k3 !== NONE) pos = field(o, pos, k3, v3);
+  out.pos = tail === NONE ? pos : put(o, pos, tail);
+  if (list !== NO_LIST) {
+    if (list === MEMBERS) writeMembers(out, b, p, offsets);
+    else if (list === PARAMS) writeParams(out, b, p);
+    else if (list === VARS) writeVars(out, b, p);
+    else writeValues(out, b, p, list === VALUES64);
+  }
   out.ensure(2);
   out.buf[out.pos++] = 0x7d;
   out.buf[out.pos++] = 10;
