@@ -41,10 +41,12 @@ export const dumpOptions = object({
     }),
   ),
   enums: optional(
-    option("--enums", choice(["union", "const"], { metavar: "FORM" }), {
+    option("--enums", choice(["union", "const", "name"], { metavar: "FORM" }), {
       description: doc`with --format ts: named enums as union (the default: a type of their
-        values, names in comments; the file declares types only) or const (also an object of
-        their enumerators, export const NAME = { A: 0 } as const, so code can say NAME.A)`,
+        values, names in comments; the file declares types only), const (also an object of
+        their enumerators, export const NAME = { A: 0 } as const, so code can say NAME.A) or
+        name (enum fields typed as views made with { enums: "name" } give them: the
+        enumerators' names, or the value when none matches)`,
     }),
   ),
   types: multiple(
@@ -68,6 +70,7 @@ export const dumpCommand: CommandParser = command(
       "bpfview btf dump --format json task_struct",
       "bpfview btf dump --format ts --file prog.bpf.o event > event.ts",
       "bpfview btf dump --format ts --enums const bpf_map_type > bpf_enums.ts",
+      "bpfview btf dump --format ts --enums name --file prog.bpf.o event > event.ts",
       "bpfview btf dump --file prog.bpf.o",
     ),
   },
