@@ -23,7 +23,7 @@ import { type BpfMap, BpfObject, FfiError, jsonValue, MapType, parseValue } from
 import { type CommandParser, doc, examples, jsonFlag, type Run } from "./command.ts";
 import { perfArrayStream } from "./load_perf.ts";
 import { ringbufStream } from "./load_ringbuf.ts";
-import { warn, writeOut } from "./output.ts";
+import { countsLine, warn, writeOut } from "./output.ts";
 
 /** Options of {@link runLoad}. */
 export interface LoadOptions {
@@ -238,7 +238,7 @@ async function attachAndPrint(
         signal: ac.signal,
         write: (line) => writeOut(line + "\n"),
       });
-      warn(`${m.name}: ${Object.entries(stats).map(([k, v]) => `${v} ${k}`).join(", ")}`);
+      warn(countsLine(m.name, stats));
     } else {
       await aborted(ac.signal);
       for (const l of links) l.close();
