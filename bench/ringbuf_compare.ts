@@ -1,7 +1,7 @@
 /**
  * BPF ring buffer speed, compared in one run:
  *
- *   deno task bench:ringbuf [--rounds N] [--seconds S] [--no-e2e]
+ *   deno task bench:ringbuf [--rounds N] [--seconds S] [--cpus P,C] [--no-e2e] [--no-small]
  *
  * Builds bench/bpf/ringbuf_bench.bpf.c (a SEC("syscall") producer writing
  * 32-byte records with bpf_loop, run through BPF_PROG_TEST_RUN) for a
@@ -26,7 +26,11 @@
  *     producer's top speed (ns per record into an empty ring with no
  *     consumer, from (a)), what it produced beside each consumer, libbpf's
  *     wake-ups, and the time to hand one cache line between the two CPUs
- *     (what a consumer reading right behind the producer pays).
+ *     (what a consumer reading right behind the producer pays). A fourth
+ *     line (unless --no-small) runs bpfview and the C consumer on a 1 MiB
+ *     ring, which such a producer fills in under a millisecond: the C
+ *     consumer's fixed 1 ms sleep against bpfview's pacing (perf/wait.ts
+ *     Pacer).
  * (c) heap growth over 10 M records drained through one view (after a GC;
  *     the task passes --expose-gc).
  *
@@ -49,6 +53,7 @@ const CPUS = (() => {
 })();
 const SECONDS = opt("--seconds", 2);
 const E2E = !args.includes("--no-e2e");
+const SMALL = !args.includes("--no-small");
 const gc = (globalThis as { gc?: () => void }).gc;
 
 const HERE = new URL(".", import.meta.url).pathname;
@@ -129,11 +134,11 @@ const readThree = (e: Rec) => {
  * The bpfview side of the end-to-end run, in its own process (pinned to
  * the consumers' CPU by its parent): the same C producer thread as the C
  * consumers' (`ringbuf_bench produce`, on the program pinned for it, on the
- * producer's CPU) loops for S seconds while `follow` reads the 64 MiB
- * ring; prints "records N lost L produced P seconds S".
+ * producer's CPU) loops for S seconds while `follow` reads the ring
+ * (--ring 64MiB|1MiB); prints "records N lost L produced P seconds S".
  */
-async function e2eChild(seconds: number): Promise<void> {
-  const o = new Loaded("64MiB");
+async function e2eChild(seconds: number, label: string): Promise<void> {
+  const o = new Loaded(label);
   const pin = `/sys/fs/bpf/bpfview_bench_${Deno.pid}`;
   try {
     bpfObjPin(o.prog, pin);
@@ -156,7 +161,7 @@ async function e2eChild(seconds: number): Promise<void> {
     // the paths only a live producer takes (a record still BUSY, a second
     // batch in one drain) have run before V8 compiles the loop for good.
     for (let i = 0; i < 3; i++) {
-      o.fill(1 << 20);
+      o.fill(Math.min(1 << 20, Math.floor(o.ring.size / SLOT)));
       o.ring.drain(readThree);
     }
     await run(0.5);
@@ -176,7 +181,7 @@ async function e2eChild(seconds: number): Promise<void> {
 }
 
 if (args.includes("--e2e-child")) {
-  await e2eChild(opt("--e2e-child", 2));
+  await e2eChild(opt("--e2e-child", 2), args[args.indexOf("--ring") + 1]);
   Deno.exit(0);
 }
 
@@ -223,7 +228,6 @@ try {
 
   // ---------------------------------------------------------------- (b) end to end
   if (E2E) {
-    const obj = `${BUILD}rb_64MiB.o`;
     type Round = { rate: number; lost: number; produced: number; wakeups: number };
     const parse = (out: string): Round => {
       const m = /records (\d+) lost (\d+) produced (\d+) seconds (\S+)(?: wakeups (\d+))?/
@@ -236,27 +240,50 @@ try {
         wakeups: Number(m[5] ?? 0) / secs,
       };
     };
-    const e2eC = (mode: string) =>
-      parse(run(C, ["e2e", obj, String(SECONDS), mode, String(CPUS[0]), String(CPUS[1])]));
-    const ours: Round[] = [], cs: Round[] = [], polls: Round[] = [], lines: number[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      cs.push(e2eC("c"));
-      polls.push(e2eC("poll"));
-      // A fresh process, like the C consumers (a long-running one gets less
-      // of a busy machine's CPU than a new one), on the consumers' CPU.
-      const deno = [Deno.execPath(), "run", "-A", import.meta.filename!, "--e2e-child"];
-      const child = [...deno, String(SECONDS), "--cpus", CPUS.join(",")];
-      ours.push(
-        parse(
-          CPUS[1] >= 0
-            ? run("taskset", ["-c", String(CPUS[1]), ...child])
-            : run(child[0], child.slice(1)),
-        ),
+    const e2eC = (label: string, mode: string) =>
+      parse(run(C, [
+        "e2e",
+        `${BUILD}rb_${label}.o`,
+        String(SECONDS),
+        mode,
+        String(CPUS[0]),
+        String(CPUS[1]),
+      ]));
+    // A fresh process, like the C consumers (a long-running one gets less
+    // of a busy machine's CPU than a new one), on the consumers' CPU.
+    const e2eDeno = (label: string) => {
+      const child = [
+        Deno.execPath(),
+        "run",
+        "-A",
+        import.meta.filename!,
+        "--e2e-child",
+        String(SECONDS),
+        "--ring",
+        label,
+        "--cpus",
+        CPUS.join(","),
+      ];
+      return parse(
+        CPUS[1] >= 0
+          ? run("taskset", ["-c", String(CPUS[1]), ...child])
+          : run(child[0], child.slice(1)),
       );
+    };
+    const ours: Round[] = [], cs: Round[] = [], polls: Round[] = [], lines: number[] = [];
+    const smallOurs: Round[] = [], smallCs: Round[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      cs.push(e2eC("64MiB", "c"));
+      polls.push(e2eC("64MiB", "poll"));
+      ours.push(e2eDeno("64MiB"));
       if (CPUS[0] >= 0 && CPUS[1] >= 0) {
         lines.push(
           Number(/^line (\S+)$/m.exec(run(C, ["pingpong", String(CPUS[0]), String(CPUS[1])]))![1]),
         );
+      }
+      if (SMALL) {
+        smallCs.push(e2eC("1MiB", "c"));
+        smallOurs.push(e2eDeno("1MiB"));
       }
     }
     const med = (xs: Round[], k: keyof Round) => median(xs.map((x) => x[k]));
@@ -292,6 +319,16 @@ try {
           } ns`
           : "threads not pinned"),
     );
+    if (SMALL) {
+      const sb = med(smallOurs, "rate"), sc = med(smallCs, "rate");
+      console.log(
+        `end to end ${SECONDS}s, 1MiB ring: bpfview ${f2(sb)} M/s, C ${f2(sc)} M/s, ratio ${
+          f2(sb / sc)
+        }, drops ${drops(smallOurs)} (C ${drops(smallCs)}); produced ${
+          f2(med(smallOurs, "produced"))
+        } and ${f2(med(smallCs, "produced"))} M/s`,
+      );
+    }
   }
 
   // ---------------------------------------------------------------- (c) heap
