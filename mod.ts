@@ -100,7 +100,14 @@ export { jsonValue, type ValueReader, valueReader } from "./btf/value.ts";
 export { BpfObject, type BpfObjectOptions } from "./perf/object.ts";
 export type { GlobalVar } from "./perf/globals.ts";
 export { BpfLink, BpfProgram } from "./perf/program.ts";
-export { BpfMap, isPerCpu, MapType, type UpdateFlags } from "./perf/map.ts";
+export {
+  BpfMap,
+  isPerCpu,
+  type MapInput,
+  MapType,
+  type MapValue,
+  type UpdateFlags,
+} from "./perf/map.ts";
 export { listMaps, listPrograms, type MapInfo, type ProgramInfo } from "./perf/kernel_objects.ts";
 export {
   PerfBuffer,

@@ -19,6 +19,7 @@
 
 import { ascii } from "./byte_out.ts";
 import { emitTypeDecl } from "./dump_c_decl.ts";
+import { IDENTS } from "./dump_c_names.ts";
 import {
   type CDumpState,
   DONE,
@@ -354,12 +355,12 @@ export function emitEnumDef(d: CDumpState, id: number, lvl: number): void {
   out.lit(S_OPEN);
   const ind = nl(lvl + 1);
   const is64 = d.kinds[id] === Kind.ENUM64;
-  const counts = d.names.idents;
+  const names = d.names;
   let word = true;
   for (let k = 0, m = p + 3; k < vlen; k++, m += is64 ? 3 : 2) {
     out.lit(ind);
     // Enumerators share the identifier space with typedef names.
-    d.writeName(w[m], ++counts[d.names.slot(w[m])]);
+    d.writeName(w[m], names.bump(w[m], IDENTS));
     out.lit(S_EQ);
     if (!is64) {
       if (signed) out.int(w[m + 1] | 0);

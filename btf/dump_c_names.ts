@@ -8,21 +8,23 @@
  * @module
  */
 
+/** The name space of struct, union and enum tags (for {@link NameCounts.bump}). */
+export const TAGS = 1;
+/** The name space of typedef names and enumerators (for {@link NameCounts.bump}). */
+export const IDENTS = 2;
+
 /**
  * An open-addressing hash table of names (by their bytes) with one use
- * counter per name space.
+ * counter per name space. One slot is three words (string offset + 1, uses
+ * as a tag, uses as an identifier), so a lookup touches one cache line.
  */
 export class NameCounts {
   readonly #s: Uint8Array;
   readonly #s0: number;
-  /** Per slot: string offset of the name + 1, 0 for a free slot. */
+  /** Per slot: string offset of the name + 1 (0: free), tag uses, identifier uses. */
   readonly #tab: Int32Array;
   readonly #mask: number;
   #used = 0;
-  /** Uses of each slot's name as a tag. */
-  readonly tags: Int32Array;
-  /** Uses of each slot's name as an ordinary identifier. */
-  readonly idents: Int32Array;
 
   /**
    * @param strings Bytes holding the string section.
@@ -34,14 +36,16 @@ export class NameCounts {
     this.#s0 = s0;
     let size = 1024;
     while (size < 2 * maxNames + 2) size *= 2;
-    this.#tab = new Int32Array(size);
+    this.#tab = new Int32Array(3 * size);
     this.#mask = size - 1;
-    this.tags = new Int32Array(size);
-    this.idents = new Int32Array(size);
   }
 
-  /** The slot of the name at string offset `off` (added on first sight). */
-  slot(off: number): number {
+  /**
+   * Counts one more use of the name at string offset `off` in name space
+   * `space` ({@link TAGS} or {@link IDENTS}); returns the uses so far,
+   * this one included.
+   */
+  bump(off: number, space: number): number {
     const s = this.#s, start = this.#s0 + off;
     let h = 0x811c9dc5 | 0, i = start, c;
     while ((c = s[i]) !== 0) {
@@ -50,16 +54,16 @@ export class NameCounts {
     }
     const len = i - start, tab = this.#tab, mask = this.#mask;
     for (let k = (h ^ (h >>> 15)) & mask;; k = (k + 1) & mask) {
-      const e = tab[k];
+      const t = 3 * k, e = tab[t];
       if (e === 0) {
         if (++this.#used > mask >>> 1) {
           // Sized from the caller's bound; more names than that is a bug.
           throw new Error("name table full");
         }
-        tab[k] = off + 1;
-        return k;
+        tab[t] = off + 1;
+        return tab[t + space] = 1;
       }
-      if (e - 1 === off || this.#same(e - 1 + this.#s0, start, len)) return k;
+      if (e - 1 === off || this.#same(e - 1 + this.#s0, start, len)) return ++tab[t + space];
     }
   }
 

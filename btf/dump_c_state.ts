@@ -12,8 +12,8 @@
  */
 
 import { type AlignMembers, membersAlign, membersPacked, scalarAlign } from "./align.ts";
-import { ascii, type ByteOut } from "./byte_out.ts";
-import { NameCounts } from "./dump_c_names.ts";
+import { ascii, type ByteOut, SLACK } from "./byte_out.ts";
+import { IDENTS, NameCounts, TAGS } from "./dump_c_names.ts";
 import { rawBlob } from "./dump_raw.ts";
 import { BtfError } from "./error.ts";
 import { Kind, kindName, LAST_KNOWN_KIND, MAX_KIND, MAX_VLEN } from "./kinds.ts";
@@ -80,8 +80,7 @@ function flatten(btf: Btf): Flat {
   const at = new Uint32Array(btf.count);
   if (chain.length === 1) {
     const b = chain[0];
-    const offs = b.offsets;
-    for (let i = 0; i < b.n; i++) at[i + 1] = offs[i];
+    at.set(b.offsets.subarray(0, b.n), 1);
     return { w: b.words, at, s: b.bytes, s0: b.strAbs, strEnd: b.strLen };
   }
   let nw = 0, ns = 0;
@@ -90,7 +89,8 @@ function flatten(btf: Btf): Flat {
   nw = ns = 0;
   for (const b of chain) {
     w.set(b.words, nw);
-    for (let i = 0; i < b.n; i++) at[b.startId + i] = nw + b.offsets[i];
+    at.set(b.offsets.subarray(0, b.n), b.startId);
+    for (let i = b.startId; i < b.startId + b.n; i++) at[i] += nw;
     nw += b.words.length;
     s.set(b.bytes.subarray(b.strAbs, b.strAbs + b.strLen), ns);
     ns += b.strLen;
@@ -200,18 +200,18 @@ export class CDumpState {
     this.maxWork = WORK_PER_TYPE * n + WORK_BASE;
     this.order[0] = DONE;
     this.emit[0] = DONE;
-    const enumerators = this.scan();
-    this.names = new NameCounts(this.s, this.s0, n + enumerators);
+    this.names = new NameCounts(this.s, this.s0, this.scan());
   }
 
   /**
    * Fills {@link kinds}, marks every type referenced by another (so
    * unreferenced anonymous enums stand alone), and checks every reference
-   * and name offset the dump may follow. Returns the number of enumerators.
+   * and name offset the dump may follow. Returns the most names the dump
+   * may count: named types other than functions, and enumerators.
    */
   scan(): number {
     const { w, at, kinds, referenced: ref, n, strEnd } = this;
-    let enumerators = 0;
+    let names = 0;
     for (let id = 1; id < n; id++) {
       const p = at[id];
       const info = w[p + 1];
@@ -222,6 +222,7 @@ export class CDumpState {
       kinds[id] = kind;
       // Functions only reference prototypes, and a C dump writes neither.
       if (kind === Kind.FUNC) continue;
+      if (w[p] !== 0) names++;
       let bad = w[p] >= strEnd;
       const vlen = info & VLEN_MASK;
       switch (kind) {
@@ -268,11 +269,11 @@ export class CDumpState {
           }
           break;
         case Kind.ENUM:
-          enumerators += vlen;
+          names += vlen;
           for (let k = 0, m = p + 3; k < vlen; k++, m += 2) if (w[m] >= strEnd) bad = true;
           break;
         case Kind.ENUM64:
-          enumerators += vlen;
+          names += vlen;
           for (let k = 0, m = p + 3; k < vlen; k++, m += 3) if (w[m] >= strEnd) bad = true;
           break;
       }
@@ -282,7 +283,7 @@ export class CDumpState {
         throw new BtfError(`expected valid references and names in ${this.describe(id)}`);
       }
     }
-    return enumerators;
+    return names;
   }
 
   describe(id: number): string {
@@ -333,10 +334,17 @@ export class CDumpState {
 
   /** Writes the string at offset `off` and, for `dup` > 1, its `___dup` suffix. */
   writeName(off: number, dup: number): void {
-    const s = this.s, from = this.s0 + off;
-    let end = from;
-    while (s[end] !== 0) end++;
-    this.out.copy(s, from, end);
+    const s = this.s, out = this.out;
+    let i = this.s0 + off, p = out.pos, o = out.buf, room = o.length - SLACK;
+    for (let c = s[i]; c !== 0; c = s[++i]) {
+      if (p >= room) {
+        out.pos = p;
+        out.ensure(SLACK);
+        o = out.buf, p = out.pos, room = o.length - SLACK;
+      }
+      o[p++] = c;
+    }
+    out.pos = p;
     if (dup > 1) {
       this.out.lit(S_DUP);
       this.out.num(dup);
@@ -358,8 +366,7 @@ export class CDumpState {
       this.named(off) && kind !== Kind.FWD &&
       !(kind === Kind.ENUM && (this.w[p + 1] & VLEN_MASK) === 0)
     ) {
-      const counts = idents ? this.names.idents : this.names.tags;
-      dup = ++counts[this.names.slot(off)];
+      dup = this.names.bump(off, idents ? IDENTS : TAGS);
     }
     return this.dups[id] = dup;
   }

@@ -12,7 +12,15 @@
  */
 
 import { BtfError } from "./error.ts";
-import { infoKind, infoVlen, Kind, kindName, LAST_KNOWN_KIND, MAX_KIND } from "./kinds.ts";
+import {
+  infoKind,
+  infoVlen,
+  Kind,
+  kindName,
+  LAST_KNOWN_KIND,
+  MAX_KIND,
+  MAX_VLEN,
+} from "./kinds.ts";
 import { TYPE_HEADER } from "./decode.ts";
 import type { KindLayout } from "./header.ts";
 
@@ -113,7 +121,7 @@ export function buildIndex(s: TypeSection): TypeIndex {
     const kind = (info >>> 24) & MAX_KIND;
     const fixed = FIXED[kind];
     if (fixed < 0) break;
-    const next = w + 3 + fixed + infoVlen(info) * VLEN[kind];
+    const next = w + 3 + fixed + (info & MAX_VLEN) * VLEN[kind];
     if (next > nw) break;
     at[n++] = w;
     w = next;

@@ -16,6 +16,8 @@ export interface DumpOptions extends BtfSource {
   format: "raw" | "c" | "json" | "ts";
   /** For `ts`: the views' int64 option the declarations are for (default `bigint`). */
   int64?: "bigint" | "safe";
+  /** For `ts`: named enums as value unions (default), also as `const` objects, or as names. */
+  enums?: "union" | "const" | "name";
   /** Type names to dump with what they need; empty: every type. */
   types: readonly string[];
 }
@@ -41,7 +43,9 @@ export function runDump(o: DumpOptions): number {
       dumpJsonBytes(btf, { ids, write: toStdout });
       break;
     case "ts":
-      writeOut(dumpTs(btf, { ids: roots.length ? roots : undefined, int64: o.int64 }));
+      writeOut(
+        dumpTs(btf, { ids: roots.length ? roots : undefined, int64: o.int64, enums: o.enums }),
+      );
       break;
   }
   return 0;

@@ -1,7 +1,11 @@
 /**
- * Reading perf data's numbers from bytes: u64s as numbers while they are
- * safe integers, C strings as text, and the one bounds error every decoder
- * raises.
+ * Reading perf data's numbers from bytes, C strings as text, and the one
+ * bounds error every decoder raises. u64s come three ways, one per kind of
+ * field: offsets, sizes, counts and ids exactly as numbers or a
+ * {@link PerfError} ({@link readU64Exact}); 64-bit values typed
+ * `number | bigint` (addresses, periods, sample times) as numbers while
+ * safe, else bigints ({@link readU64}); values typed `bigint` with
+ * `DataView.getBigUint64`.
  *
  * @module
  */
@@ -21,6 +25,21 @@ const utf8 = new TextDecoder();
 export function readU64(dv: DataView, p: number): number | bigint {
   const hi = dv.getUint32(p + 4, true);
   return hi < 0x200000 ? hi * 4294967296 + dv.getUint32(p, true) : dv.getBigUint64(p, true);
+}
+
+/**
+ * Reads the u64 at `p` of `dv` as an exact number, for offsets, sizes,
+ * counts and ids (which the public types give as numbers). A value of 2^53
+ * or more is a {@link PerfError} naming `field`, the value and the byte
+ * `at` (the file offset of `p`; default `p`). `le`: byte order (default
+ * little-endian).
+ */
+export function readU64Exact(dv: DataView, p: number, field: string, at = p, le = true): number {
+  const lo = dv.getUint32(le ? p : p + 4, le), hi = dv.getUint32(le ? p + 4 : p, le);
+  if (hi >= 0x200000) {
+    throw new PerfError(`expected ${field} below 2^53, found ${dv.getBigUint64(p, le)}`, at);
+  }
+  return hi * 4294967296 + lo;
 }
 
 /** Throws the {@link PerfError} of a part that does not fit what is left of a record. */

@@ -7,7 +7,7 @@
 import { encode } from "../btf/encode.ts";
 import type { Btf } from "../btf/parse.ts";
 import { type ValueReader, valueReader } from "../btf/value.ts";
-import type { View, ViewOptions } from "../btf/view.ts";
+import type { View, ViewApi, ViewOptions } from "../btf/view.ts";
 import { Kind } from "../btf/kinds.ts";
 import { resolveType } from "../btf/layout.ts";
 import { FfiError } from "../ffi/error.ts";
@@ -34,6 +34,62 @@ const ENOTSUPP = 524;
  * ```
  */
 export type UpdateFlags = "any" | "noexist" | "exist" | number;
+
+/**
+ * What a map gives for a key or value described by `T`: a view
+ * ({@link View}`<T>`) for a struct or union interface (as
+ * `bpfview btf dump --format ts` writes them), `T` itself for numbers,
+ * bigints, strings, booleans and typed arrays, an array of them for `E[]`
+ * (a per-CPU map's values: give the value type as `T[]`), and `unknown`
+ * for `unknown`.
+ *
+ * @example
+ * ```ts
+ * import type { MapValue } from "@bpfview/bpfview";
+ * interface hist_value { readonly count: bigint; readonly min_ns: number }
+ * type One = MapValue<hist_value>; // View<hist_value>: one.count is a bigint
+ * type PerCpu = MapValue<hist_value[]>; // View<hist_value>[]
+ * type Slot = MapValue<number>; // number
+ * ```
+ */
+export type MapValue<T> = unknown extends T ? unknown
+  : T extends ArrayBufferView ? T
+  : T extends readonly (infer E)[] ? MapValue<E>[]
+  : T extends object ? View<T>
+  : T;
+
+/**
+ * What a map takes for a key or value described by `T` (see
+ * {@link MapValue}): its bytes (a `Uint8Array` of its size), or a value as
+ * its BTF type takes it: numbers or bigints for integers (enumerator names
+ * too for enums), strings for `char[N]`, arrays for arrays, and for a
+ * struct or union a view of it or a plain object of some of its members
+ * (the others zero), each member a value the same way (or its bytes). For `T[]` (a
+ * per-CPU map), one value per possible CPU or one value for all.
+ * Anything goes for `unknown`.
+ *
+ * @example
+ * ```ts
+ * import type { MapInput } from "@bpfview/bpfview";
+ * interface bucket { readonly slot: number; readonly cpu: number }
+ * const key: MapInput<bucket> = { slot: 3 }; // cpu is 0; { nope: 1 } would not compile
+ * ```
+ */
+export type MapInput<T> = unknown extends T ? unknown
+  :
+    | Uint8Array
+    | ([T] extends [string] ? string
+      : [T] extends [boolean] ? boolean | number
+      : [T] extends [number | bigint] ? (number extends T ? number | bigint
+          : bigint extends T ? number | bigint
+          : number | bigint | string) // an enum's values: its enumerator names too
+      : T extends ArrayBufferView ? ArrayLike<number | bigint>
+      : T extends readonly (infer E)[] ? readonly MapInput<E>[] | MapInput<E>
+      // BtfArray<E> of the generated declarations: indexable, `at()`, `length`.
+      : T extends { readonly length: number; at(index: number): infer E }
+        ? readonly MapInput<Exclude<E, undefined>>[]
+      : T extends object ? T | { readonly [P in Exclude<keyof T, keyof ViewApi>]?: MapInput<T[P]> }
+      : T);
 
 /** One side of a map (key or value): its size, BTF type and reader. */
 interface Side {
@@ -114,8 +170,26 @@ export function isPerCpu(type: number): boolean {
  * const events = obj.map("events");
  * console.log(events.typeName, events.fd, events.keySize, events.valueSize);
  * ```
+ *
+ * `K` and `V` describe the keys and values (see {@link MapValue}): give
+ * them to {@link BpfObject.map} as the interfaces `bpfview btf dump
+ * --format ts` writes, and `lookup`, `entries`, `forEach`, `update` are
+ * typed by them.
+ *
+ * @example
+ * ```ts
+ * import { BpfObject } from "@bpfview/bpfview";
+ * // From `bpfview btf dump --format ts --file prog.bpf.o bucket hist_value`:
+ * interface bucket { readonly slot: number; readonly cpu: number }
+ * interface hist_value { readonly count: bigint; readonly sum_ns: bigint }
+ * using obj = BpfObject.open("prog.bpf.o").load();
+ * const hist = obj.map<bucket, hist_value>("hist");
+ * hist.update({ slot: 1, cpu: 0 }, { count: 1n });
+ * console.log(hist.lookup({ slot: 1, cpu: 0 })?.count); // 1n, a bigint
+ * for (const [k, v] of hist.entries()) console.log(k.slot, v.sum_ns);
+ * ```
  */
-export class BpfMap {
+export class BpfMap<K = unknown, V = unknown> {
   /** The map's name (an internal map's is its section, e.g. `.rodata`). */
   readonly name: string;
   /** The object's BTF, which {@link keyType} and {@link valueType} index (undefined without BTF). */
@@ -344,16 +418,16 @@ export class BpfMap {
    * buffer for a struct or union (a plain value otherwise); for a per-CPU
    * map, an array with one value per possible CPU.
    */
-  lookup<V = unknown>(key: unknown, options?: ViewOptions): V | undefined {
+  lookup<R = MapValue<V>>(key: MapInput<K>, options?: ViewOptions): NoInfer<R> | undefined {
     const bytes = this.lookupBytes(key);
     if (bytes === undefined) return undefined;
     const n = this.valuesPerEntry;
     const stride = this.perCpu ? (this.valueSize + 7) & ~7 : this.valueSize;
-    return this.#readValues(this.#side("value", options), bytes, 0, stride, n) as V;
+    return this.#readValues(this.#side("value", options), bytes, 0, stride, n) as R;
   }
 
   /** The raw bytes of the value under `key` (all CPUs' for a per-CPU map), or undefined. */
-  lookupBytes(key: unknown): Uint8Array<ArrayBuffer> | undefined {
+  lookupBytes(key: MapInput<K>): Uint8Array<ArrayBuffer> | undefined {
     const k = this.#encode(this.#side("key"), key);
     const { bytes } = this.#valueBuffer();
     const r = libbpf().bpf_map_lookup_elem(this.fd, k, bytes);
@@ -372,7 +446,7 @@ export class BpfMap {
    * objects or numbers, as their BTF types take them; a per-CPU map takes
    * an array with one value per possible CPU, or one value for every CPU.
    */
-  update(key: unknown, value: unknown, flags: UpdateFlags = "any"): void {
+  update(key: MapInput<K>, value: MapInput<V>, flags: UpdateFlags = "any"): void {
     const k = this.#encode(this.#side("key"), key);
     let v: Uint8Array<ArrayBuffer>;
     if (this.perCpu && !(value instanceof Uint8Array)) {
@@ -411,7 +485,7 @@ export class BpfMap {
   }
 
   /** Deletes the entry under `key`; false if there was none. */
-  delete(key: unknown): boolean {
+  delete(key: MapInput<K>): boolean {
     const k = this.#encode(this.#side("key"), key);
     const r = libbpf().bpf_map_delete_elem(this.fd, k);
     if (r < 0) {
@@ -425,9 +499,9 @@ export class BpfMap {
   }
 
   /** The keys, one by one (`BPF_MAP_GET_NEXT_KEY`), each read from its own bytes. */
-  *keys<K = unknown>(options?: ViewOptions): Generator<K> {
+  *keys<RK = MapValue<K>>(options?: ViewOptions): Generator<NoInfer<RK>> {
     const side = this.#side("key", options);
-    for (const k of this.#keyBytes()) yield side.read(k, 0) as K;
+    for (const k of this.#keyBytes()) yield side.read(k, 0) as RK;
   }
 
   *#keyBytes(): Generator<Uint8Array<ArrayBuffer>> {
@@ -454,8 +528,8 @@ export class BpfMap {
    * two buffers that the views read in place), else key by key. Values as
    * {@link lookup} gives them.
    */
-  entries<K = unknown, V = unknown>(options?: ViewOptions): [K, V][] {
-    const batched = this.#batch(options) as [K, V][] | undefined;
+  entries<RK = MapValue<K>, RV = MapValue<V>>(options?: ViewOptions): NoInfer<[RK, RV][]> {
+    const batched = this.#batch(options) as [RK, RV][] | undefined;
     if (batched) return batched;
     const out: [unknown, unknown][] = [];
     const key = this.#side("key", options);
@@ -472,7 +546,7 @@ export class BpfMap {
       }
       out.push([key.read(k, 0), this.#readValues(value, bytes, 0, stride, n)]);
     }
-    return out as [K, V][];
+    return out as [RK, RV][];
   }
 
   /** Batched lookup of every entry, or undefined where the kernel does not batch this map. */
@@ -562,8 +636,8 @@ export class BpfMap {
    * the next read). Per-CPU values are an array of one cursor per CPU.
    * Returns the entry count.
    */
-  forEach<K = unknown, V = unknown>(
-    fn: (key: K, value: V, index: number) => void,
+  forEach<RK = MapValue<K>, RV = MapValue<V>>(
+    fn: NoInfer<(key: RK, value: RV, index: number) => void>,
     options?: ViewOptions,
   ): number {
     const { stride, n } = this.#valueBuffer();
@@ -590,7 +664,7 @@ export class BpfMap {
         for (let c = 0; c < valueAts.length; c++) perCpu[c] = valueAts[c](values, vo + c * stride);
         v = perCpu;
       } else v = valueAts[0](values, vo);
-      fn(k as K, v as V, i++);
+      fn(k as RK, v as RV, i++);
     };
     if (this.#walkBatch(false, visit)) return i;
     // Key by key: two key buffers in turn and one value buffer, reused.

@@ -283,9 +283,24 @@ export class BpfObject {
     return this.#named(this.#programs, "program", name);
   }
 
-  /** The map named `name` (as in the C source, or `.rodata` style for data sections). */
-  map(name: string): BpfMap {
-    return this.#named(this.#maps, "map", name);
+  /**
+   * The map named `name` (as in the C source, or `.rodata` style for data
+   * sections). `K` and `V` type its keys and values (see `MapValue`):
+   * the interfaces from `bpfview btf dump --format ts`, number types, or
+   * `T[]` for a per-CPU map's values; they are not checked against the
+   * map's BTF at run time, as {@link BpfObject.section}'s `T` is not.
+   *
+   * @example
+   * ```ts
+   * import { BpfObject } from "@bpfview/bpfview";
+   * interface hist_value { readonly count: bigint; readonly min_ns: number }
+   * using obj = BpfObject.open("prog.bpf.o").load();
+   * const perCpu = obj.map<number, hist_value[]>("per_cpu");
+   * console.log(perCpu.lookup(0)?.[0].count); // CPU 0's count, a bigint
+   * ```
+   */
+  map<K = unknown, V = unknown>(name: string): BpfMap<K, V> {
+    return this.#named(this.#maps, "map", name) as BpfMap<K, V>;
   }
 
   /** The program or map named `name` in `table`; an {@link FfiError} listing the others if none. */

@@ -175,21 +175,30 @@ export class PerfBuffer {
   }
 
   /**
-   * Hands every record written so far (up to `max`) to `fn`, ring by ring,
-   * freeing their space; returns how many.
+   * Hands every payload written so far (up to `max` of them) to `fn`, ring
+   * by ring, freeing their space; returns how many. If `fn` throws, the
+   * records read until then are freed and counted, and the error passes on.
    */
   drain(fn: PerfBufferHandler, max = Infinity): number {
     let n = 0;
-    for (let i = 0; i < this.#rings.length && n < max; i++) {
-      const cpu = this.#cpus[i];
-      this.#rings[i].drain((dv, offset, _size, type) => {
-        if (type !== RecordType.SAMPLE) return;
-        // PERF_SAMPLE_RAW alone: the header, then u32 size and the payload.
-        fn(dv, offset + 12, dv.getUint32(offset + 8, true), cpu);
-        n++;
-      }, max - n);
+    const rings = this.#rings, cpus = this.#cpus;
+    for (let i = 0; i < rings.length && n < max; i++) {
+      // The ring's cursor, read inline: no callback made per call.
+      const ring = rings[i], cpu = cpus[i], from = n;
+      ring.rewind();
+      try {
+        for (let off = 0; n < max && (off = ring.next()) >= 0;) {
+          if (ring.type !== RecordType.SAMPLE) continue; // LOST: counted by the ring
+          // PERF_SAMPLE_RAW alone: the header, then u32 size and the payload.
+          const dv = ring.view;
+          fn(dv, off + 12, dv.getUint32(off + 8, true), cpu);
+          n++;
+        }
+      } finally {
+        ring.commit(); // frees what was read, also when fn threw
+        this.#records += n - from;
+      }
     }
-    this.#records += n;
     return n;
   }
 

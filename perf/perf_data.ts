@@ -19,7 +19,7 @@
  */
 
 import { ATTR_SIZE_LATEST, SampleType } from "./attr.ts";
-import { textOf } from "./bytes.ts";
+import { readU64Exact, textOf } from "./bytes.ts";
 import { PerfError } from "./error.ts";
 import {
   emptyFeatures,
@@ -277,6 +277,8 @@ export class PerfData {
     const lo = rec.dv.getUint32(at, true), hi = rec.dv.getUint32(at + 4, true);
     // Consecutive samples mostly share their id; a small id stays a small integer (a Smi key).
     if (lo === this.#lastId && hi === 0) return this.#lastEvent;
+    // Ids are exact numbers (an attr with an id of 2^53 or more is refused): none matches.
+    if (hi >= 0x200000) return undefined;
     const ev = this.#byId.get(hi === 0 ? lo : hi * 0x100000000 + lo);
     if (hi === 0) {
       this.#lastId = lo;
@@ -315,7 +317,7 @@ export class PerfData {
             for (const inner of this.#decompress(rec)) {
               if (q !== null && inner.type === T.FINISHED_ROUND) yield* q.round();
               if (q === null || inner.time === NO_TIME) yield inner;
-              else q.push(inner);
+              else this.#queue(q, inner);
             }
             continue;
           }
@@ -326,7 +328,7 @@ export class PerfData {
               continue;
             }
             if (rec.time !== NO_TIME) {
-              q.push(rec);
+              this.#queue(q, rec);
               continue;
             }
           }
@@ -373,7 +375,7 @@ export class PerfData {
       const dv = new DataView(idBytes.buffer, idBytes.byteOffset, idBytes.byteLength);
       const list: number[] = [];
       for (let k = 0; k < ids.size; k += 8) {
-        list.push(dv.getUint32(k, true) + dv.getUint32(k + 4, true) * 0x100000000);
+        list.push(readU64Exact(dv, k, `id ${k / 8} of attr ${i}`, ids.offset + k));
       }
       this.#addEvent(attr, list, skipped, attrs.offset + i * attrSize);
     }
@@ -390,9 +392,9 @@ export class PerfData {
     }
     const dv = new DataView(table.buffer, table.byteOffset, table.byteLength);
     bits.forEach((id, i) => {
-      const lo = dv.getUint32(i * 16, true), hi = dv.getUint32(i * 16 + 4, true);
-      const offset = hi * 0x100000000 + lo;
-      const size = dv.getUint32(i * 16 + 8, true) + dv.getUint32(i * 16 + 12, true) * 0x100000000;
+      const name = featureName(id), at = i * 16;
+      const offset = readU64Exact(dv, at, `the ${name} feature section's offset`, tableAt + at);
+      const size = readU64Exact(dv, at + 8, `the ${name} feature section's size`, tableAt + at + 8);
       if (offset > this.#win.size || size > this.#win.size - offset) {
         throw new PerfError(
           `expected the ${
@@ -496,17 +498,29 @@ export class PerfData {
 
   #rec: PerfDataRecord = emptyRecord(false);
 
-  #timeOf(r: PerfDataRecord): number {
+  /** Where a record's sample time is in `r.bytes`, or -1 if it has none. */
+  #timeAt(r: PerfDataRecord): number {
     let at: number;
     if (r.type === T.SAMPLE) {
-      if (this.#timePos < 0) return NO_TIME;
+      if (this.#timePos < 0) return -1;
       at = r.at + 8 + this.#timePos * 8;
     } else if (r.type < 64 && this.#sampleIdAll && this.#timeIsPos > 0) {
       at = r.at + r.size - this.#timeIsPos * 8;
-      if (at < r.at + 8) return NO_TIME;
-    } else return NO_TIME;
-    if (at + 8 > r.at + r.size) return NO_TIME;
+      if (at < r.at + 8) return -1;
+    } else return -1;
+    return at + 8 > r.at + r.size ? -1 : at;
+  }
+
+  /** A record's time (see {@link PerfDataRecord.time}: the nearest number from 2^53 on). */
+  #timeOf(r: PerfDataRecord): number {
+    const at = this.#timeAt(r);
+    if (at < 0) return NO_TIME;
     return r.dv.getUint32(at, true) + r.dv.getUint32(at + 4, true) * 0x100000000;
+  }
+
+  /** Queues a timed record with its time's low 32 bits, which order times past 2^53 exactly. */
+  #queue(q: OrderQueue, r: PerfDataRecord): void {
+    q.push(r, r.dv.getUint32(this.#timeAt(r), true));
   }
 
   #pos = 0; // file offset of the next record
@@ -606,7 +620,8 @@ export class PerfData {
         const attr = decodeAttrIn(r.bytes, at + 8, size, r.offset - at);
         const ids: number[] = [];
         for (let k = at + 8 + size; k < at + r.size; k += 8) {
-          ids.push(dv.getUint32(k, true) + dv.getUint32(k + 4, true) * 0x100000000);
+          const field = `id ${(k - at - 8 - size) / 8} of a HEADER_ATTR record`;
+          ids.push(readU64Exact(dv, k, field, r.offset + (k - at)));
         }
         this.#addEvent(attr, ids, Math.max(0, size - ATTR_SIZE_LATEST), r.offset);
         return 0;
@@ -614,7 +629,7 @@ export class PerfData {
       case T.HEADER_EVENT_TYPE: {
         need(8 + 8 + 64, "HEADER_EVENT_TYPE");
         // struct perf_trace_event_type { u64 event_id; char name[64]; }: the tracepoint id's name.
-        const id = dv.getUint32(at + 8, true) + dv.getUint32(at + 12, true) * 0x100000000;
+        const id = readU64Exact(dv, at + 8, "a HEADER_EVENT_TYPE event_id", r.offset + 8);
         const name = textOf(r.bytes.subarray(at + 16, at + 16 + 64));
         if (!this.#tracepoints.has(id)) this.#tracepoints.set(id, name);
         this.#nameEvents();
@@ -642,20 +657,13 @@ export class PerfData {
       }
       case T.AUXTRACE: {
         need(16, "AUXTRACE");
-        const lo = dv.getUint32(at + 8, true), hi = dv.getUint32(at + 12, true);
-        if (hi >= 0x200000) {
-          throw new PerfError(
-            `expected an AUXTRACE size below 2^53, found ${hi}:${lo}`,
-            r.offset + 8,
-          );
-        }
-        return hi * 0x100000000 + lo;
+        return readU64Exact(dv, at + 8, "an AUXTRACE size", r.offset + 8);
       }
       case T.EVENT_UPDATE: {
         need(24, "EVENT_UPDATE");
         const type = dv.getUint32(at + 8, true);
         if (type === EVENT_UPDATE_NAME && dv.getUint32(at + 12, true) === 0) {
-          const id = dv.getUint32(at + 16, true) + dv.getUint32(at + 20, true) * 0x100000000;
+          const id = readU64Exact(dv, at + 16, "an EVENT_UPDATE id", r.offset + 16);
           this.#named.set(id, textOf(r.bytes.subarray(at + 24, at + r.size)));
           this.#nameEvents();
         }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { textOf } from "./bytes.ts";
+import { readU64Exact, textOf } from "./bytes.ts";
 import { PerfError } from "./error.ts";
 
 const utf8 = new TextDecoder();
@@ -61,17 +61,9 @@ export class Cursor {
   /** A u64 as a number; throws if it is 2^53 or more (sizes, counts, offsets). */
   u64(item: string): number {
     this.need(8, item);
-    const lo = this.dv.getUint32(this.pos, true), hi = this.dv.getUint32(this.pos + 4, true);
-    if (hi >= 0x200000) {
-      throw new PerfError(
-        `expected ${item} in ${this.what} below 2^53, found ${
-          (BigInt(hi) << 32n | BigInt(lo)).toString()
-        }`,
-        this.base + this.pos,
-      );
-    }
+    const v = readU64Exact(this.dv, this.pos, `${item} in ${this.what}`, this.base + this.pos);
     this.pos += 8;
-    return hi * 0x100000000 + lo;
+    return v;
   }
 
   /** A u64 as a bigint (values that may use all 64 bits). */

@@ -9,6 +9,7 @@
  */
 
 import { ATTR_SIZE_LATEST, decodeAttr, type PerfEventAttr, PerfType } from "./attr.ts";
+import { readU64Exact as u64 } from "./bytes.ts";
 import { PerfError } from "./error.ts";
 import { featureName } from "./perf_data_features.ts";
 
@@ -105,11 +106,6 @@ export interface PerfFileHeader {
   features: number[];
 }
 
-const u64 = (dv: DataView, at: number): number => {
-  const lo = dv.getUint32(at, true), hi = dv.getUint32(at + 4, true);
-  return hi >= 0x200000 ? Infinity : hi * 0x100000000 + lo;
-};
-
 /**
  * Reads the magic and size at the start of a perf.data file: "file" for a
  * `PERFILE2` file header, "pipe" for a pipe header. Throws
@@ -143,7 +139,7 @@ export function perfDataKind(head: Uint8Array): "file" | "pipe" {
       : `"${text}"`;
     throw new PerfError(`expected the perf.data magic "PERFILE2", found ${why}`, 0);
   }
-  const size = u64(dv, 8);
+  const size = u64(dv, 8, "the header size");
   if (size === PIPE_HEADER_SIZE) return "pipe";
   if (size < FILE_HEADER_SIZE) {
     throw new PerfError(
@@ -178,7 +174,8 @@ export function readFileHeader(head: Uint8Array, fileSize: number): PerfFileHead
   }
   const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const section = (at: number, name: string, within: number): FileSection => {
-    const offset = u64(dv, at), size = u64(dv, at + 8);
+    const offset = u64(dv, at, `the ${name} section's offset`);
+    const size = u64(dv, at + 8, `the ${name} section's size`);
     if (offset > within || size > within - offset) {
       throw new PerfError(
         `expected the ${name} section inside the ${fileSize}-byte file, found offset ${offset} size ${size}`,
@@ -187,7 +184,7 @@ export function readFileHeader(head: Uint8Array, fileSize: number): PerfFileHead
     }
     return { offset, size };
   };
-  const attrSize = u64(dv, 16);
+  const attrSize = u64(dv, 16, "attr_size");
   const attrs = section(24, "attrs", fileSize);
   // A data section cut by the file's end is read up to the cut (records() then names the byte).
   const data = section(40, "data", Number.MAX_SAFE_INTEGER);
@@ -241,7 +238,10 @@ export function readAttrEntry(
     );
   }
   const attr = decodeAttrIn(bytes, at, size, base);
-  const ids = { offset: u64(dv, at + size), size: u64(dv, at + size + 8) };
+  const ids = {
+    offset: u64(dv, at + size, `the offset of attr ${i}'s ids`, base + at + size),
+    size: u64(dv, at + size + 8, `the size of attr ${i}'s ids`, base + at + size + 8),
+  };
   return { attr, ids, skipped: Math.max(0, size - ATTR_SIZE_LATEST) };
 }
 

@@ -10,6 +10,8 @@ import type { PerfDataRecord } from "./perf_data_record.ts";
 
 interface Queued {
   time: number;
+  /** The time's low 32 bits: from 2^53 on, `time` is rounded and two records may tie on it. */
+  lo: number;
   seq: number;
   rec: PerfDataRecord;
 }
@@ -17,7 +19,7 @@ interface Queued {
 /**
  * perf's ordered-events queue: records are held until a FINISHED_ROUND,
  * then those up to the previous round's largest time are released in time
- * order (stable: equal times keep their file order).
+ * order (stable: equal times keep their file order), exactly also past 2^53.
  */
 export class OrderQueue {
   #items: Queued[] = [];
@@ -25,7 +27,8 @@ export class OrderQueue {
   #max = -Infinity; // largest time seen
   #flushUpTo = -Infinity; // released at the next round
 
-  push(r: PerfDataRecord): void {
+  /** Holds `r` (copied) until its round; `timeLo`: the low 32 bits of its exact u64 time. */
+  push(r: PerfDataRecord, timeLo: number): void {
     const bytes = r.bytes.slice(r.at, r.at + r.size);
     const copy: PerfDataRecord = {
       type: r.type,
@@ -38,7 +41,7 @@ export class OrderQueue {
       compressed: r.compressed,
       time: r.time,
     };
-    this.#items.push({ time: r.time, seq: this.#seq++, rec: copy });
+    this.#items.push({ time: r.time, lo: timeLo, seq: this.#seq++, rec: copy });
     if (r.time > this.#max) this.#max = r.time;
   }
 
@@ -55,7 +58,9 @@ export class OrderQueue {
 
   *#release(limit: number): Generator<PerfDataRecord> {
     const items = this.#items;
-    items.sort((a, b) => a.time - b.time || a.seq - b.seq);
+    // Equal rounded times lie less than 2^12 apart: the low halves' difference, taken as a
+    // 32-bit signed number, is then the exact difference.
+    items.sort((a, b) => a.time - b.time || ((a.lo - b.lo) | 0) || a.seq - b.seq);
     let n = 0;
     while (n < items.length && items[n].time <= limit) n++;
     const out = items.splice(0, n);

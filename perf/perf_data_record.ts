@@ -78,6 +78,11 @@ export interface PerfDataRecord {
   offset: number;
   /** Whether the record came out of a compressed record. */
   compressed: boolean;
-  /** The sample clock time, or -1 when the record has none (as a number: ns). */
+  /**
+   * The sample clock time, or -1 when the record has none (as a number: ns;
+   * exact below 2^53 ns, about 104 days after boot, and the nearest number
+   * from there on; `ordered` reads order by the exact value, and a decoded
+   * sample's `time` is exact, a bigint from 2^53 on).
+   */
   time: number;
 }

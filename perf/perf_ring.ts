@@ -15,8 +15,11 @@
 import { FfiError } from "../ffi/error.ts";
 import { libc } from "../ffi/libc.ts";
 import { PerfError } from "./error.ts";
-import { mmapShared } from "./shared_mmap.ts";
-import { RecordType } from "./records.ts";
+import { mmapShared, unmapKeepingViews } from "./shared_mmap.ts";
+import type { RecordType } from "./records.ts";
+
+/** PERF_RECORD_LOST, as a literal for the hot path (a property load per record otherwise). */
+const LOST = 2 satisfies typeof RecordType.LOST;
 
 /**
  * How a ring's reader is woken, as the `watermark` and `wakeup_events`
@@ -84,8 +87,8 @@ export interface PerfRingStats {
 
 /**
  * A perf event's ring, mapped read-write (so the kernel never overwrites
- * unread data) with 2^n data pages. Close it (or `using`) to detach its
- * buffer and unmap it; closing does not close the event's fd.
+ * unread data) with 2^n data pages. Close it (or `using`) to unmap it (a
+ * view kept over it then reads zeros); closing does not close the event's fd.
  *
  * @example
  * ```ts
@@ -117,9 +120,9 @@ export class PerfRing {
   #tail = 0;
   /** Read cursor of {@link next} (a position like data_tail), and the head it last loaded. */
   #cur = 0;
-  /** `#cur` as an index in the data area (kept beside it: no modulo per record). */
-  #at = 0;
   #head = 0;
+  /** `dataSize - 1`: a position masked with it is its index in the data area. */
+  #mask: number;
   /** Counts of the records {@link next} returned since the last commit (added to stats by it). */
   #pendingRecords = 0;
   #pendingLost = 0;
@@ -176,8 +179,13 @@ export class PerfRing {
         1040,
       );
     }
+    if ((dataSize & (dataSize - 1)) !== 0) {
+      this.close();
+      throw new PerfError(`expected a data area of 2^n bytes, found ${dataSize}`, 1048);
+    }
     this.dataOffset = dataOffset;
     this.dataSize = dataSize;
+    this.#mask = dataSize - 1;
     const tail = Number(Atomics.load(this.#pos, 1));
     this.#tail = this.#head = tail;
     this.#seek(tail);
@@ -206,41 +214,41 @@ export class PerfRing {
    */
   next(): number {
     const t = this.#cur;
-    if (t >= this.#head) {
-      if (!this.#ptr) return -1;
-      this.#head = Number(Atomics.load(this.#pos, 0));
-      if (t >= this.#head) return -1;
-    }
-    const dv = this.#dv, at = this.#at, p = this.dataOffset + at;
+    if (t >= this.#head && !this.#refill(t)) return -1;
+    // Kept small enough for V8 to inline into the caller's loop: one masked index,
+    // two header reads, one check; a corrupt, LOST or wrapping record goes to #rare.
+    const dv = this.#dv, at = t & this.#mask, p = this.dataOffset + at;
     const len = dv.getUint16(p + 6, true), type = dv.getUint32(p, true);
-    const end = at + len;
     this.#pendingRecords++;
-    // The common case stays small enough to inline into the caller's loop.
-    if (len < 8 || len > this.#head - t || end >= this.dataSize || type === RecordType.LOST) {
+    if (len < 8 || len > this.#head - t || at + len > this.dataSize || type === LOST) {
       return this.#rare(t, at, p, len, type);
     }
     this.#cur = t + len;
-    this.#at = end;
     this.type = type;
     this.size = len;
     if (this.view !== dv) this.view = dv;
     return p;
   }
 
-  /** {@link next} for a corrupt record, one that reaches the data area's end, or a LOST one. */
+  /** Loads data_head (acquire) once the records up to the last one loaded are read: whether more came. */
+  #refill(t: number): boolean {
+    if (!this.#ptr) return false;
+    this.#head = Number(Atomics.load(this.#pos, 0));
+    return t < this.#head;
+  }
+
+  /** {@link next} for a corrupt record, a LOST one, or one that wraps past the data area's end. */
   #rare(t: number, at: number, p: number, len: number, type: number): number {
     const size = this.dataSize;
     if (len < 8 || len > this.#head - t) this.#corrupt(p, len);
-    if (type === RecordType.LOST) {
+    if (type === LOST) {
       this.#pendingLostRecords++;
       this.#pendingLost += this.#u64At(((at + 16) & (size - 1)) + this.dataOffset);
     }
-    const end = at + len;
     this.#cur = t + len;
-    this.#at = end >= size ? end - size : end;
     this.type = type;
     this.size = len;
-    if (end <= size) {
+    if (at + len <= size) {
       this.view = this.#dv;
       return p;
     }
@@ -291,7 +299,7 @@ export class PerfRing {
   #seek(pos: number): void {
     this.#resetPending();
     this.#cur = pos;
-    this.#at = pos % this.dataSize;
+    if (!this.#ptr) this.#head = pos; // closed: nothing to read again
   }
 
   /** Whether {@link close} has run. */
@@ -373,13 +381,19 @@ export class PerfRing {
     return this.#joinDv;
   }
 
-  /** Detaches the buffer (views over it read nothing) and unmaps the ring. Safe to call twice. */
+  /**
+   * Unmaps the ring: zero pages take its place until its buffer is
+   * collected, so a view kept over it reads zeros, never freed memory (see
+   * {@link unmapKeepingViews}: the buffer is not detached, which would
+   * slow every typed array and DataView read of the process). Safe to call
+   * twice.
+   */
   close(): void {
     if (this.#ptr === null) return;
     const ptr = this.#ptr;
     this.#ptr = null;
-    this.#buffer.transfer(0);
-    libc().munmap(ptr, BigInt(this.#length));
+    this.#head = this.#cur; // next() asks #refill, which says nothing more
+    unmapKeepingViews(ptr, this.#length, this.#buffer);
   }
 
   /** Same as {@link close}, for `using`. */

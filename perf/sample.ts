@@ -590,7 +590,9 @@ export class SampleLayout {
       rawAt = fixedEnd;
       variable = true;
       L.push(
-        `if (n < ${fixedEnd + 4}) @F("a raw data size", 4, n - ${fixedEnd}, o + ${fixedEnd});`,
+        `@RAWSIZE if (n < ${
+          fixedEnd + 4
+        }) @F("a raw data size", 4, n - ${fixedEnd}, o + ${fixedEnd});`,
         `{ const r = dv.getUint32(o + ${fixedEnd}, true);`,
         `  if (r > n - ${fixedEnd + 4}) @F("raw data", r, n - ${fixedEnd + 4}, o + ${fixedEnd});`,
         `  s.rawOffset = o + ${fixedEnd + 4}; s.rawSize = r; p += 4 + r; }`,
@@ -655,7 +657,7 @@ export class SampleLayout {
       `  const L = dv.byteLength;`,
       `  if (!(o >= 0 && o + 8 <= L)) @F("a record header", 8, L - o, o);`,
       `  const n = dv.getUint16(o + 6, true), e = o + n;`,
-      `  if (e > L || n < ${fixedEnd}) @F2(n, ${fixedEnd}, L, o);`,
+      `  if (e > L || n < @MIN) @F2(n, ${fixedEnd}, L, o);`,
       // Pointer stores cost a write barrier: skip them when nothing changed.
       `  if (s.dv !== dv || s.layout !== layout) { s.dv = dv; s.layout = layout; }`,
       `  s.offset = o; s.size = n;`,
@@ -668,8 +670,10 @@ export class SampleLayout {
     // fast one, small enough for V8 to inline into the caller's loop, hands
     // any record that fails a check to the checked one.
     const checked = body.replace(/@F\(/g, "fail(").replace(/@C\(/g, "countTooBig(")
-      .replace(/@F2\(/g, "tooShort(");
-    const fast = body.replace(/@(F|C|F2)\(.*?\);/g, "return slow(dv, o, s, layout);");
+      .replace(/@F2\(/g, "tooShort(").replace(/@MIN/g, String(fixedEnd)).replace(/@RAWSIZE /g, "");
+    // The fast one checks the raw size word's room with the record's size (one compare).
+    const fast = body.replace(/@(F|C|F2)\(.*?\);/g, "return slow(dv, o, s, layout);")
+      .replace(/@MIN/g, String(rawAt >= 0 ? rawAt + 4 : fixedEnd)).replace(/ *@RAWSIZE .*\n/g, "");
     return {
       body: `const slow = (() => {\n${checked}\n})();\n${fast}`,
       fixed: fixedEnd,

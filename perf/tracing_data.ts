@@ -17,6 +17,7 @@
  * @module
  */
 
+import { readU64Exact } from "./bytes.ts";
 import { Cursor } from "./perf_data_cursor.ts";
 import { PerfError } from "./error.ts";
 
@@ -120,15 +121,15 @@ export function parseTracingData(bytes: Uint8Array, base = 0): TracingData {
   };
   const u64 = (item: string) => {
     c.need(8, item);
-    const v = c.dv.getBigUint64(c.pos, le);
-    if (v > BigInt(c.left)) {
+    const v = readU64Exact(c.dv, c.pos, item, base + c.pos, le);
+    if (v > c.left - 8) {
       throw new PerfError(
         `expected ${item} of at most the ${c.left - 8} bytes left in the tracing data, found ${v}`,
         base + c.pos,
       );
     }
     c.pos += 8;
-    return Number(v);
+    return v;
   };
   const pageSize = u32("page size");
   const header = (name: string) => {

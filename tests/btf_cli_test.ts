@@ -145,6 +145,8 @@ Deno.test("cli: bad input prints one line and exits 1", () => {
       ["btf", "layout", "no_such_type_anywhere"],
       ["btf", "layout", "pid_t"],
       ["btf", "dump", "--format", "c", "no_such_type_anywhere"],
+      ["btf", "dump", "--format", "c", "--int64", "safe", "pid_t"],
+      ["btf", "dump", "--enums", "name", "pid_t"],
     ]
   ) {
     const r = cli(...args);
@@ -153,6 +155,21 @@ Deno.test("cli: bad input prints one line and exits 1", () => {
     assert.equal(r.err.trimEnd().split("\n").length, 1, r.err);
     assert.match(r.err, /^bpfview: expected /);
   }
+  assert.match(
+    cli("btf", "dump", "--enums", "const", "pid_t").err,
+    /^bpfview: expected --enums only with --format ts, found --format raw\n$/,
+  );
+});
+
+Deno.test("cli: btf dump --format ts TYPE --file OBJ --int64 safe: the declarations of that type", () => {
+  const obj = bpfObject();
+  const r = cli("btf", "dump", "--format", "ts", "--file", obj, "--int64", "safe", "kitchen_sink");
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.err, "");
+  assert.match(r.out, /^\/\/ .*\(int64: "safe"\): do not edit\.\n/);
+  assert.match(r.out, /\nexport interface kitchen_sink \{\n/);
+  assert.match(r.out, /\n {2}readonly [a-z0-9_]+: number \| bigint;\n/); // a 64-bit member
+  assert.doesNotMatch(r.out, /: bigint;/);
 });
 
 Deno.test("cli: btf dump --format c of clashing, forward-only and typedef names compiles", () => {

@@ -12,11 +12,12 @@ import {
   loadBtf,
   mapBtf,
   parseBtf,
+  resolveType,
   tsNames,
 } from "../mod.ts";
 import { BtfBuilder } from "./btf_builder.ts";
 import { corpus } from "./btf_hostile_worker.ts";
-import { buildDir, clangBpf } from "./tools.ts";
+import { buildDir, clangBpf, cliSync } from "./tools.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BUILD = buildDir("ts");
@@ -89,6 +90,69 @@ Deno.test("dumpTs: kernel types come out as the views read them", () => {
   const safe = dumpTs(btf, { ids: [id], int64: "safe" });
   assert.match(safe, /\n {2}readonly start_time: number \| bigint;/);
   assert.throws(() => dumpTs(btf, { int64: "x" as "safe" }), BtfError);
+});
+
+Deno.test("dumpTs: the kernel's enums as const objects (and as names) pass deno check and hold every enumerator", async () => {
+  const btf = loadBtf();
+  const ids = [btf.get("task_struct", Kind.STRUCT).id];
+  for (let id = 1; id < btf.count; id++) {
+    const k = btf.kindOf(id);
+    if ((k === Kind.ENUM || k === Kind.ENUM64) && btf.nameOf(id) !== "") ids.push(id);
+  }
+  const ts = dumpTs(btf, { ids, enums: "const" });
+  const file = `${BUILD}vmlinux_enums.ts`;
+  Deno.writeTextFileSync(file, `// run ${Date.now()}\n${ts}`);
+  const use = `${BUILD}vmlinux_enums_use.ts`;
+  Deno.writeTextFileSync(
+    use,
+    [
+      `import * as K from ${JSON.stringify(file)};`,
+      `const t: K.bpf_map_type = K.bpf_map_type.BPF_MAP_TYPE_HASH;`,
+      `const one: 1 = K.bpf_map_type.BPF_MAP_TYPE_HASH;`,
+      `// @ts-expect-error not a map type`,
+      `const bad: K.bpf_map_type = -1;`,
+      `console.log(t, one, bad);`,
+      // The name form of the same enums: what views made with { enums: "name" } give.
+      `import type * as KN from ${JSON.stringify(`${file}.names.ts`)};`,
+      `const n: KN.bpf_map_type = "BPF_MAP_TYPE_HASH";`,
+      `// @ts-expect-error not a map type's name`,
+      `const badName: KN.bpf_map_type = "BPF_MAP_TYPE_NOPE";`,
+      `console.log(n, badName);`,
+    ].join("\n") + "\n",
+  );
+  Deno.writeTextFileSync(`${file}.names.ts`, dumpTs(btf, { ids, enums: "name" }));
+  const r = denoCheck([file, use]);
+  assert.ok(r.ok, r.out.slice(0, 4000));
+  // Every named enum of the kernel is an object of its enumerators, as the views read them.
+  const mod = await import(file);
+  const names = tsNames(btf);
+  let enums = 0, enumerators = 0;
+  for (const id of ids.slice(1)) {
+    const t = btf.type(id);
+    if (t.kind !== Kind.ENUM && t.kind !== Kind.ENUM64) continue;
+    if (t.kind === Kind.ENUM && t.size > 4) continue; // cut values: typed, no object
+    const obj = mod[names.get(id)!];
+    if (t.values.length === 0) {
+      assert.equal(obj, undefined);
+      continue;
+    }
+    enums++;
+    const want: Record<string, number | bigint> = {};
+    for (const e of t.values) {
+      const v = t.signed
+        ? BigInt.asIntN(8 * t.size, BigInt(e.value))
+        : BigInt.asUintN(8 * t.size, BigInt(e.value));
+      if (!Object.hasOwn(want, e.name)) want[e.name] = t.size === 8 ? v : Number(v);
+    }
+    assert.deepEqual(obj, want, btf.nameOf(id));
+    enumerators += Object.keys(want).length;
+  }
+  // The CLI gives the same text.
+  const r2 = cliSync("btf", "dump", "--format", "ts", "--enums", "const", "bpf_map_type");
+  assert.equal(r2.err, "");
+  assert.equal(r2.out, dumpTs(btf, { ids: [btf.get("bpf_map_type").id], enums: "const" }));
+  assert.match(r2.out, /\nexport const bpf_map_type = \{\n {2}BPF_MAP_TYPE_UNSPEC: 0,\n/);
+  console.log(`  ${enums} kernel enums, ${enumerators} enumerators as const objects`);
 });
 
 /** How a runtime value is typed, for the checks of the use file. */
@@ -212,6 +276,31 @@ Deno.test("dumpTs: the test objects' declarations type-check a use of every fiel
         `}`,
       );
     }
+    // The const form (checked for every object): enumerators by name, their values as the
+    // type, the same field types.
+    const consts = `${BUILD}${name}_const.ts`;
+    Deno.writeTextFileSync(consts, dumpTs(btf, { enums: "const" }));
+    lines.push(`import * as C from ${JSON.stringify(consts)};`, `console.log(C);`);
+    if (name === "dump_c_tricky") {
+      lines.push(
+        `{`,
+        `  const v = new (btf.view<C.outer>("outer"))(bytes);`,
+        `  const be: C.byte_enum = v.be;`,
+        `  const isA: boolean = be === C.byte_enum.BE_A;`,
+        `  const b: 200 = C.byte_enum.BE_B;`,
+        `  const d: C.dupvals = C.dupvals.DV_D;`,
+        `  const s: C.small[] = [C.small.S_A, C.small.S_B, 5];`,
+        `  // @ts-expect-error not a value of the enum`,
+        `  const bad: C.byte_enum = 2;`,
+        `  // @ts-expect-error no such enumerator`,
+        `  C.byte_enum.BE_C;`,
+        `  // @ts-expect-error the objects are read-only`,
+        `  C.small.S_A = 1;`,
+        `  // @ts-expect-error a struct is no value`,
+        `  C.outer;`,
+        `}`,
+      );
+    }
     if (name === "dump_c_tricky") {
       lines.push(
         `{`,
@@ -248,6 +337,114 @@ Deno.test("dumpTs: the test objects' declarations type-check a use of every fiel
   );
 });
 
+/** A value as a TypeScript literal. */
+function literal(v: unknown): string {
+  if (typeof v === "bigint") return `${v}n`;
+  if (typeof v === "number") return Object.is(v, -0) ? "0" : String(v);
+  return JSON.stringify(v);
+}
+
+Deno.test('dumpTs enums: name types enum fields as views made with { enums: "name" } give them: every enumerator of every field read back type-checks, other names fail', () => {
+  let checked = 0;
+  const files: string[] = [];
+  for (const name of ["dump_c_tricky", "view_types", "btf_kinds"]) {
+    const obj = objectFile(name);
+    const btf = mapBtf(obj).btf;
+    const decls = `${BUILD}${name}_names.ts`;
+    const declText = dumpTs(btf, { enums: "name" });
+    Deno.writeTextFileSync(decls, declText);
+    assert.match(declText, /^\/\/ .*\(int64: "bigint", enums: "name"\)/);
+    if (name === "dump_c_tricky") {
+      // The view gives the first enumerator of a value: DV_B and DV_D (both 1, like DV_A) never.
+      assert.match(declText, /\nexport type dupvals = "DV_A" \| "DV_C" \| "DV_E" \| number;\n/);
+      assert.match(declText, /\nexport type big64 = "B_HUGE" \| "B_ONE" \| bigint;\n/);
+      assert.match(declText, /\n {2}readonly es: "S_A" \| "S_B" \| number;\n/); // a bitfield
+      assert.match(declText, /\n {2}readonly inline_enum: "IN_A" \| "IN_B" \| number;\n/);
+    }
+    const lines = [
+      `import { loadBtf } from ${JSON.stringify(`${ROOT}btf/load.ts`)};`,
+      `import type * as N from ${JSON.stringify(decls)};`,
+      `const btf = loadBtf(${JSON.stringify(obj)});`,
+      `const bytes = new Uint8Array(4096);`,
+    ];
+    const names = tsNames(btf);
+    for (let id = 1; id < btf.count; id++) {
+      const k = btf.kindOf(id);
+      if (k !== Kind.STRUCT && k !== Kind.UNION) continue;
+      if (btf.nameOf(id) === "" || !names.has(id)) continue;
+      type Cls = (new (b: ArrayBuffer) => Record<string, unknown>) & {
+        fields: { name: string; type: number; bitfieldSize: number; direct: boolean }[];
+      };
+      let W: Cls, R: Cls, Raw: Cls;
+      try {
+        W = btf.view(id, { writable: true }) as unknown as Cls;
+        R = btf.view(id, { enums: "name" }) as unknown as Cls;
+        Raw = btf.view(id) as unknown as Cls;
+      } catch (e) {
+        if (e instanceof BtfError) continue;
+        throw e;
+      }
+      const body: string[] = [];
+      for (const f of R.fields) {
+        if (!f.direct) continue;
+        const t = btf.type(resolveType(btf, f.type));
+        if (t.kind !== Kind.ENUM && t.kind !== Kind.ENUM64) continue;
+        const expr = `v${prop(f.name)}`;
+        const values = new Set<string>();
+        // Every enumerator written through a writable view, read back by name.
+        for (const e of t.values) {
+          const buf = new ArrayBuffer(4096);
+          try {
+            new W(buf)[f.name] = e.name;
+          } catch (err) {
+            if (err instanceof BtfError) continue; // cut by a bitfield's width
+            throw err;
+          }
+          values.add(literal(new R(buf)[f.name]));
+        }
+        // A value no enumerator has comes back as the value, typed as the value view reads it.
+        const buf = new Uint8Array(4096).fill(0x5a);
+        if (!t.values.some((e) => literal(new R(buf.buffer)[f.name]) === JSON.stringify(e.name))) {
+          values.add(literal(new Raw(buf.buffer)[f.name]));
+        }
+        for (const lit of values) {
+          body.push(`  { const t = ${expr}; const _x: typeof t = ${lit}; }`);
+          checked++;
+        }
+        body.push(
+          `  // @ts-expect-error no such enumerator`,
+          `  { const t = ${expr}; const _w: typeof t = "bpfview_no_such_enumerator"; }`,
+        );
+        if (t.values.length) {
+          body.push(
+            `  // @ts-expect-error may be a name`,
+            `  { const _n: number | bigint = ${expr}; }`,
+          );
+        }
+      }
+      if (body.length === 0) continue;
+      lines.push(
+        `{`,
+        `  const v = new (btf.view<N.${names.get(id)}>(${id}, { enums: "name" }))(bytes);`,
+        ...body,
+        `}`,
+      );
+    }
+    const use = `${BUILD}${name}_names_use.ts`;
+    Deno.writeTextFileSync(use, lines.join("\n") + "\n");
+    files.push(use);
+  }
+  assert.ok(checked > 20, `only ${checked} enumerators checked`);
+  const r = denoCheck(files);
+  assert.ok(r.ok, r.out.slice(0, 6000));
+  // The CLI gives the same text.
+  const obj = objectFile("dump_c_tricky");
+  const cli = cliSync("btf", "dump", "--format", "ts", "--enums", "name", "--file", obj);
+  assert.equal(cli.err, "");
+  assert.equal(cli.out, dumpTs(mapBtf(obj).btf, { enums: "name" }));
+  console.log(`  ${checked} enum values read by name type-checked against their fields`);
+});
+
 /** A BTF with names made to break generated code if they were spliced in. */
 function evilBtf(): Uint8Array {
   const b = new BtfBuilder();
@@ -280,6 +477,35 @@ function evilBtf(): Uint8Array {
   }));
   const e = b.enum("*/ enum", 4, [["*/ X = 1; /*", 1], ["// Y", 2]]);
   members.push({ name: "e", type: e, bitOffset: 64 * evil.length });
+  // Enumerator names made to break an object literal, a repeated name, shared values, 64 bits.
+  const keys = b.enum("keys", 4, [
+    ["__proto__", 1],
+    ["constructor", 2],
+    ["a\nb", 3],
+    ["0", 4],
+    ["'", 5],
+    ["dup", 6],
+    ["dup", 7],
+    ["same", 6],
+    ["toString", 8],
+  ]);
+  const wide = b.enum64("wide", 8, [
+    ["W_MAX", (1n << 64n) - 1n],
+    ["W_ONE", 1n],
+    ["W_SAFE", (1n << 53n) - 1n],
+  ]);
+  const swide = b.enum64("swide", 8, [["S_MIN", -(1n << 63n)], ["S_NEG", -1n]], true);
+  const nan = b.enum("NaN", 4, [["N", 1]]);
+  const glob = b.enum("globalThis", 4, [["G", 1]]);
+  const empty = b.enum("empty", 4, []);
+  b.struct("enums", 32, [
+    { name: "k", type: keys, bitOffset: 0 },
+    { name: "w", type: wide, bitOffset: 64 },
+    { name: "s", type: swide, bitOffset: 128 },
+    { name: "n", type: nan, bitOffset: 192 },
+    { name: "g", type: glob, bitOffset: 224 },
+    { name: "e", type: empty, bitOffset: 224 },
+  ]);
   members.push({ name: "dup", type: int, bitOffset: 64 * evil.length + 32 });
   members.push({ name: "dup", type: u64, bitOffset: 64 * (evil.length + 1) });
   const s = b.struct("*/ struct", 8 * (evil.length + 2), members);
@@ -303,22 +529,51 @@ Deno.test("dumpTs: hostile names are quoted, renamed or left out, never spliced:
   const files: string[] = [];
   const seen = new Set<string>();
   const add = (label: string, btf: Btf) => {
-    let ts: string;
-    try {
-      ts = dumpTs(btf);
-    } catch (e) {
-      if (e instanceof BtfError) return;
-      throw new Error(`${label}: ${e}`);
+    // Every enum form: the const objects and the name unions put enumerator names in code too.
+    for (const enums of ["union", "const", "name"] as const) {
+      let ts: string;
+      try {
+        ts = dumpTs(btf, { enums });
+      } catch (e) {
+        if (e instanceof BtfError) return;
+        throw new Error(`${label}: ${e}`);
+      }
+      // Without enums the two forms differ only in the first line.
+      const body = ts.slice(ts.indexOf("\n"));
+      if (seen.has(body)) continue;
+      seen.add(body);
+      const file = `${BUILD}hostile_${files.length}.ts`;
+      Deno.writeTextFileSync(file, ts);
+      files.push(file);
     }
-    if (seen.has(ts)) return;
-    seen.add(ts);
-    const file = `${BUILD}hostile_${files.length}.ts`;
-    Deno.writeTextFileSync(file, ts);
-    files.push(file);
   };
   const evil = parseBtf(evilBtf());
   add("evil names", evil);
   const ts = Deno.readTextFileSync(files[0]);
+  // The const form: the objects hold exactly the enumerators, under their own names.
+  const consts = await import(files[1]);
+  const evilEnum = tsNames(evil).get(evil.findIds("*/ enum")[0])!;
+  assert.match(evilEnum, /^enum_\d+$/);
+  assert.deepEqual(
+    Object.keys(consts).sort(),
+    ["NaN", evilEnum, "globalThis", "keys", "swide", "wide"].sort(),
+  );
+  assert.deepEqual(consts[evilEnum], { "*/ X = 1; /*": 1, "// Y": 2 });
+  assert.ok(Object.hasOwn(consts.keys, "__proto__"));
+  assert.equal(Object.getPrototypeOf(consts.keys), Object.prototype);
+  assert.deepEqual(
+    Object.entries(consts.keys),
+    [["0", 4], ["__proto__", 1], ["constructor", 2], ["a\nb", 3], ["'", 5], ["dup", 6], [
+      "same",
+      6,
+    ], ["toString", 8]],
+  );
+  assert.deepEqual(consts.wide, { W_MAX: (1n << 64n) - 1n, W_ONE: 1n, W_SAFE: (1n << 53n) - 1n });
+  assert.deepEqual(consts.swide, { S_MIN: -(1n << 63n), S_NEG: -1n });
+  const constTs = Deno.readTextFileSync(files[1]);
+  assert.match(constTs, /\n {2}\/\/ "dup" = 7: a second enumerator of that name, left out\n/);
+  assert.match(constTs, /\nexport type keys = \(typeof keys\)\[keyof typeof keys\];\n/);
+  assert.match(constTs, /\nexport type empty = number;\n/);
   // In a comment the name is escaped; as a property it is a string literal.
   assert.ok(ts.includes("/** `char (*\\/ export const pwned = 1; /*)[8]` at byte 0 */\n"));
   assert.ok(ts.includes(`readonly "*/ export const pwned = 1; /*": string;`));

@@ -230,3 +230,130 @@ Deno.test("CLI on bad input: the samples before the bad byte, then one line nami
   assert.equal(missing.code, 1);
   assert.equal(missing.err.split("\n").length, 2);
 });
+
+const putBig = (b: Uint8Array, at: number, v: bigint) =>
+  new DataView(b.buffer).setBigUint64(at, v, true);
+
+/** File offsets and types of the records of a pipe-mode file (tracing data stepped over). */
+function pipeRecords(b: Uint8Array): { at: number; type: number }[] {
+  const dv = new DataView(b.buffer);
+  const out: { at: number; type: number }[] = [];
+  for (let p = 16; p + 8 <= b.length;) {
+    const type = dv.getUint32(p, true), size = dv.getUint16(p + 6, true);
+    if (size < 8) throw new Error(`record of size ${size} at ${p} in the original file`);
+    out.push({ at: p, type });
+    p += size;
+    if (type === 66) p += (dv.getUint32(p - size + 8, true) + 7) & ~7; // HEADER_TRACING_DATA
+  }
+  return out;
+}
+
+Deno.test("u64 offsets, sizes and ids of 2^53 or more: a PerfError naming the field, the value and its byte", () => {
+  const orig = Deno.readFileSync(recordPerf("file", []));
+  const attrsAt = u64(orig, 24);
+  const attrLen = new DataView(orig.buffer).getUint32(attrsAt + 4, true);
+  const table = u64(orig, 40) + u64(orig, 48);
+  const big = 1n << 53n, max = (1n << 64n) - 1n;
+  const cases: [number, bigint, string][] = [
+    [8, big, "the header size"],
+    [8, max, "the header size"],
+    [16, big, "attr_size"],
+    [24, big, "the attrs section's offset"],
+    [32, max, "the attrs section's size"],
+    [40, big, "the data section's offset"],
+    [48, (1n << 60n) + 1n, "the data section's size"],
+    [attrsAt + attrLen, big, "the offset of attr 0's ids"],
+    [attrsAt + attrLen + 8, max, "the size of attr 0's ids"],
+    [table, big, "the [A-Z_]+ feature section's offset"],
+    [table + 8, max, "the [A-Z_]+ feature section's size"],
+  ];
+  for (const [at, v, field] of cases) {
+    const b = orig.slice();
+    putBig(b, at, v);
+    const r = readAll(b, `${field} = ${v}`);
+    assert.ok(r.error, `${field} = ${v}: expected a PerfError`);
+    assert.match(
+      r.error.message,
+      new RegExp(`^expected ${field} below 2\\^53, found ${v} \\(at byte ${at}\\)$`),
+    );
+    assert.equal(r.error.offset, at);
+  }
+  // Just below 2^53 the fields are exact numbers: the usual range checks apply.
+  const b = orig.slice();
+  putBig(b, 24, big - 1n);
+  assert.match(
+    readAll(b, "attrs offset 2^53 - 1").error!.message,
+    /found offset 9007199254740991 /,
+  );
+
+  // Pipe mode: a HEADER_ATTR record's ids and an EVENT_UPDATE's id.
+  const pipe = Deno.readFileSync(recordPerf("pipe", [], { pipe: true }));
+  const recs = pipeRecords(pipe);
+  const attr = recs.find((r) => r.type === 64)!;
+  const idAt = attr.at + 8 + new DataView(pipe.buffer).getUint32(attr.at + 12, true);
+  const p1 = pipe.slice();
+  putBig(p1, idAt, max);
+  const r1 = readAll(p1, "HEADER_ATTR id");
+  assert.match(
+    r1.error!.message,
+    new RegExp(
+      `^expected id 0 of a HEADER_ATTR record below 2\\^53, found ${max} \\(at byte ${idAt}\\)$`,
+    ),
+  );
+  const update = recs.find((r) => r.type === 78)!;
+  const p2 = pipe.slice();
+  putBig(p2, update.at + 8, 2n); // an EVENT_UPDATE of a name (PERF_EVENT_UPDATE__NAME)
+  putBig(p2, update.at + 16, big);
+  const r2 = readAll(p2, "EVENT_UPDATE id");
+  assert.match(
+    r2.error!.message,
+    /^expected an EVENT_UPDATE id below 2\^53, found 9007199254740992/,
+  );
+  assert.equal(r2.error!.offset, update.at + 16);
+});
+
+Deno.test("sample times past 2^53: exact in samples, and --ordered orders them by the exact value", () => {
+  const orig = Deno.readFileSync(recordPerf("file", []));
+  const b = orig.slice();
+  const dv = new DataView(b.buffer);
+  // One round: FINISHED_ROUND records become records of a type read by size only.
+  const start = u64(b, 40), end = start + u64(b, 48);
+  for (let p = start; p < end; p += dv.getUint16(p + 6, true)) {
+    if (dv.getUint32(p, true) === 68) dv.setUint32(p, 127, true);
+  }
+  // Times 2^60 + 1, 2^60, 2^60 + 3, 2^60 + 2, ...: numbers near 2^60 are 256 apart, so most
+  // round to the same one; each pair is the wrong way round in the file.
+  const base = 1n << 60n;
+  const data = PerfData.fromBytes(b);
+  const dec = new PerfDataDecoder(data);
+  let i = 0;
+  const want: bigint[] = [];
+  for (const rec of data.records()) {
+    const s = dec.sample(rec);
+    if (!s || i >= 200) continue;
+    const t = BigInt(s.time);
+    // The time's bytes: the first u64 after the header equal to it.
+    let at = rec.at + 8;
+    while (rec.dv.getBigUint64(at, true) !== t) at += 8;
+    const v = base + BigInt(i ^ 1);
+    putBig(b, rec.offset + (at - rec.at), v);
+    want.push(v);
+    i++;
+  }
+  assert.equal(i, 200);
+  const times = (ordered: boolean) => {
+    const d = PerfData.fromBytes(b);
+    const sd = new PerfDataDecoder(d);
+    const out: bigint[] = [];
+    for (const rec of d.records({ ordered })) {
+      const s = sd.sample(rec);
+      if (s && typeof s.time === "bigint") {
+        assert.equal(rec.time, Number(s.time)); // the record's number is the nearest one
+        out.push(s.time);
+      }
+    }
+    return out;
+  };
+  assert.deepEqual(times(false), want); // exact, in file order
+  assert.deepEqual(times(true), [...want].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)));
+});

@@ -240,6 +240,37 @@ Deno.test("sample: RAW at a fixed offset when every field before it is fixed", (
   assert.equal(new SampleLayout({ sample_type: S.CALLCHAIN | S.RAW }).rawAt, -1);
 });
 
+Deno.test("sample: a record too short for its raw size word or raw data is a PerfError naming it", () => {
+  const l = new SampleLayout({ sample_type: S.TID | S.TIME | S.CPU | S.RAW });
+  const s = new PerfSample();
+  const at = (size: number, raw: number) => {
+    const dv = new DataView(new ArrayBuffer(64));
+    dv.setUint32(0, RecordType.SAMPLE, true);
+    dv.setUint16(6, size, true);
+    dv.setInt32(8, 7, true);
+    if (size >= 36) dv.setUint32(32, raw, true);
+    return dv;
+  };
+  // Decoded many times, so the fast path (optimized) meets the bad records too.
+  for (let i = 0; i < 20000; i++) {
+    assert.equal(l.decode(at(40, 4), 0, s).rawSize, 4);
+    if (i % 1000) continue;
+    for (const size of [32, 33, 35]) {
+      assert.throws(() => l.decode(at(size, 0), 0, s), (e) => {
+        return e instanceof PerfError && /a raw data size/.test(e.message) && e.offset === 32;
+      });
+    }
+    assert.throws(() => l.decode(at(40, 5), 0, s), (e) => {
+      return e instanceof PerfError && /raw data of 5 bytes, found 4/.test(e.message);
+    });
+    assert.throws(() => l.decode(at(24, 0), 0, s), (e) => {
+      return e instanceof PerfError && /fixed fields/.test(e.message);
+    });
+    assert.throws(() => l.decode(at(40, 0), 40, s), PerfError);
+    assert.throws(() => l.decode(at(40, 0), -8, s), PerfError);
+  }
+});
+
 function record(
   type: number,
   misc: number,

@@ -359,6 +359,7 @@ Deno.test("live: the ring cursor (next, rewind, commit) reads records in place, 
     ev.enable();
     const layout = new SampleLayout({ sample_type: S.TID | S.TIME | S.CPU | S.RAW });
     const s = new PerfSample();
+    let endsAtEnd = 0; // records that end exactly at the data area's end (not wrapped)
     const walk = () => {
       let n = 0;
       for (let off = ring.next(); off >= 0; off = ring.next()) {
@@ -366,12 +367,16 @@ Deno.test("live: the ring cursor (next, rewind, commit) reads records in place, 
         layout.decode(ring.view, off, s);
         assert.equal(s.pid, spin.child.pid);
         assert.equal(s.rawOffset, off + layout.rawAt + 4);
+        if (off - ring.dataOffset + ring.size === ring.dataSize) {
+          endsAtEnd++;
+        }
         n++;
       }
       return n;
     };
     let total = 0;
-    for (let round = 0; round < 10; round++) {
+    // 600 x 56 bytes through one 4 KiB page: record 512 ends exactly at the page's end.
+    for (let round = 0; round < 12; round++) {
       await spin.spin(50); // 50 x 56 bytes < 4 KiB
       const n = walk();
       ring.rewind();
@@ -380,9 +385,41 @@ Deno.test("live: the ring cursor (next, rewind, commit) reads records in place, 
       assert.equal(walk(), 0); // freed
       total += n;
     }
-    assert.equal(total, 500);
-    assert.equal(ring.stats.records, 500);
+    assert.equal(total, 600);
+    assert.equal(ring.stats.records, 600);
     assert.ok(ring.stats.joined > 0);
+    assert.ok(endsAtEnd > 0, "no record ended at the data area's end");
+  } finally {
+    await spin.close();
+  }
+});
+
+Deno.test("live: closing a ring unmaps it; a view kept over it reads zeros, not freed memory", async () => {
+  const spin = new Spinner();
+  try {
+    await spin.line();
+    using ev = openGetpid(spin.child.pid, S.TID | S.RAW);
+    const perfMaps = () =>
+      Deno.readTextFileSync("/proc/self/maps").split("\n").filter((l) => l.includes("perf_event"))
+        .length;
+    const before = perfMaps();
+    const ring = new PerfRing(ev.fd, 1);
+    assert.equal(perfMaps(), before + 1);
+    ev.enable();
+    await spin.spin(3);
+    const off = ring.next();
+    assert.ok(off >= 0);
+    const dv = ring.view;
+    assert.equal(dv.getUint32(off, true), RecordType.SAMPLE);
+    ring.close();
+    assert.equal(perfMaps(), before, "the perf mapping is gone");
+    assert.equal(dv.getUint32(off, true), 0, "the kept view reads zeros");
+    assert.equal(ring.next(), -1);
+    ring.rewind();
+    assert.equal(ring.next(), -1);
+    assert.equal(ring.drain(() => assert.fail("a record after close")), 0);
+    assert.equal(ring.commit(), 0);
+    ring.close(); // twice is fine
   } finally {
     await spin.close();
   }
