@@ -90,3 +90,21 @@ Deno.test("load --map of a ring buffer: a too-short record prints the records be
     /^bpfview: expected .*at least 40 bytes \(struct event\).*found 8 bytes/,
   );
 });
+
+Deno.test("load --map of a ring buffer --duration S: ends by itself and prints the stats", () => {
+  // The program filters by this test's thread, which makes no getpgid() call meanwhile.
+  const r = cliSync(
+    "load",
+    OBJ,
+    ...targetThisThread(),
+    "--map",
+    "events",
+    "--type",
+    "event",
+    "--duration",
+    "0.1",
+  );
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, "");
+  assert.match(r.err, /\nbpfview: events: 0 records, 0 discarded, 0 lost\n$/);
+});
