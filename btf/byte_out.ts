@@ -80,6 +80,39 @@ export function putNum(o: Uint8Array, pos: number, v: number): number {
 /** Room kept free after every write for one line's fixed text and numbers. */
 export const SLACK = 256;
 
+/**
+ * An ASCII literal as little-endian 32-bit words (the last one padded with
+ * NULs) and its length, for {@link putWords}.
+ */
+export interface Words {
+  /** Length in bytes. */
+  readonly n: number;
+  /** The bytes, four to a word, little-endian. */
+  readonly w: Int32Array;
+}
+
+/** `s` as {@link Words}; `s` must be ASCII. */
+export function words(s: string): Words {
+  const b = new Uint8Array((s.length + 3) & ~3);
+  b.set(ascii(s));
+  const w = new Int32Array(b.length >>> 2);
+  for (let i = 0; i < w.length; i++) {
+    w[i] = b[4 * i] | (b[4 * i + 1] << 8) | (b[4 * i + 2] << 16) | (b[4 * i + 3] << 24);
+  }
+  return { n: s.length, w };
+}
+
+/**
+ * Writes literal `l` at byte `pos` of `dv` four bytes at a time (room for
+ * its length rounded up to 4 checked by the caller; the bytes past it up to
+ * there are clobbered); returns the position after it.
+ */
+export function putWords(dv: DataView, pos: number, l: Words): number {
+  const w = l.w;
+  for (let i = 0, p = pos; i < w.length; i++, p += 4) dv.setInt32(p, w[i], true);
+  return pos + l.n;
+}
+
 /** Copies the literal `a` to `o[pos]` (room checked by the caller); returns the position after it. */
 export function put(o: Uint8Array, pos: number, a: Uint8Array): number {
   const n = a.length;
@@ -109,6 +142,8 @@ export type ByteSink = (chunk: Uint8Array) => void;
 export class ByteOut {
   /** The bytes not yet handed to the sink are `buf[0..pos)`. */
   buf: Uint8Array;
+  /** A view of {@link buf}, for {@link putWords}. */
+  dv: DataView;
   /** Number of bytes in {@link buf}. */
   pos = 0;
   readonly #sink: ByteSink | undefined;
@@ -116,6 +151,7 @@ export class ByteOut {
   /** A buffer of `capacity` bytes to start with; with `sink`, it never grows past need. */
   constructor(capacity: number, sink?: ByteSink) {
     this.buf = new Uint8Array(Math.max(capacity, 2 * SLACK));
+    this.dv = new DataView(this.buf.buffer);
     this.#sink = sink;
   }
 
@@ -129,6 +165,7 @@ export class ByteOut {
     while (cap < this.pos + n + SLACK) cap *= 2;
     const next = new Uint8Array(cap);
     next.set(this.buf.subarray(0, this.pos));
+    this.dv = new DataView(next.buffer);
     return this.buf = next;
   }
 

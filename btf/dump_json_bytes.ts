@@ -8,48 +8,48 @@
  * @module
  */
 
-import { ascii, ByteOut, type ByteSink, put, putNum } from "./byte_out.ts";
+import { ascii, ByteOut, type ByteSink, putNum, putWords, type Words, words } from "./byte_out.ts";
 import { nameOwner, type RawBlob, rawBlob, resolveDumpIds } from "./dump_raw.ts";
 import type { DumpJsonOptions } from "./dump_json.ts";
 import { infoKind, infoVlen, Kind, KIND_NAMES, kindName, MAX_VLEN } from "./kinds.ts";
 import type { Btf } from "./parse.ts";
 
-const KINDS = KIND_NAMES.map((k) => ascii(`,"kind":"${k}","name":`));
-const S_ID = ascii('{"id":');
-const S_ANON = ascii('"(anon)"');
-const S_SIZE = ascii(',"size":');
-const S_BITS_OFFSET = ascii(',"bits_offset":');
-const S_NR_BITS = ascii(',"nr_bits":');
-const INT_ENCODINGS: Record<number, Uint8Array> = {
-  0: ascii(',"encoding":"(none)"'),
-  1: ascii(',"encoding":"SIGNED"'),
-  2: ascii(',"encoding":"CHAR"'),
-  4: ascii(',"encoding":"BOOL"'),
+const KINDS = KIND_NAMES.map((k) => words(`,"kind":"${k}","name":`));
+const S_ID = words('{"id":');
+const S_ANON = words('"(anon)"');
+const S_SIZE = words(',"size":');
+const S_BITS_OFFSET = words(',"bits_offset":');
+const S_NR_BITS = words(',"nr_bits":');
+const INT_ENCODINGS: Record<number, Words> = {
+  0: words(',"encoding":"(none)"'),
+  1: words(',"encoding":"SIGNED"'),
+  2: words(',"encoding":"CHAR"'),
+  4: words(',"encoding":"BOOL"'),
 };
-const S_ENC_UNKN = ascii(',"encoding":"UNKN"');
-const S_TYPE_ID = ascii(',"type_id":');
-const S_INDEX_TYPE_ID = ascii(',"index_type_id":');
-const S_NR_ELEMS = ascii(',"nr_elems":');
-const S_VLEN = ascii(',"vlen":');
-const S_MEMBERS = ascii(',"members":[');
-const S_NAME = ascii('{"name":');
-const S_NEXT_NAME = ascii(',{"name":');
-const S_BITFIELD_SIZE = ascii(',"bitfield_size":');
-const S_OFFSET = ascii(',"offset":');
-const S_BIT_OFFSET = ascii(',"bit_offset":');
-const S_ENC_SIGNED = ascii(',"encoding":"SIGNED","size":');
-const S_ENC_UNSIGNED = ascii(',"encoding":"UNSIGNED","size":');
-const S_VALUES = ascii(',"values":[');
-const S_VAL = ascii(',"val":');
-const S_FWD_STRUCT = ascii(',"fwd_kind":"struct"');
-const S_FWD_UNION = ascii(',"fwd_kind":"union"');
-const LINKAGES = ["static", "global", "extern"].map((l) => ascii(`,"linkage":"${l}"`));
-const S_LINKAGE_UNKN = ascii(',"linkage":"(unknown)"');
-const S_RET_TYPE_ID = ascii(',"ret_type_id":');
-const S_PARAMS = ascii(',"params":[');
-const S_VARS = ascii(',"vars":[');
-const S_VAR_TYPE_ID = ascii('{"type_id":');
-const S_COMPONENT_IDX = ascii(',"component_idx":');
+const S_ENC_UNKN = words(',"encoding":"UNKN"');
+const S_TYPE_ID = words(',"type_id":');
+const S_INDEX_TYPE_ID = words(',"index_type_id":');
+const S_NR_ELEMS = words(',"nr_elems":');
+const S_VLEN = words(',"vlen":');
+const S_MEMBERS = words(',"members":[');
+const S_NAME = words('{"name":');
+const S_NEXT_NAME = words(',{"name":');
+const S_BITFIELD_SIZE = words(',"bitfield_size":');
+const S_OFFSET = words(',"offset":');
+const S_BIT_OFFSET = words(',"bit_offset":');
+const S_ENC_SIGNED = words(',"encoding":"SIGNED","size":');
+const S_ENC_UNSIGNED = words(',"encoding":"UNSIGNED","size":');
+const S_VALUES = words(',"values":[');
+const S_VAL = words(',"val":');
+const S_FWD_STRUCT = words(',"fwd_kind":"struct"');
+const S_FWD_UNION = words(',"fwd_kind":"union"');
+const LINKAGES = ["static", "global", "extern"].map((l) => words(`,"linkage":"${l}"`));
+const S_LINKAGE_UNKN = words(',"linkage":"(unknown)"');
+const S_RET_TYPE_ID = words(',"ret_type_id":');
+const S_PARAMS = words(',"params":[');
+const S_VARS = words(',"vars":[');
+const S_VAR_TYPE_ID = words('{"type_id":');
+const S_COMPONENT_IDX = words(',"component_idx":');
 const S_VOID = ascii('{"id":0,"kind":"UNKNOWN","name":"(anon)"}');
 
 /** Room for the fixed text and numbers written after a name. */
@@ -64,14 +64,33 @@ function writeName(out: ByteOut, b: RawBlob, wi: number): void {
   const off = b.words[wi];
   if (off === 0) {
     out.ensure(LINE);
-    out.pos = put(out.buf, out.pos, S_ANON);
+    out.pos = putWords(out.dv, out.pos, S_ANON);
     return;
   }
   const s = nameOwner(b, wi, off);
   const bytes = s.bytes, from = s.strAbs + off - s.startStr;
+  // One pass for the common case: printable ASCII other than '"' and '\',
+  // copied as it is while it fits in the room a line is given.
+  out.ensure(2 * LINE);
+  const o = out.buf, room = out.pos + LINE;
+  let pos = out.pos, i = from, c = bytes[i];
+  o[pos++] = 0x22;
+  while (c !== 0 && c >= 0x20 && c <= 0x7e && c !== 0x22 && c !== 0x5c && pos < room) {
+    o[pos++] = c;
+    c = bytes[++i];
+  }
+  if (c === 0) {
+    o[pos++] = 0x22;
+    out.pos = pos;
+    return;
+  }
+  writeLongName(out, b, off, bytes, from);
+}
+
+/** {@link writeName} for names that need escapes or are longer than a line. */
+function writeLongName(out: ByteOut, b: RawBlob, off: number, bytes: Uint8Array, from: number) {
   let end = from, plain = true;
   for (let c; (c = bytes[end]) !== 0; end++) {
-    // Printable ASCII other than '"' and '\' is written as it is.
     if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) plain = false;
   }
   if (!plain) {
@@ -89,8 +108,8 @@ function writeName(out: ByteOut, b: RawBlob, wi: number): void {
 }
 
 /** `,"type_id":N` and the like: a literal and a number (room checked by the caller). */
-function field(o: Uint8Array, pos: number, a: Uint8Array, v: number): number {
-  pos = put(o, pos, a);
+function field(o: Uint8Array, dv: DataView, pos: number, a: Words, v: number): number {
+  pos = putWords(dv, pos, a);
   if (v < 0) {
     o[pos++] = 45;
     v = -v;
@@ -99,20 +118,20 @@ function field(o: Uint8Array, pos: number, a: Uint8Array, v: number): number {
 }
 
 /** No field. */
-const NONE: Uint8Array = new Uint8Array(0);
+const NONE: Words = words("");
 /** What follows a type's fields. */
 const NO_LIST = 0, MEMBERS = 1, VALUES = 2, VALUES64 = 3, PARAMS = 4, VARS = 5;
 
 /** Starts a list: `,"members":[` and the like. */
-function listStart(out: ByteOut, head: Uint8Array): void {
+function listStart(out: ByteOut, head: Words): void {
   out.ensure(LINE);
-  out.pos = put(out.buf, out.pos, head);
+  out.pos = putWords(out.dv, out.pos, head);
 }
 
 /** Starts item `k` of a list with its name: `{"name":"..."` (`,{` after the first). */
 function itemName(out: ByteOut, b: RawBlob, m: number, k: number): void {
   out.ensure(LINE);
-  out.pos = put(out.buf, out.pos, k ? S_NEXT_NAME : S_NAME);
+  out.pos = putWords(out.dv, out.pos, k ? S_NEXT_NAME : S_NAME);
   writeName(out, b, m);
 }
 
@@ -123,15 +142,15 @@ function writeMembers(out: ByteOut, b: RawBlob, p: number, offsets: boolean): vo
   listStart(out, S_MEMBERS);
   for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
     itemName(out, b, m, k);
-    const o = out.buf;
-    let pos = field(o, out.pos, S_TYPE_ID, w[m + 1]);
+    const o = out.buf, dv = out.dv;
+    let pos = field(o, dv, out.pos, S_TYPE_ID, w[m + 1]);
     const off = w[m + 2];
     const bits = kflag ? off & 0xffffff : off;
-    pos = field(o, pos, S_BITS_OFFSET, bits);
-    if (kflag && off >>> 24) pos = field(o, pos, S_BITFIELD_SIZE, off >>> 24);
+    pos = field(o, dv, pos, S_BITS_OFFSET, bits);
+    if (kflag && off >>> 24) pos = field(o, dv, pos, S_BITFIELD_SIZE, off >>> 24);
     if (offsets) {
-      pos = field(o, pos, S_OFFSET, Math.floor(bits / 8));
-      pos = field(o, pos, S_BIT_OFFSET, bits % 8);
+      pos = field(o, dv, pos, S_OFFSET, Math.floor(bits / 8));
+      pos = field(o, dv, pos, S_BIT_OFFSET, bits % 8);
     }
     o[pos++] = 0x7d;
     out.pos = pos;
@@ -145,8 +164,8 @@ function writeParams(out: ByteOut, b: RawBlob, p: number): void {
   listStart(out, S_PARAMS);
   for (let k = 0, m = p + 3; k < vlen; k++, m += 2) {
     itemName(out, b, m, k);
-    const o = out.buf;
-    const pos = field(o, out.pos, S_TYPE_ID, w[m + 1]);
+    const o = out.buf, dv = out.dv;
+    const pos = field(o, dv, out.pos, S_TYPE_ID, w[m + 1]);
     o[pos] = 0x7d;
     out.pos = pos + 1;
   }
@@ -160,7 +179,7 @@ function writeValues(out: ByteOut, b: RawBlob, p: number, is64: boolean): void {
   listStart(out, S_VALUES);
   for (let k = 0, m = p + 3; k < vlen; k++, m += is64 ? 3 : 2) {
     itemName(out, b, m, k);
-    out.pos = put(out.buf, out.pos, S_VAL);
+    out.pos = putWords(out.dv, out.pos, S_VAL);
     if (!is64) {
       if (signed) out.int(w[m + 1] | 0);
       else out.num(w[m + 1]);
@@ -183,12 +202,12 @@ function writeVars(out: ByteOut, b: RawBlob, p: number): void {
   listStart(out, S_VARS);
   for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
     out.ensure(LINE);
-    const o = out.buf;
+    const o = out.buf, dv = out.dv;
     let pos = out.pos;
     if (k) o[pos++] = 0x2c;
-    pos = field(o, pos, S_VAR_TYPE_ID, w[m]);
-    pos = field(o, pos, S_OFFSET, w[m + 1]);
-    pos = field(o, pos, S_SIZE, w[m + 2]);
+    pos = field(o, dv, pos, S_VAR_TYPE_ID, w[m]);
+    pos = field(o, dv, pos, S_OFFSET, w[m + 1]);
+    pos = field(o, dv, pos, S_SIZE, w[m + 2]);
     o[pos] = 0x7d;
     out.pos = pos + 1;
   }
@@ -212,12 +231,12 @@ function writeType(out: ByteOut, b: RawBlob, id: number, offsets: boolean): void
     return;
   }
   out.ensure(LINE);
-  out.pos = put(out.buf, field(out.buf, out.pos, S_ID, id), KINDS[kind]);
+  out.pos = putWords(out.dv, field(out.buf, out.dv, out.pos, S_ID, id), KINDS[kind]);
   writeName(out, b, p); // leaves room for the fields below
   // Up to three `,"key":N` fields and a literal: chosen by kind, written by
   // one call each, so the engine compiles the number writer four times
   // here rather than once per field of every kind.
-  let k1: Uint8Array = S_TYPE_ID,
+  let k1: Words = S_TYPE_ID,
     v1 = st,
     k2 = NONE,
     v2 = 0,
@@ -278,11 +297,11 @@ function writeType(out: ByteOut, b: RawBlob, id: number, offsets: boolean): void
       break;
       // PTR, CONST, VOLATILE, RESTRICT, TYPEDEF, TYPE_TAG: the type id alone.
   }
-  const o = out.buf;
-  let pos = v1 < 0 ? put(o, out.pos, k1) : field(o, out.pos, k1, v1);
-  if (k2 !== NONE) pos = field(o, pos, k2, v2);
-  if (k3 !== NONE) pos = field(o, pos, k3, v3);
-  out.pos = tail === NONE ? pos : put(o, pos, tail);
+  const o = out.buf, dv = out.dv;
+  let pos = v1 < 0 ? putWords(dv, out.pos, k1) : field(o, dv, out.pos, k1, v1);
+  if (k2 !== NONE) pos = field(o, dv, pos, k2, v2);
+  if (k3 !== NONE) pos = field(o, dv, pos, k3, v3);
+  out.pos = tail === NONE ? pos : putWords(dv, pos, tail);
   if (list !== NO_LIST) {
     if (list === MEMBERS) writeMembers(out, b, p, offsets);
     else if (list === PARAMS) writeParams(out, b, p);

@@ -67,7 +67,11 @@ export interface ViewOptions {
    * when the value is a safe integer, else a bigint.
    */
   int64?: "bigint" | "safe";
-  /** Enum members: `"value"` (default) or `"name"` (the enumerator's name, or the value if none matches). */
+  /**
+   * Enum members: `"value"` (default) or `"name"` (the enumerator's name,
+   * or the value if none matches; `dumpTs(btf, { enums: "name" })` writes
+   * the matching TypeScript types).
+   */
   enums?: "value" | "name";
   /** Converters by member path: `"ts"`, or `"inner.ts"` for a member of a nested struct. */
   fields?: Record<string, Converter>;

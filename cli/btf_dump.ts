@@ -19,7 +19,8 @@ import {
   withDefault,
 } from "@optique/core";
 import { btfSourceOptions } from "./btf_source.ts";
-import { runDump } from "./btf_dump_run.ts";
+import { BtfError } from "../mod.ts";
+import { type DumpOptions, runDump } from "./btf_dump_run.ts";
 import { type CommandParser, doc, examples, type Run } from "./command.ts";
 
 /** The options of `btf dump` (exported for the test that checks `fast.ts` against it). */
@@ -41,10 +42,12 @@ export const dumpOptions = object({
     }),
   ),
   enums: optional(
-    option("--enums", choice(["union", "const"], { metavar: "FORM" }), {
+    option("--enums", choice(["union", "const", "name"], { metavar: "FORM" }), {
       description: doc`with --format ts: named enums as union (the default: a type of their
-        values, names in comments; the file declares types only) or const (also an object of
-        their enumerators, export const NAME = { A: 0 } as const, so code can say NAME.A)`,
+        values, names in comments; the file declares types only), const (also an object of
+        their enumerators, export const NAME = { A: 0 } as const, so code can say NAME.A) or
+        name (enum fields typed as views made with { enums: "name" } give them: the
+        enumerators' names, or the value when none matches)`,
     }),
   ),
   types: multiple(
@@ -55,10 +58,19 @@ export const dumpOptions = object({
   ),
 });
 
+/** The options, or a one-line error when --int64 or --enums is given with another format than ts. */
+function tsOnly(o: DumpOptions): DumpOptions {
+  const opt = o.int64 !== undefined ? "--int64" : o.enums !== undefined ? "--enums" : undefined;
+  if (opt && o.format !== "ts") {
+    throw new BtfError(`expected ${opt} only with --format ts, found --format ${o.format}`);
+  }
+  return o;
+}
+
 /** The `dump` subcommand's parser; its value runs the dump. */
 export const dumpCommand: CommandParser = command(
   "dump",
-  map(dumpOptions, (o): Run => () => runDump(o)),
+  map(dumpOptions, (o): Run => () => runDump(tsOnly(o))),
   {
     brief: doc`dump BTF as bpftool's raw text, C (vmlinux.h), JSON or TypeScript types`,
     description: doc`Dumps every type of the BTF (or the types named and what they need) to stdout,
@@ -68,6 +80,7 @@ export const dumpCommand: CommandParser = command(
       "bpfview btf dump --format json task_struct",
       "bpfview btf dump --format ts --file prog.bpf.o event > event.ts",
       "bpfview btf dump --format ts --enums const bpf_map_type > bpf_enums.ts",
+      "bpfview btf dump --format ts --enums name --file prog.bpf.o event > event.ts",
       "bpfview btf dump --file prog.bpf.o",
     ),
   },

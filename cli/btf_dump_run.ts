@@ -16,8 +16,8 @@ export interface DumpOptions extends BtfSource {
   format: "raw" | "c" | "json" | "ts";
   /** For `ts`: the views' int64 option the declarations are for (default `bigint`). */
   int64?: "bigint" | "safe";
-  /** For `ts`: named enums as value unions (default) or also as `const` objects. */
-  enums?: "union" | "const";
+  /** For `ts`: named enums as value unions (default), also as `const` objects, or as names. */
+  enums?: "union" | "const" | "name";
   /** Type names to dump with what they need; empty: every type. */
   types: readonly string[];
 }

@@ -77,7 +77,17 @@ Deno.test("dumpJsonBytes: names JSON must escape, non-ASCII and invalid UTF-8 as
   const b = new BtfBuilder();
   const int = b.int("int", 4, { signed: true });
   // \u0001 is patched into a byte 0xff below: a name that is not UTF-8.
-  const names = ['q"uote', "back\\slash", "new\nline\ttab", "del\u007f", "größe", "bad\u0001"];
+  // Names longer than the writer's one-line fast path too, plain and escaped.
+  const names = [
+    'q"uote',
+    "back\\slash",
+    "new\nline\ttab",
+    "del\u007f",
+    "größe",
+    "bad\u0001",
+    "long_".repeat(100),
+    "long\\".repeat(100),
+  ];
   b.struct(
     "s",
     4 * names.length,

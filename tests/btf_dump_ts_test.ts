@@ -12,6 +12,7 @@ import {
   loadBtf,
   mapBtf,
   parseBtf,
+  resolveType,
   tsNames,
 } from "../mod.ts";
 import { BtfBuilder } from "./btf_builder.ts";
@@ -91,7 +92,7 @@ Deno.test("dumpTs: kernel types come out as the views read them", () => {
   assert.throws(() => dumpTs(btf, { int64: "x" as "safe" }), BtfError);
 });
 
-Deno.test("dumpTs: the kernel's enums as const objects pass deno check and hold every enumerator", async () => {
+Deno.test("dumpTs: the kernel's enums as const objects (and as names) pass deno check and hold every enumerator", async () => {
   const btf = loadBtf();
   const ids = [btf.get("task_struct", Kind.STRUCT).id];
   for (let id = 1; id < btf.count; id++) {
@@ -111,8 +112,15 @@ Deno.test("dumpTs: the kernel's enums as const objects pass deno check and hold 
       `// @ts-expect-error not a map type`,
       `const bad: K.bpf_map_type = -1;`,
       `console.log(t, one, bad);`,
+      // The name form of the same enums: what views made with { enums: "name" } give.
+      `import type * as KN from ${JSON.stringify(`${file}.names.ts`)};`,
+      `const n: KN.bpf_map_type = "BPF_MAP_TYPE_HASH";`,
+      `// @ts-expect-error not a map type's name`,
+      `const badName: KN.bpf_map_type = "BPF_MAP_TYPE_NOPE";`,
+      `console.log(n, badName);`,
     ].join("\n") + "\n",
   );
+  Deno.writeTextFileSync(`${file}.names.ts`, dumpTs(btf, { ids, enums: "name" }));
   const r = denoCheck([file, use]);
   assert.ok(r.ok, r.out.slice(0, 4000));
   // Every named enum of the kernel is an object of its enumerators, as the views read them.
@@ -329,6 +337,114 @@ Deno.test("dumpTs: the test objects' declarations type-check a use of every fiel
   );
 });
 
+/** A value as a TypeScript literal. */
+function literal(v: unknown): string {
+  if (typeof v === "bigint") return `${v}n`;
+  if (typeof v === "number") return Object.is(v, -0) ? "0" : String(v);
+  return JSON.stringify(v);
+}
+
+Deno.test('dumpTs enums: name types enum fields as views made with { enums: "name" } give them: every enumerator of every field read back type-checks, other names fail', () => {
+  let checked = 0;
+  const files: string[] = [];
+  for (const name of ["dump_c_tricky", "view_types", "btf_kinds"]) {
+    const obj = objectFile(name);
+    const btf = mapBtf(obj).btf;
+    const decls = `${BUILD}${name}_names.ts`;
+    const declText = dumpTs(btf, { enums: "name" });
+    Deno.writeTextFileSync(decls, declText);
+    assert.match(declText, /^\/\/ .*\(int64: "bigint", enums: "name"\)/);
+    if (name === "dump_c_tricky") {
+      // The view gives the first enumerator of a value: DV_B and DV_D (both 1, like DV_A) never.
+      assert.match(declText, /\nexport type dupvals = "DV_A" \| "DV_C" \| "DV_E" \| number;\n/);
+      assert.match(declText, /\nexport type big64 = "B_HUGE" \| "B_ONE" \| bigint;\n/);
+      assert.match(declText, /\n {2}readonly es: "S_A" \| "S_B" \| number;\n/); // a bitfield
+      assert.match(declText, /\n {2}readonly inline_enum: "IN_A" \| "IN_B" \| number;\n/);
+    }
+    const lines = [
+      `import { loadBtf } from ${JSON.stringify(`${ROOT}btf/load.ts`)};`,
+      `import type * as N from ${JSON.stringify(decls)};`,
+      `const btf = loadBtf(${JSON.stringify(obj)});`,
+      `const bytes = new Uint8Array(4096);`,
+    ];
+    const names = tsNames(btf);
+    for (let id = 1; id < btf.count; id++) {
+      const k = btf.kindOf(id);
+      if (k !== Kind.STRUCT && k !== Kind.UNION) continue;
+      if (btf.nameOf(id) === "" || !names.has(id)) continue;
+      type Cls = (new (b: ArrayBuffer) => Record<string, unknown>) & {
+        fields: { name: string; type: number; bitfieldSize: number; direct: boolean }[];
+      };
+      let W: Cls, R: Cls, Raw: Cls;
+      try {
+        W = btf.view(id, { writable: true }) as unknown as Cls;
+        R = btf.view(id, { enums: "name" }) as unknown as Cls;
+        Raw = btf.view(id) as unknown as Cls;
+      } catch (e) {
+        if (e instanceof BtfError) continue;
+        throw e;
+      }
+      const body: string[] = [];
+      for (const f of R.fields) {
+        if (!f.direct) continue;
+        const t = btf.type(resolveType(btf, f.type));
+        if (t.kind !== Kind.ENUM && t.kind !== Kind.ENUM64) continue;
+        const expr = `v${prop(f.name)}`;
+        const values = new Set<string>();
+        // Every enumerator written through a writable view, read back by name.
+        for (const e of t.values) {
+          const buf = new ArrayBuffer(4096);
+          try {
+            new W(buf)[f.name] = e.name;
+          } catch (err) {
+            if (err instanceof BtfError) continue; // cut by a bitfield's width
+            throw err;
+          }
+          values.add(literal(new R(buf)[f.name]));
+        }
+        // A value no enumerator has comes back as the value, typed as the value view reads it.
+        const buf = new Uint8Array(4096).fill(0x5a);
+        if (!t.values.some((e) => literal(new R(buf.buffer)[f.name]) === JSON.stringify(e.name))) {
+          values.add(literal(new Raw(buf.buffer)[f.name]));
+        }
+        for (const lit of values) {
+          body.push(`  { const t = ${expr}; const _x: typeof t = ${lit}; }`);
+          checked++;
+        }
+        body.push(
+          `  // @ts-expect-error no such enumerator`,
+          `  { const t = ${expr}; const _w: typeof t = "bpfview_no_such_enumerator"; }`,
+        );
+        if (t.values.length) {
+          body.push(
+            `  // @ts-expect-error may be a name`,
+            `  { const _n: number | bigint = ${expr}; }`,
+          );
+        }
+      }
+      if (body.length === 0) continue;
+      lines.push(
+        `{`,
+        `  const v = new (btf.view<N.${names.get(id)}>(${id}, { enums: "name" }))(bytes);`,
+        ...body,
+        `}`,
+      );
+    }
+    const use = `${BUILD}${name}_names_use.ts`;
+    Deno.writeTextFileSync(use, lines.join("\n") + "\n");
+    files.push(use);
+  }
+  assert.ok(checked > 20, `only ${checked} enumerators checked`);
+  const r = denoCheck(files);
+  assert.ok(r.ok, r.out.slice(0, 6000));
+  // The CLI gives the same text.
+  const obj = objectFile("dump_c_tricky");
+  const cli = cliSync("btf", "dump", "--format", "ts", "--enums", "name", "--file", obj);
+  assert.equal(cli.err, "");
+  assert.equal(cli.out, dumpTs(mapBtf(obj).btf, { enums: "name" }));
+  console.log(`  ${checked} enum values read by name type-checked against their fields`);
+});
+
 /** A BTF with names made to break generated code if they were spliced in. */
 function evilBtf(): Uint8Array {
   const b = new BtfBuilder();
@@ -413,8 +529,8 @@ Deno.test("dumpTs: hostile names are quoted, renamed or left out, never spliced:
   const files: string[] = [];
   const seen = new Set<string>();
   const add = (label: string, btf: Btf) => {
-    // Both enum forms: the const objects put enumerator names in code too.
-    for (const enums of ["union", "const"] as const) {
+    // Every enum form: the const objects and the name unions put enumerator names in code too.
+    for (const enums of ["union", "const", "name"] as const) {
       let ts: string;
       try {
         ts = dumpTs(btf, { enums });
