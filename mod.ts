@@ -117,7 +117,7 @@ export {
 } from "./perf/perf_buffer.ts";
 // perf/: event sources (waiting on many fds, BPF ring buffers)
 export { PerfError } from "./perf/error.ts";
-export { FdWaiter, follow, type FollowOptions, type WaitOptions } from "./perf/wait.ts";
+export { FdWaiter, follow, type FollowOptions, Pacer, type WaitOptions } from "./perf/wait.ts";
 export {
   followRings,
   LOST_MAP_NAME,

@@ -61,6 +61,8 @@ const SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
+  /** `usleep` on one of Deno's blocking threads: a sub-millisecond pause that blocks nothing. */
+  usleep_blocking: { name: "usleep", parameters: ["u32"], result: "i32", nonblocking: true },
 } as const;
 
 type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];

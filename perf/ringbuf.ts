@@ -35,7 +35,7 @@ import { bpfMapInfo, bpfMapLookup, possibleCpus } from "../ffi/bpf.ts";
 import { libc } from "../ffi/libc.ts";
 import { PerfError } from "./error.ts";
 import { mmapShared } from "./shared_mmap.ts";
-import { FdWaiter, follow, type FollowOptions } from "./wait.ts";
+import { FdWaiter, follow, type FollowOptions, Pacer } from "./wait.ts";
 
 /** `BPF_MAP_TYPE_RINGBUF`. */
 const RINGBUF = 27;
@@ -183,12 +183,16 @@ export class RingBuffer<T = Record<string, unknown>> {
   #words: Int32Array;
   #view: View<T>;
   /** Consumer position and counters, shared with the generated drain loop. */
-  #s: DrainState = { cons: 0, count: 0, bytes: 0, discarded: 0, prev: -1, n: 0, step: 0 };
-  // Totals, kept here rather than in the generated loop: they outgrow small
-  // integers, and V8 deoptimizes the code that adds them when they do.
-  #records = 0;
-  #bytes = 0;
-  #discarded = 0;
+  // The numbers that outgrow small integers (2^30) within a second or two
+  // of a fast producer start as doubles: V8 keeps a field's representation
+  // (small integer, then double) in the object's shape, and when a field
+  // outgrows it, it deoptimizes every function compiled against that shape
+  // (the drain loop included, mid-run: drops followed). The consumer
+  // position's 0.5 is replaced in the constructor; the totals live in a
+  // Float64Array, which has no representation to change.
+  #s: DrainState = { cons: 0.5, count: 0, bytes: 0.5, discarded: 0, prev: -1, n: 0, step: 0 };
+  /** Records, payload bytes and discarded records so far. */
+  #totals = new Float64Array(3);
   #drain: DrainFn<T>;
   #closed = false;
   /** Waiters of follow() / batches() in flight: closing the ring closes them. */
@@ -341,12 +345,17 @@ export class RingBuffer<T = Record<string, unknown>> {
     return (Atomics.load(this.#prod32, 0) - this.#s.cons) >>> 0;
   }
 
+  /** How full the ring is, 0 (empty) to 1 (full): {@link pending} over {@link size}. */
+  get fill(): number {
+    return this.pending / this.size;
+  }
+
   /** Records, bytes, discarded and lost so far (see {@link RingStats}). */
   get stats(): RingStats {
     return {
-      records: this.#records,
-      bytes: this.#bytes,
-      discarded: this.#discarded,
+      records: this.#totals[0],
+      bytes: this.#totals[1],
+      discarded: this.#totals[2],
       lost: this.#lostFd < 0 ? null : readLost(this.#lostFd),
     };
   }
@@ -372,15 +381,17 @@ export class RingBuffer<T = Record<string, unknown>> {
     try {
       return this.#drain(fn, max);
     } finally {
-      this.#records += s.count;
-      this.#bytes += s.bytes;
-      this.#discarded += s.discarded;
+      const t = this.#totals;
+      t[0] += s.count;
+      t[1] += s.bytes;
+      t[2] += s.discarded;
     }
   }
 
   /**
    * Reads records until `signal` aborts (see {@link follow}: drain, sleep
-   * about 1 ms while data flows, wait on epoll when idle; Deno's event
+   * about 1 ms while data flows, or only yield to the event loop while the
+   * ring fills too fast for that, wait on epoll when idle; Deno's event
    * loop keeps running), then drains once more. Resolves to the number of
    * records `fn` saw.
    *
@@ -415,14 +426,18 @@ export class RingBuffer<T = Record<string, unknown>> {
     using waiter = new FdWaiter([this.fd]);
     using _ = { [Symbol.dispose]: this._follow(waiter) };
     const batch = new RingBatch(this);
+    const pacer = new Pacer(sleep);
     while (!signal?.aborted && !this.#closed) {
-      if (this.pending === 0) {
+      pacer.start();
+      const fill = this.fill;
+      if (fill === 0) {
         await waiter.wait({ signal });
+        pacer.idle();
         continue;
       }
       yield batch;
       if (batch.read === 0) await waiter.wait({ signal, timeout: sleep });
-      else await new Promise((resolve) => setTimeout(resolve, sleep));
+      else await pacer.pause(fill);
     }
   }
 
@@ -466,15 +481,15 @@ export class RingBuffer<T = Record<string, unknown>> {
       cons += (n + HDR + 7) & ~7;
       s.cons = cons;
       if ((len & DISCARD) !== 0) {
-        this.#discarded++;
+        this.#totals[2]++;
         continue;
       }
       if (n < this.#minLen) {
         this.#commit(cons);
         this.#short(n, cons);
       }
-      this.#records++;
-      this.#bytes += n;
+      this.#totals[0]++;
+      this.#totals[1] += n;
       batch.read++;
       return this.#view.rebind(at + HDR, n);
     }
@@ -691,7 +706,9 @@ function readLost(fd: number): number {
 
 /**
  * Follows several rings on one epoll set: each gets its own callback;
- * drains all, sleeps about 1 ms while data flows, waits when idle, until
+ * drains all, pauses while data flows (about 1 ms, or only the event
+ * loop's turn while the fullest ring fills too fast for that: see
+ * {@link Pacer}), waits when idle, until
  * `signal` aborts or one of the rings is closed; then drains the open
  * ones once more. Resolves to the records seen.
  *
@@ -719,8 +736,14 @@ export async function followRings(
     for (const [r, fn] of rings) if (!r.closed) n += r.drain(fn);
     return n;
   };
+  // The fullest ring sets the pace (Pacer): read before each drain.
+  const fillMax = () => {
+    let f = 0;
+    for (const [r] of rings) if (!r.closed) f = Math.max(f, r.fill);
+    return f;
+  };
   try {
-    const total = await follow(waiter, drainAll, options);
+    const total = await follow(waiter, drainAll, { ...options, fill: options.fill ?? fillMax });
     return total + drainAll();
   } finally {
     for (const f of unfollow) f();

@@ -36,7 +36,7 @@ import { FdWaiter, follow } from "./wait.ts";
  * ```
  */
 export interface TracerOptions {
-  /** CPUs to trace (default: every online CPU). */
+  /** CPUs to trace, each online and named once (default: every online CPU). */
   cpus?: number[];
   /**
    * Trace only this process: one event per thread it has on each CPU,
@@ -135,6 +135,37 @@ export interface TracerStats {
  */
 export type TraceHandler = (event: TracedEvent, sample: PerfSample) => void;
 
+/** A sorted CPU list as the kernel writes one: `0-3,6`. */
+function cpuList(cpus: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < cpus.length; i++) {
+    let j = i;
+    while (j + 1 < cpus.length && cpus[j + 1] === cpus[j] + 1) j++;
+    parts.push(j > i ? `${cpus[i]}-${cpus[j]}` : `${cpus[i]}`);
+    i = j;
+  }
+  return parts.join(",");
+}
+
+/** The CPUs to open events on: `cpus` checked against the online ones, or all online CPUs. */
+function traceCpus(cpus: readonly number[] | undefined): readonly number[] {
+  const online = onlineCpus();
+  if (cpus === undefined) return online;
+  const list = online.length ? cpuList(online) : "none";
+  if (cpus.length === 0) {
+    throw new PerfError(`expected at least one CPU (online: ${list}), found none`);
+  }
+  const seen = new Set<number>();
+  for (const cpu of cpus) {
+    if (!online.includes(cpu)) {
+      throw new PerfError(`expected an online CPU (${list}), found ${cpu}`);
+    }
+    if (seen.has(cpu)) throw new PerfError(`expected each CPU once, found ${cpu} twice`);
+    seen.add(cpu);
+  }
+  return cpus;
+}
+
 /**
  * Live tracepoints: opened, enabled, read, closed. See the module example.
  *
@@ -203,7 +234,7 @@ export class Tracer {
     const tids = options.pid === undefined ? [-1] : threadsOf(options.pid);
     const perf: PerfEvent[] = [], rings: PerfRing[] = [];
     try {
-      for (const cpu of options.cpus ?? onlineCpus()) {
+      for (const cpu of traceCpus(options.cpus)) {
         let leader: PerfEvent | undefined;
         for (const pid of tids) {
           for (const e of events) {
@@ -257,12 +288,13 @@ export class Tracer {
    */
   drain(fn: TraceHandler): number {
     const layout = this.layout, s = this.#sample, byId = this.#byId;
+    const SAMPLE = RecordType.SAMPLE; // a local: a module object's property is loaded per use
     let n = 0;
     for (const r of this.#rings) {
       try {
         for (let off = r.next(); off >= 0; off = r.next()) {
           n++;
-          if (r.type !== RecordType.SAMPLE) continue;
+          if (r.type !== SAMPLE) continue;
           const dv = r.view;
           layout.decode(dv, off, s);
           const ev = s.rawSize >= 2 ? byId[dv.getUint16(s.rawOffset, true)] : undefined;

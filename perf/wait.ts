@@ -12,8 +12,9 @@
  * drain, and while draining finds data, sleep about a millisecond and drain
  * again (one wake-up per millisecond, whatever the event rate: this kept
  * pace with a BPF producer at ~40 M events/s, where waking on every epoll
- * notification topped out near 5-7 M/s); when a drain finds nothing, wait on
- * the epoll set until some descriptor is readable.
+ * notification topped out near 5-7 M/s), or pause shorter while the source
+ * fills too fast for a timer ({@link Pacer}); when a drain
+ * finds nothing, wait on the epoll set until some descriptor is readable.
  *
  * ```ts
  * import { FdWaiter, follow } from "@bpfview/bpfview";
@@ -302,16 +303,165 @@ export interface FollowOptions {
    * unread.
    */
   idle?: number;
+  /**
+   * How full the fullest source is, from 0 (empty) to 1 (full), called
+   * just before each drain: what arrived during the last pause. With it,
+   * {@link follow} stops sleeping on a timer while a sleep would let the
+   * source fill (see {@link Pacer}). {@link RingBuffer.follow} and
+   * {@link followRings} read it from the rings' producer and consumer
+   * positions; without it, every pause is a timer.
+   */
+  fill?: () => number;
+}
+
+/** Resolves on the event loop's next turn (`setImmediate`): timers and I/O run first, no timer is armed. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The pause between drains while data flows, chosen from how fast the
+ * source fills: a timer of `sleep` ms when a quarter of the source takes
+ * long to fill at the rate seen during the last pause; else a sleep of
+ * half that time on one of Deno's blocking threads (sub-millisecond; the
+ * event loop runs meanwhile), or only the event loop's next turn when even
+ * that is too short (under {@link Pacer.MIN_US} µs) or the source was
+ * found half full.
+ *
+ * A timer pause is cheap (one wake-up per pause, whatever the event rate)
+ * but long: Deno's 1 ms timer fires after ~2 ms here when idle and after
+ * several when the CPUs are busy, so a 1 MiB ring behind a producer at 30
+ * M records/s (1.2 GB/s, a quarter in 0.2 ms) overflowed during every
+ * pause. The rate is what arrived since the last drain ended (a drain
+ * reads until the source is empty, so the fill read just before the next
+ * drain is what the pause let in) over that time. A pause as short as the
+ * rate allows still lets records pile up between drains: draining right
+ * behind the producer (at every turn of the loop) shares each cache line
+ * with it as it is written, which slowed the producer to a fifth here.
+ *
+ * @example
+ * ```ts
+ * import { Pacer } from "@bpfview/bpfview";
+ * declare function fill(): number; // 0..1, how full the source is
+ * declare function drain(): number; // reads until the source is empty, returns how much
+ * const pacer = new Pacer(1);
+ * for (let i = 0; i < 100; i++) {
+ *   pacer.start();
+ *   const f = fill();
+ *   if (drain() > 0) await pacer.pause(f);
+ * }
+ * ```
+ */
+export class Pacer {
+  /** The timer pause in ms. */
+  readonly sleep: number;
+  /**
+   * A timer pause is taken only when a quarter of the source takes at
+   * least this many times `sleep` to fill: a timer asked for 1 ms fires
+   * after ~2 ms on an idle machine and after up to ~7 ms (median) with both
+   * CPUs busy, measured here.
+   */
+  static readonly SLACK = 8;
+  /** Below this many microseconds a thread sleep costs more than it saves: the loop's turn instead. */
+  static readonly MIN_US = 20;
+  readonly #now: () => number;
+  /** When the last drain ended (or an idle wait did), and when the drain after it started. */
+  #ended: number;
+  #started: number;
+  /** The fill rate (fraction of the source per ms) the last pause was chosen for. */
+  #rate = 0;
+  #chosen = 0;
+  /** Short pauses (a thread sleep or the loop's turn, not a timer) so far: the source filled fast. */
+  turns = 0;
+
+  /**
+   * A pacer whose timer pause is `sleep` ms; `now` is its clock in ms
+   * (default `performance.now`; another for tests and simulations).
+   */
+  constructor(sleep = 1, now: () => number = () => performance.now()) {
+    if (!(sleep >= 0) || !Number.isFinite(sleep)) {
+      throw new PerfError(`expected a sleep of 0 ms or more, found ${String(sleep)}`);
+    }
+    this.sleep = sleep;
+    this.#now = now;
+    this.#ended = this.#started = now();
+  }
+
+  /**
+   * The pause for a source that filled `fill` (0..1) during `ms`
+   * milliseconds since the last drain ended: -1 for a timer of
+   * {@link sleep} ms, else microseconds to sleep on a blocking thread (0:
+   * only the loop's next turn). The rate (fill per ms) taken is the larger
+   * of this one and half the rate of the last pause, so one quiet pause
+   * does not bring back a long sleep at once. Reads the state, changes
+   * nothing ({@link pause} does).
+   *
+   * @example
+   * ```ts
+   * import { Pacer } from "@bpfview/bpfview";
+   * const p = new Pacer(1);
+   * p.micros(0.01, 2); // -1: a quarter fills in 50 ms, a timer is safe
+   * p.micros(0.3, 1); // 416: a quarter fills in 0.83 ms, sleep half that on a thread
+   * p.micros(0.6, 100); // 0: half full, drain again at once
+   * ```
+   */
+  micros(fill: number, ms: number): number {
+    return this.#choose(fill, ms);
+  }
+
+  /** The pause in µs (or -1); leaves the rate it was chosen for in #chosen. */
+  #choose(fill: number, ms: number): number {
+    this.#chosen = this.#rate;
+    if (fill >= 0.5) return 0;
+    const rate = Math.max(fill > 0 ? fill / Math.max(ms, 0.001) : 0, this.#rate * 0.5);
+    this.#chosen = rate;
+    if (!(rate > 0)) return -1;
+    const quarter = 0.25 / rate; // ms until a quarter full
+    if (quarter >= this.sleep * Pacer.SLACK) return -1;
+    const us = Math.floor(quarter * 500); // half of that
+    return us < Pacer.MIN_US ? 0 : Math.min(us, this.sleep * 1000);
+  }
+
+  /** Marks the start of a drain: call it just before reading the fill. */
+  start(): void {
+    this.#started = this.#now();
+  }
+
+  /**
+   * The pause after a drain that found data; `fill` is how full the source
+   * was when it started (see {@link start}).
+   */
+  pause(fill: number): Promise<unknown> {
+    // The fill was read as this drain started: what arrived since the last
+    // drain ended (it read until the source was empty).
+    const now = this.#now();
+    const us = this.#choose(fill, this.#started - this.#ended);
+    this.#ended = now;
+    this.#rate = this.#chosen;
+    let p: Promise<unknown>;
+    if (us < 0) p = new Promise<void>((resolve) => setTimeout(resolve, this.sleep));
+    else {
+      this.turns++;
+      p = us === 0 ? nextTurn() : libc().usleep_blocking(us);
+    }
+    return p;
+  }
+
+  /** Marks the end of an idle wait: what arrives from now on counts against the next pause. */
+  idle(): void {
+    this.#ended = this.#now();
+    this.#rate = 0;
+  }
 }
 
 /**
  * The adaptive consumer loop: calls `drain` (which reads whatever is
- * there and returns how much it read); while it finds data, sleeps about
- * `sleep` ms between drains (a timer: the event loop runs meanwhile); when
- * a drain finds nothing, waits on `waiter` until a descriptor is ready.
- * Returns the sum of the drains when `signal` aborts or the waiter closes.
- * Data that arrives after the last drain stays in the rings: drain once
- * more after it returns to take it.
+ * there and returns how much it read); while it finds data, pauses between
+ * drains (a timer of about `sleep` ms, or a shorter pause while `fill`
+ * shows the source filling too fast for a timer: see {@link Pacer}; the
+ * event loop runs meanwhile either way); when a drain
+ * finds nothing, waits on `waiter` until a descriptor is ready. Returns
+ * the sum of the drains when `signal` aborts or the waiter closes. Data
+ * that arrives after the last drain stays in the rings: drain once more
+ * after it returns to take it.
  *
  * @example
  * ```ts
@@ -328,19 +478,25 @@ export async function follow(
   drain: () => number,
   options: FollowOptions = {},
 ): Promise<number> {
-  const { signal, sleep = 1, idle = -1 } = options;
+  const { signal, sleep = 1, idle = -1, fill } = options;
+  const pacer = new Pacer(sleep);
   let total = 0;
   while (!signal?.aborted && !waiter.closed) {
+    pacer.start();
+    const f = fill ? fill() : 0;
     const n = drain();
     total += n;
     if (n > 0) {
-      // A timer, not usleep on a blocking thread: with the CPUs saturated the
-      // timer often wakes later (a median 7 ms for 1 ms), yet end to end it
-      // dropped nothing where usleep's extra thread hop dropped millions (64
-      // MiB ring, ~15 M records/s, measured alternately).
-      await new Promise((resolve) => setTimeout(resolve, sleep));
+      // The usual pause is a timer, not usleep on a blocking thread: with
+      // the CPUs saturated the timer often wakes later (a median 7 ms for 1
+      // ms), yet end to end it dropped nothing where usleep's extra thread
+      // hop dropped millions (64 MiB ring, ~15 M records/s, measured
+      // alternately). A thread sleep only gives the sub-millisecond pauses
+      // a small ring needs, which no timer can.
+      await pacer.pause(f);
     } else if (!signal?.aborted && !waiter.closed) {
       await waiter.wait({ signal, timeout: idle });
+      pacer.idle();
     }
   }
   return total;

@@ -284,6 +284,37 @@ Deno.test("ringbuf: follow waits without blocking the event loop, then abort end
   assert.ok(ticks >= 25 && producedAt >= 25, `${ticks} ticks while following`);
 });
 
+Deno.test("ringbuf: follow on a one-page ring refilled as soon as it is drained loses nothing", async () => {
+  using o = new Loaded(4096);
+  using ring = o.ring();
+  const stop = new AbortController();
+  // 60 records of 48 bytes fill 70% of the ring: every drain finds it over
+  // half full, so follow pauses only for the loop's turn (or a short thread
+  // sleep), and waits on epoll whenever the producer has not refilled yet.
+  // The producer writes only into an empty ring: a reader that skipped,
+  // repeated or lost a record fails below; one that stopped yielding to
+  // the event loop would stop the producer (and the test would hang).
+  const BURST = 60, BURSTS = 100;
+  let seq = 0, next = 0, ticks = 0, fills = 0;
+  using _timer = interval(() => {
+    ticks++;
+    if (seq < BURST * BURSTS && ring.pending === 0) {
+      assert.equal(produce(o, BURST, { seq }).written, BURST);
+      fills += ring.fill >= 0.5 ? 1 : 0;
+      seq += BURST;
+    }
+    if (ticks > 20000) stop.abort(); // a broken reader fails below instead of hanging
+  });
+  const n = await ring.follow((e) => {
+    checkRecord(e, next++, 0);
+    if (next === BURST * BURSTS) stop.abort();
+  }, { signal: stop.signal });
+  assert.equal(n, BURST * BURSTS);
+  assert.equal(fills, BURSTS);
+  assert.deepEqual(ring.stats, { records: n, bytes: n * 40, discarded: 0, lost: 0 });
+  assert.equal(ring.fill, 0);
+});
+
 Deno.test("ringbuf: followRings waits on two rings with one epoll set", async () => {
   using a = new Loaded(1 << 16), b = new Loaded(1 << 16);
   using ra = a.ring(), rb = b.ring();

@@ -3,14 +3,14 @@
 // the format file, Ctrl-C, and one-line errors. Processes of other engineers run on the same
 // kernel: the kernel filter keeps only our marker program's events.
 import assert from "node:assert/strict";
-import { readFormat } from "../mod.ts";
+import { readFormat, tracefsRoot } from "../mod.ts";
 import { buildDir, CLI_MAIN, cliSync, denoRun } from "./tools.ts";
 
 const dec = new TextDecoder();
 
 /** A copy of /bin/true under a name no one else runs. */
-function marker(): string {
-  const path = buildDir("perf") + "bpfview-trace-marker";
+function marker(name = "bpfview-trace-marker"): string {
+  const path = buildDir("perf") + name;
   Deno.copyFileSync("/bin/true", path);
   Deno.chmodSync(path, 0o755);
   return path;
@@ -97,6 +97,14 @@ Deno.test("trace --list: fields as the format file gives them, and the schema ea
     f.fields.filter((x) => !x.isCommon).map((x) => [x.name, x.offset]),
   );
   assert.equal(op.schema, "tracefs");
+  // Globs as perf takes them: every event of tracefs whose name matches, in order.
+  const glob = cliSync("trace", "--list", "--json", "syscalls:sys_enter_getp*");
+  assert.equal(glob.code, 0, glob.err);
+  const want = [...Deno.readDirSync(`${tracefsRoot()}/events/syscalls`)]
+    .map((e) => e.name).filter((n) => n.startsWith("sys_enter_getp")).sort()
+    .map((n) => `syscalls:${n}`);
+  assert.ok(want.length >= 3, want.join()); // getpid, getppid, getpgid, getpgrp, getpriority
+  assert.deepEqual(glob.out.trim().split("\n").map((l) => JSON.parse(l).event), want);
   const text = cliSync("trace", "--list", "sched:sched_sw*");
   assert.match(
     text.out,
@@ -138,6 +146,64 @@ Deno.test("trace: errors are one line: unknown event, rejected filter, no event"
   const empty = cliSync("trace");
   assert.equal(empty.code, 1);
   assert.equal(empty.err.split("\n").length, 2);
+  const cpu = cliSync("trace", "sched:sched_switch", "--cpu", "99999");
+  assert.equal(cpu.code, 1);
+  assert.match(cpu.err, /^bpfview: expected an online CPU \([0-9,-]+\), found 99999\n$/);
+});
+
+Deno.test("trace --cpu N: only that CPU's events; --duration S ends the trace by itself", () => {
+  const r = cliSync("trace", "sched:sched_switch", "--cpu", "0", "--count", "5", "--json");
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(lines.length, 5);
+  for (const l of lines) assert.equal(l.cpu, 0);
+  const d = cliSync("trace", "sched:sched_switch", "--duration", "0.2", "--json");
+  assert.equal(d.code, 0, d.err);
+  const n = d.out.split("\n").length - 1;
+  assert.match(d.err, new RegExp(`^bpfview: ${n} events printed; ${n} read .*, \\d+ lost\\n$`));
+});
+
+Deno.test("trace --pid PID, events by glob: the events of that process and of children it starts later, no others", async () => {
+  const ours = marker(), other = marker("bpfview-trace-other");
+  // The traced process: a shell running the marker again and again (each run a new child).
+  const shell = new Deno.Command("/bin/sh", {
+    args: ["-c", `while :; do ${ours}; sleep 0.05; done`],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    // Meanwhile this process runs the other marker: the kernel must not trace it.
+    const r = await traceWhileRunning([
+      "trace",
+      "sched:sched_process_ex*", // sched_process_exec and sched_process_exit
+      "--pid",
+      String(shell.pid),
+      "--count",
+      "6",
+      "--json",
+    ], other);
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(lines.length, 6);
+    assert.deepEqual(
+      [...new Set(lines.map((l) => l.event))].sort(),
+      ["sched:sched_process_exec", "sched:sched_process_exit"],
+    );
+    // Its children run the marker and sleep by turns; the other marker never shows.
+    const execs = lines.filter((l) => l.event === "sched:sched_process_exec");
+    for (const l of execs) {
+      assert.ok(
+        l.fields.filename === ours || /\/sleep$/.test(l.fields.filename),
+        l.fields.filename,
+      );
+    }
+    for (const l of lines) assert.notEqual(l.pid, shell.pid); // children, started after the trace
+    assert.ok(execs.some((l) => l.fields.filename === ours));
+  } finally {
+    shell.kill();
+    await shell.status;
+  }
 });
 
 const hasCapsh = (() => {

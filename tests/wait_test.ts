@@ -1,7 +1,7 @@
 // FdWaiter and follow over real eventfds: waits run off the event loop's
 // thread, abort and close wake them, nothing leaks.
 import assert from "node:assert/strict";
-import { FdWaiter, follow, PerfError } from "../mod.ts";
+import { FdWaiter, follow, Pacer, PerfError } from "../mod.ts";
 import { libc } from "../ffi/libc.ts";
 
 function eventfd(): number {
@@ -129,6 +129,55 @@ Deno.test("follow: drains while data flows, waits when idle, stops on abort", as
     assert.equal(total, 30);
     assert.equal(drained, 30);
     assert.ok(drains >= 2); // bursts merge into fewer drains on a busy machine
+  } finally {
+    libc().close(a);
+  }
+});
+
+Deno.test("Pacer: a timer, a thread sleep or the loop's turn, from the rate the source fills", async () => {
+  let t = 0; // the pacer's clock, in ms: no real time in this test
+  const p = new Pacer(1, () => t);
+  assert.equal(p.micros(0, 5), -1, "nothing arrived: a timer");
+  assert.equal(p.micros(0.01, 2), -1, "a quarter in 50 ms: a timer");
+  assert.equal(p.micros(0.3, 1), 416, "a quarter in 0.83 ms: half that on a thread");
+  assert.equal(p.micros(0.05, 0.001), 0, "a quarter in 5 us: the loop's next turn");
+  assert.equal(p.micros(0.6, 100), 0, "half full: at once, whatever the rate");
+  assert.equal(p.micros(0.1, 2), 1000, "a quarter in 5 ms: at most `sleep` on a thread");
+  assert.equal(p.micros(0.1, 100), -1);
+  // A fast pause is remembered, and decays by half each pause.
+  p.start();
+  t = 0.01;
+  await p.pause(0.05); // 5 per ms: a quarter in 0.05 ms
+  assert.equal(p.turns, 1);
+  assert.ok(p.micros(0, 1) >= 0, "one quiet pause does not bring back the timer");
+  t = 10;
+  p.start();
+  t = 10.05;
+  await p.pause(0); // the rate halves
+  assert.ok(p.micros(0, 1) >= 0);
+  p.idle(); // an idle wait forgets it
+  assert.equal(p.micros(0, 1), -1);
+  assert.throws(() => new Pacer(-1), PerfError);
+  assert.throws(() => new Pacer(NaN), PerfError);
+});
+
+Deno.test("follow: short pauses while the source fills fast keep timers running", async () => {
+  const a = eventfd();
+  try {
+    using waiter = new FdWaiter([a]);
+    const stop = new AbortController();
+    let drains = 0, ticks = 0;
+    // Always data, always over half full: every pause is the loop's next
+    // turn; the interval ending the loop only fires if the loop yields.
+    const id = setInterval(() => ++ticks === 5 && stop.abort(), 1);
+    const total = await follow(waiter, () => (drains++, 3), {
+      signal: stop.signal,
+      fill: () => 0.9,
+    });
+    clearInterval(id);
+    assert.equal(ticks, 5);
+    assert.equal(total, drains * 3);
+    assert.ok(drains > 0);
   } finally {
     libc().close(a);
   }

@@ -7,19 +7,31 @@
  *       Fills the ring REPS times (the syscall program, BPF_PROG_TEST_RUN)
  *       and after each fill drains it, alternately by hand-written C and by
  *       libbpf's ring_buffer__consume, each reading three u32 fields. Prints
- *       "c NS" and "libbpf NS": nanoseconds per record of the median drain.
- *   ringbuf_bench e2e OBJ SECONDS c|poll
- *       A producer thread runs the program in a loop for SECONDS while this
- *       thread consumes: "c" drains by hand then sleeps 1 ms; "poll" calls
- *       libbpf's ring_buffer__poll. Prints "records N lost L seconds S".
- *   ringbuf_bench produce PINNED_PROG SECONDS
+ *       "c NS" and "libbpf NS": nanoseconds per record of the median drain,
+ *       and "fill NS": what the producer takes per record into an empty
+ *       ring with no consumer beside it (its top speed).
+ *   ringbuf_bench e2e OBJ SECONDS c|poll [PCPU CCPU]
+ *       A producer thread (on CPU PCPU) runs the program in a loop, 2^20
+ *       records a run, for SECONDS while this thread (on CPU CCPU)
+ *       consumes: "c" drains by hand then sleeps 1 ms; "poll" calls
+ *       libbpf's ring_buffer__poll(rb, 100) in a loop, as libbpf's docs and
+ *       examples do. Prints "records N lost L produced P seconds S wakeups
+ *       W" (W: polls that returned records).
+ *   ringbuf_bench produce PINNED_PROG SECONDS [PCPU]
  *       The same producer thread alone, on a pinned program (the bpfview
- *       consumer's producer). Prints "produced N seconds S".
+ *       consumer's producer). Prints "produced N failed F seconds S".
+ *   ringbuf_bench pingpong PCPU CCPU
+ *       One cache line handed back and forth between the two CPUs; prints
+ *       "line NS", one hand-over's nanoseconds.
+ *
+ * A CPU of -1 (or none given) leaves the thread to the scheduler.
  */
+#define _GNU_SOURCE
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -185,6 +197,7 @@ static int consume(const char *path, int reps)
 	struct ring_buffer *rb;
 	uint32_t cap;
 	double *tc = calloc(reps, sizeof(double)), *tl = calloc(reps, sizeof(double));
+	double *tf = calloc(reps, sizeof(double));
 	uint64_t sum = 0;
 
 	bench_open(&b, path);
@@ -194,12 +207,16 @@ static int consume(const char *path, int reps)
 		die("ring_buffer__new");
 	cap = b.size / (sizeof(struct rec) + BPF_RINGBUF_HDR_SZ);
 	/* Each drain timed on its own (ns per record); the median drain is
-	 * reported, so a drain preempted on a busy machine does not count. */
+	 * reported, so a drain preempted on a busy machine does not count.
+	 * The producer's fills into the empty ring are timed too: what it
+	 * costs to write a record with no consumer running beside it. */
 	for (int i = 0; i < reps; i++) {
 		double t;
 		size_t n;
 
+		t = now();
 		fill(b.prog_fd, cap);
+		tf[i] = (now() - t) * 1e9 / cap;
 		t = now();
 		n = ring_drain(&r);
 		tc[i] = (now() - t) * 1e9 / n;
@@ -209,36 +226,58 @@ static int consume(const char *path, int reps)
 		tl[i] = (now() - t) * 1e9 / n;
 	}
 	sink += sum;
-	printf("c %.4f\nlibbpf %.4f\n", median(tc, reps), median(tl, reps));
+	printf("c %.4f\nlibbpf %.4f\nfill %.4f\n", median(tc, reps), median(tl, reps),
+	       median(tf, reps));
 	free(tc);
 	free(tl);
+	free(tf);
 	ring_buffer__free(rb);
 	bpf_object__close(b.obj);
 	return 0;
 }
 
+/* Pins the calling thread to `cpu` (-1: leaves it where it is). */
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity");
+}
+
 static atomic_int stop;
-static uint64_t produced;
+static uint64_t produced, failed;
+static int producer_cpu = -1;
 
 static void *producer(void *arg)
 {
 	struct bench *b = arg;
 
-	while (!atomic_load(&stop))
-		produced += fill(b->prog_fd, 1 << 20).written;
+	pin(producer_cpu);
+	while (!atomic_load(&stop)) {
+		struct args a = fill(b->prog_fd, 1 << 20);
+
+		produced += a.written;
+		failed += a.failed;
+	}
 	return NULL;
 }
 
-static int e2e(const char *path, double seconds, const char *mode)
+static int e2e(const char *path, double seconds, const char *mode, int consumer_cpu)
 {
 	struct bench b;
 	struct ring r;
 	struct ring_buffer *rb = NULL;
 	pthread_t t;
-	uint64_t n = 0, sum = 0;
+	uint64_t n = 0, sum = 0, wakeups = 0;
 	double t0, t1;
 	struct timespec ms = { 0, 1000000 };
 
+	pin(consumer_cpu);
 	bench_open(&b, path);
 	ring_map(&r, b.ring_fd, b.size);
 	if (!strcmp(mode, "poll")) {
@@ -254,7 +293,7 @@ static int e2e(const char *path, double seconds, const char *mode)
 			int k = ring_buffer__poll(rb, 100);
 
 			if (k > 0)
-				n += k;
+				n += k, wakeups++;
 		} else {
 			n += ring_drain(&r);
 			nanosleep(&ms, NULL);
@@ -265,8 +304,9 @@ static int e2e(const char *path, double seconds, const char *mode)
 	t1 = now();
 	n += rb ? ring_buffer__consume(rb) : ring_drain(&r);
 	sink += sum;
-	printf("records %llu lost %llu seconds %.6f\n", (unsigned long long)n,
-	       (unsigned long long)lost(&b), t1 - t0);
+	printf("records %llu lost %llu produced %llu seconds %.6f wakeups %llu\n",
+	       (unsigned long long)n, (unsigned long long)lost(&b), (unsigned long long)produced,
+	       t1 - t0, (unsigned long long)wakeups);
 	if (rb)
 		ring_buffer__free(rb);
 	bpf_object__close(b.obj);
@@ -274,9 +314,9 @@ static int e2e(const char *path, double seconds, const char *mode)
 }
 
 /* The producer alone, on a pinned program: what the bpfview consumer reads from. */
-static int produce(const char *pin, double seconds)
+static int produce(const char *path, double seconds)
 {
-	struct bench b = { .prog_fd = bpf_obj_get(pin) };
+	struct bench b = { .prog_fd = bpf_obj_get(path) };
 	pthread_t t;
 	double t0;
 
@@ -289,20 +329,69 @@ static int produce(const char *pin, double seconds)
 		usleep(10000);
 	atomic_store(&stop, 1);
 	pthread_join(t, NULL);
-	printf("produced %llu seconds %.6f\n", (unsigned long long)produced, now() - t0);
+	printf("produced %llu failed %llu seconds %.6f\n", (unsigned long long)produced,
+	       (unsigned long long)failed, now() - t0);
+	return 0;
+}
+
+/* One cache line handed back and forth between two CPUs: what a consumer
+ * reading right behind the producer pays per shared line. */
+static _Alignas(64) atomic_long line;
+
+static void *pong(void *arg)
+{
+	long rounds = (long)arg;
+
+	pin(producer_cpu);
+	for (long i = 0; i < rounds; i++) {
+		while (atomic_load_explicit(&line, memory_order_acquire) != 2 * i + 1)
+			;
+		atomic_store_explicit(&line, 2 * i + 2, memory_order_release);
+	}
+	return NULL;
+}
+
+static int pingpong(int producer, int consumer)
+{
+	const long rounds = 200000;
+	pthread_t t;
+	double t0;
+
+	producer_cpu = producer;
+	pin(consumer);
+	if (pthread_create(&t, NULL, pong, (void *)rounds))
+		die("pthread_create");
+	t0 = now();
+	for (long i = 0; i < rounds; i++) {
+		atomic_store_explicit(&line, 2 * i + 1, memory_order_release);
+		while (atomic_load_explicit(&line, memory_order_acquire) != 2 * i + 2)
+			;
+	}
+	printf("line %.2f\n", (now() - t0) * 1e9 / rounds / 2);
+	pthread_join(t, NULL);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	libbpf_set_print(NULL);
-	if (argc == 4 && !strcmp(argv[1], "produce"))
+	/* Optional last arguments of e2e and produce: the producer's CPU (and
+	 * the consumer's, for e2e); -1 leaves a thread to the scheduler. */
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "produce")) {
+		producer_cpu = argc == 5 ? atoi(argv[4]) : -1;
 		return produce(argv[2], atof(argv[3]));
+	}
+	if (argc == 4 && !strcmp(argv[1], "pingpong"))
+		return pingpong(atoi(argv[2]), atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "consume"))
 		return consume(argv[2], atoi(argv[3]));
-	if (argc == 5 && !strcmp(argv[1], "e2e"))
-		return e2e(argv[2], atof(argv[3]), argv[4]);
-	fprintf(stderr, "usage: %s consume OBJ REPS | e2e OBJ SECONDS c|poll | produce PIN SECONDS\n",
+	if ((argc == 5 || argc == 7) && !strcmp(argv[1], "e2e")) {
+		producer_cpu = argc == 7 ? atoi(argv[5]) : -1;
+		return e2e(argv[2], atof(argv[3]), argv[4], argc == 7 ? atoi(argv[6]) : -1);
+	}
+	fprintf(stderr,
+		"usage: %s consume OBJ REPS | e2e OBJ SECONDS c|poll [PCPU CCPU] | "
+		"produce PIN SECONDS [PCPU] | pingpong PCPU CCPU\n",
 		argv[0]);
 	return 2;
 }
