@@ -136,11 +136,7 @@ export function runLayout(o: LayoutOptions): number {
 /** The struct or union a TYPE argument names, typedefs resolved, or a one-line error. */
 function rootId(btf: Btf, type: string): number {
   // "struct NAME" / "union NAME" pick the kind; a bare name is any type of that name.
-  const tagged = /^\s*(struct|union)\s+(\S+)\s*$/.exec(type);
-  const id = tagged
-    ? btf.get(tagged[2], tagged[1] === "struct" ? Kind.STRUCT : Kind.UNION).id
-    : idsByName(btf, type)[0];
-  const rid = resolveType(btf, id);
+  const rid = resolveType(btf, idsByName(btf, type)[0]);
   const kind = btf.kindOf(rid);
   if (kind !== Kind.STRUCT && kind !== Kind.UNION) {
     throw new BtfError(`expected "${type}" to be a struct or union, found ${KIND_NAMES[kind]}`);

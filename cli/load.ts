@@ -23,7 +23,7 @@ import { type BpfMap, BpfObject, FfiError, jsonValue, MapType, parseValue } from
 import { type CommandParser, doc, examples, jsonFlag, type Run } from "./command.ts";
 import { perfArrayStream } from "./load_perf.ts";
 import { ringbufStream } from "./load_ringbuf.ts";
-import { warn, writeOut } from "./output.ts";
+import { countsLine, warn, writeOut } from "./output.ts";
 
 /** Options of {@link runLoad}. */
 export interface LoadOptions {
@@ -104,20 +104,22 @@ export const loadCommand: CommandParser = command(
       ),
       map: optional(
         option("--map", string({ metavar: "NAME" }), {
-          description: doc`the map to print: a ring buffer's records as they come, or a hash or
-            array map's entries at the end ({"map", "key", "value"} per line, types from BTF)`,
+          description: doc`the map to print: a ring buffer's or perf event array's records as
+            they come ({"map", "fields"} per line; a perf event array's with "cpu"), or a hash
+            or array map's entries at the end ({"map", "key", "value"} per line, types from
+            BTF)`,
         }),
       ),
       type: optional(
         option("--type", string({ metavar: "TYPE" }), {
-          description: doc`the record type of a ring buffer map (a struct name in the object's
-            BTF); hash and array maps need none`,
+          description: doc`the record type of a ring buffer or perf event array map (a struct
+            name in the object's BTF); hash and array maps need none`,
         }),
       ),
       count: optional(
         option("--count", integer({ min: 1, metavar: "N" }), {
-          description: doc`stop after N records (ring buffer), or print at most N entries (hash,
-            array)`,
+          description: doc`stop after N records (ring buffer, perf event array), or print at
+            most N entries (hash, array)`,
         }),
       ),
       duration: optional(
@@ -133,8 +135,10 @@ export const loadCommand: CommandParser = command(
     brief: doc`load a BPF object, set its globals, attach its programs, print a map`,
     description: doc`Opens OBJECT, sets globals (--set), loads it into the kernel, attaches its
       programs, waits for --duration seconds or Ctrl-C, then detaches everything. With --map
-      it prints that map: streamed records for a ring buffer (--type names the record type), or
-      every entry of a hash or array map at the end. Counts go to stderr. Needs root or
+      it prints that map: streamed records for a ring buffer or a perf event array (--type
+      names the record type) until --count records, --duration or Ctrl-C, or every entry of a
+      hash or array map at the end. Counts go to stderr (a ring buffer's: records, discarded,
+      and lost when the program reserves through perf/ringbuf.h). Needs root or
       CAP_BPF (plus CAP_PERFMON for tracing programs).`,
     footer: examples(
       "bpfview load counter.bpf.o --set target_pid=1234 --map counts --duration 5 --json",
@@ -238,7 +242,7 @@ async function attachAndPrint(
         signal: ac.signal,
         write: (line) => writeOut(line + "\n"),
       });
-      warn(`${m.name}: ${Object.entries(stats).map(([k, v]) => `${v} ${k}`).join(", ")}`);
+      warn(countsLine(m.name, stats));
     } else {
       await aborted(ac.signal);
       for (const l of links) l.close();

@@ -9,7 +9,7 @@
 
 import { FdWaiter, follow, PerfError, RingBuffer, type View } from "../mod.ts";
 import type { MapStream, StreamContext, StreamStats } from "./load.ts";
-import { warn } from "./output.ts";
+import { countsLine, warn } from "./output.ts";
 
 /** `name=value` pairs of a record's top-level fields (values as JSON). */
 function textLine(map: string, fields: Record<string, unknown>): string {
@@ -38,27 +38,39 @@ export const ringbufStream: MapStream = async (ctx: StreamContext): Promise<Stre
   const onAbort = () => stop.abort();
   ctx.signal.addEventListener("abort", onAbort, { once: true });
   const drain = () => {
-    const n = ring.drain(print, Math.min(limit - printed, 0x7fffffff));
-    if (lines.length) {
-      ctx.write(lines.join("\n"));
-      lines.length = 0;
+    let n = 0;
+    try {
+      n = ring.drain(print, Math.min(limit - printed, 0x7fffffff));
+    } finally {
+      // A record the type does not fit throws: the records before it are printed first.
+      printed += lines.length;
+      if (lines.length) {
+        ctx.write(lines.join("\n"));
+        lines.length = 0;
+      }
     }
-    printed += n;
     if (printed >= limit) stop.abort();
     return n;
+  };
+  const stats = (): StreamStats => {
+    const { discarded, lost } = ring.stats;
+    return lost === null ? { records: printed, discarded } : { records: printed, discarded, lost };
   };
   try {
     using waiter = new FdWaiter([ring.fd]);
     await follow(waiter, drain, { signal: stop.signal });
     if (!ctx.signal.aborted || printed < limit) drain(); // what arrived before the stop
+  } catch (e) {
+    // The counts so far on stderr, then the error's own line.
+    if (e instanceof PerfError) warn(countsLine(name, stats()));
+    throw e;
   } finally {
     ctx.signal.removeEventListener("abort", onAbort);
   }
-  const { discarded, lost } = ring.stats;
-  if (lost === null) {
+  if (ring.stats.lost === null) {
     warn(
       `${name}: drops not counted: reserve through perf/ringbuf.h (bpfview_ringbuf_reserve) to count them`,
     );
   }
-  return lost === null ? { records: printed, discarded } : { records: printed, discarded, lost };
+  return stats();
 };

@@ -18,3 +18,8 @@ export function writeOut(text: string | Uint8Array): void {
 export function warn(message: string): void {
   writeAllSync(Deno.stderr, encoder.encode(`bpfview: ${message.replaceAll("\n", " ")}\n`));
 }
+
+/** `NAME: 3 records, 0 lost`: a reader's counts in one line (for {@link warn}). */
+export function countsLine(name: string, counts: Readonly<Record<string, number>>): string {
+  return `${name}: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(", ")}`;
+}

@@ -298,3 +298,45 @@ Deno.test("cli: btf layout of bitfields and anonymous unions agrees with bpftool
     /\n\tunion \{\n\t\tint +i; +\/\* +0 +4 \*\/\n\t\tfloat +f; +\/\* +0 +4 \*\/\n/,
   );
 });
+
+Deno.test('cli: btf dump "struct NAME", "union NAME", "enum NAME" pick that kind of a shared name', () => {
+  const b = new BtfBuilder();
+  const int = b.int("int", 4, { signed: true });
+  b.struct("x", 4, [{ name: "s", type: int, bitOffset: 0 }]);
+  b.union("x", 4, [{ name: "u", type: int, bitOffset: 0 }]);
+  b.typedef("x", int);
+  b.fwd("y", true); // union y;
+  b.fwd("z"); // struct z;
+  const file = `${BUILD}cli_tagged.btf`;
+  Deno.writeFileSync(file, b.build());
+  const kinds = (...types: string[]) => {
+    const r = cli("btf", "dump", "--file", file, ...types);
+    assert.equal(r.code, 0, r.err);
+    return [...r.out.matchAll(/^\[\d+\] (\w+) '(\w+)'/gm)].map((m) => `${m[1]} ${m[2]}`)
+      .filter((k) => !k.startsWith("INT"));
+  };
+  assert.deepEqual(kinds("x"), ["STRUCT x", "UNION x", "TYPEDEF x"]);
+  assert.deepEqual(kinds("struct x"), ["STRUCT x"]);
+  assert.deepEqual(kinds(" union  x "), ["UNION x"]);
+  assert.deepEqual(kinds("union y", "struct z"), ["FWD y", "FWD z"]);
+  const ts = cli("btf", "dump", "--file", file, "--format", "ts", "union x");
+  assert.match(ts.out, /\nexport interface union_x \{\n {2}\/\*\* `int u` at byte 0 \*\/\n/);
+  assert.doesNotMatch(ts.out, /interface x /);
+  for (
+    const [type, found] of [["enum x", "STRUCT, UNION, TYPEDEF"], ["struct y", "FWD"]]
+  ) {
+    const r = cli("btf", "dump", "--file", file, type);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.err,
+      `bpfview: expected a ${type.split(" ")[0]} named "${
+        type.split(" ")[1]
+      }", found only ${found} of that name\n`,
+    );
+  }
+  // The kernel's: the C dump of "struct list_head" is that of list_head.
+  assert.equal(
+    cli("btf", "dump", "--format", "c", "struct list_head").out,
+    cli("btf", "dump", "--format", "c", "list_head").out,
+  );
+});

@@ -72,3 +72,39 @@ Deno.test("load --map of a ring buffer: a missing --type or type is one clear li
   assert.match(missing.err, /struct nope \*unused_nope __attribute__\(\(unused\)\);/);
   assert.equal(missing.err.trim().split("\n").filter((l) => !/attached/.test(l)).length, 1);
 });
+
+Deno.test("load --map of a ring buffer: a too-short record prints the records before it, the counts, then one error line", async () => {
+  // Every third record of the program is an 8-byte struct short_rec, too short for struct event.
+  const r = await loadAndTrigger(
+    ["--set", "short_every=3", "--type", "event", "--json"],
+    () => false,
+    false,
+  );
+  assert.equal(r.code, 1, r.err);
+  const lines = r.out.trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => [l.fields.pid, l.fields.seq]), [[Deno.pid, 0], [Deno.pid, 1]]);
+  const err = r.err.trim().split("\n");
+  assert.match(err.at(-2)!, /^bpfview: events: 2 records, 0 discarded, 0 lost$/);
+  assert.match(
+    err.at(-1)!,
+    /^bpfview: expected .*at least 40 bytes \(struct event\).*found 8 bytes/,
+  );
+});
+
+Deno.test("load --map of a ring buffer --duration S: ends by itself and prints the stats", () => {
+  // The program filters by this test's thread, which makes no getpgid() call meanwhile.
+  const r = cliSync(
+    "load",
+    OBJ,
+    ...targetThisThread(),
+    "--map",
+    "events",
+    "--type",
+    "event",
+    "--duration",
+    "0.1",
+  );
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, "");
+  assert.match(r.err, /\nbpfview: events: 0 records, 0 discarded, 0 lost\n$/);
+});

@@ -3,7 +3,7 @@
 // the format file, Ctrl-C, and one-line errors. Processes of other engineers run on the same
 // kernel: the kernel filter keeps only our marker program's events.
 import assert from "node:assert/strict";
-import { readFormat } from "../mod.ts";
+import { readFormat, tracefsRoot } from "../mod.ts";
 import { buildDir, CLI_MAIN, cliSync, denoRun } from "./tools.ts";
 
 const dec = new TextDecoder();
@@ -97,6 +97,14 @@ Deno.test("trace --list: fields as the format file gives them, and the schema ea
     f.fields.filter((x) => !x.isCommon).map((x) => [x.name, x.offset]),
   );
   assert.equal(op.schema, "tracefs");
+  // Globs as perf takes them: every event of tracefs whose name matches, in order.
+  const glob = cliSync("trace", "--list", "--json", "syscalls:sys_enter_getp*");
+  assert.equal(glob.code, 0, glob.err);
+  const want = [...Deno.readDirSync(`${tracefsRoot()}/events/syscalls`)]
+    .map((e) => e.name).filter((n) => n.startsWith("sys_enter_getp")).sort()
+    .map((n) => `syscalls:${n}`);
+  assert.ok(want.length >= 3, want.join()); // getpid, getppid, getpgid, getpgrp, getpriority
+  assert.deepEqual(glob.out.trim().split("\n").map((l) => JSON.parse(l).event), want);
   const text = cliSync("trace", "--list", "sched:sched_sw*");
   assert.match(
     text.out,
@@ -155,7 +163,7 @@ Deno.test("trace --cpu N: only that CPU's events; --duration S ends the trace by
   assert.match(d.err, new RegExp(`^bpfview: ${n} events printed; ${n} read .*, \\d+ lost\\n$`));
 });
 
-Deno.test("trace --pid PID: the events of that process and of children it starts later, no others", async () => {
+Deno.test("trace --pid PID, events by glob: the events of that process and of children it starts later, no others", async () => {
   const ours = marker(), other = marker("bpfview-trace-other");
   // The traced process: a shell running the marker again and again (each run a new child).
   const shell = new Deno.Command("/bin/sh", {
@@ -168,25 +176,30 @@ Deno.test("trace --pid PID: the events of that process and of children it starts
     // Meanwhile this process runs the other marker: the kernel must not trace it.
     const r = await traceWhileRunning([
       "trace",
-      "sched:sched_process_exec",
+      "sched:sched_process_ex*", // sched_process_exec and sched_process_exit
       "--pid",
       String(shell.pid),
       "--count",
-      "3",
+      "6",
       "--json",
     ], other);
     assert.equal(r.code, 0, r.err);
     const lines = r.out.trim().split("\n").map((l) => JSON.parse(l));
-    assert.equal(lines.length, 3);
+    assert.equal(lines.length, 6);
+    assert.deepEqual(
+      [...new Set(lines.map((l) => l.event))].sort(),
+      ["sched:sched_process_exec", "sched:sched_process_exit"],
+    );
     // Its children run the marker and sleep by turns; the other marker never shows.
-    for (const l of lines) {
+    const execs = lines.filter((l) => l.event === "sched:sched_process_exec");
+    for (const l of execs) {
       assert.ok(
         l.fields.filename === ours || /\/sleep$/.test(l.fields.filename),
         l.fields.filename,
       );
-      assert.notEqual(l.pid, shell.pid); // a child, started after the trace
     }
-    assert.ok(lines.some((l) => l.fields.filename === ours));
+    for (const l of lines) assert.notEqual(l.pid, shell.pid); // children, started after the trace
+    assert.ok(execs.some((l) => l.fields.filename === ours));
   } finally {
     shell.kill();
     await shell.status;

@@ -7,6 +7,8 @@
  *   through .rodata: deno test runs test files as threads of one process,
  *   and getppid is what other tests count, so neither pid nor getppid
  *   alone would single out this test's calls).
+ *   With short_every N, every Nth record is an 8-byte struct short_rec
+ *   instead (a record too short for struct event).
  * - produce: a SEC("syscall") program run with BPF_PROG_TEST_RUN whose
  *   context (struct args) says how many records to write, of which sizes,
  *   and which ones to discard; it reports how many it wrote and how many
@@ -51,7 +53,13 @@ struct {
 
 const volatile __u32 target_pid = 0;
 const volatile __u32 target_tid = 0; /* 0: any thread of target_pid */
+const volatile __u32 short_every = 0; /* 0: no short records */
 __u32 hits = 0;
+
+struct short_rec {
+	__u32 pid;
+	__u32 seq;
+};
 
 SEC("tp/syscalls/sys_enter_getpgid")
 int on_getpgid(void *ctx)
@@ -61,6 +69,12 @@ int on_getpgid(void *ctx)
 
 	if ((__u32)(id >> 32) != target_pid || (target_tid && (__u32)id != target_tid))
 		return 0;
+	if (short_every && hits % short_every == short_every - 1) {
+		struct short_rec r = { .pid = id >> 32, .seq = hits++ };
+
+		bpfview_ringbuf_output(&events, &r, sizeof(r), 0);
+		return 0;
+	}
 	e = bpfview_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
 		return 0;
@@ -84,11 +98,6 @@ struct args {
 	__u32 discarded;     /* out: records discarded */
 	__u32 failed;        /* out: reservations that failed */
 	__u32 pad;
-};
-
-struct short_rec {
-	__u32 pid;
-	__u32 seq;
 };
 
 static __always_inline int fill(struct args *a, struct event *e, __u32 seq, __u32 extra)
