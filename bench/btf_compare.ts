@@ -54,6 +54,13 @@
  *     compared once: the C text line by line (bpftool 7.1 differs only on
  *     packed 1-byte enums), the JSON by ids, kinds and names.
  *
+ * (e) Cold breakdown: where a whole-process dump's time goes, from R
+ *     alternating runs of `bench/dump_phases.ts` (medians): the process
+ *     start-up (`--empty`), importing `mod.ts` (`--import`, minus the
+ *     start-up), and for the C and JSON dumps the in-process
+ *     `performance.now()` marks: import, open (map + type index), dump
+ *     (including writing to /dev/null).
+ *
  * Goals (issues 11 and 12): open+find (openBtf) within 1.0x of libbpf warm
  * and 1.5x cold; raw, C and JSON dumps no slower than bpftool; the C dump's
  * peak RSS under 100 MiB. Ratios are bpfview / reference: below 1 is faster.
@@ -460,6 +467,40 @@ async function benchDumps(a: Args): Promise<void> {
   );
 }
 
+/** (e): the cold breakdown of whole-process dumps. */
+async function benchPhases(a: Args): Promise<void> {
+  const script = `${ROOT}bench/dump_phases.ts`;
+  const modes = ["--empty", "--import", "c", "json"];
+  const walls: number[][] = modes.map(() => []);
+  const marks: Record<string, number[][]> = { c: [], json: [] };
+  for (let i = 0; i < a.runs; i++) {
+    for (let k = 0; k < modes.length; k++) {
+      const args = ["run", "-A", "--frozen", "--quiet", script, modes[k], a.file];
+      const t0 = performance.now();
+      const r = await run(Deno.execPath(), args, "null");
+      walls[k].push(performance.now() - t0);
+      const m = /phases import=([0-9.]+) open=([0-9.]+) dump=([0-9.]+)/.exec(r.err);
+      if (!r.ok || (k >= 2 && !m)) {
+        console.log(`cold breakdown: skipped (${firstLine(r.err)})`);
+        return;
+      }
+      if (m) marks[modes[k]].push([Number(m[1]), Number(m[2]), Number(m[3])]);
+    }
+  }
+  const [empty, imported] = [median(walls[0]), median(walls[1])];
+  for (const [k, what] of [[2, "c"], [3, "json"]] as const) {
+    const col = (j: number) => median(marks[what].map((row) => row[j]));
+    console.log(
+      `cold breakdown (${what === "c" ? "C" : "JSON"} dump, whole process ${
+        ms(median(walls[k]))
+      }): ` +
+        `start-up ${ms(empty)}, import mod.ts ${ms(imported - empty)} (in process ${
+          ms(col(0))
+        }), open ${ms(col(1))}, dump+write ${ms(col(2))}`,
+    );
+  }
+}
+
 const goals: string[] = [];
 function report(goal: string, met: boolean): void {
   goals.push(`goal: ${goal}: ${met ? "met" : "NOT met"}`);
@@ -540,6 +581,7 @@ async function main(): Promise<void> {
   await benchOpenFind(a);
   await benchRawDump(a);
   await benchDumps(a);
+  await benchPhases(a);
   for (const g of goals) console.log(g);
 }
 

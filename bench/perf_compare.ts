@@ -164,9 +164,9 @@ let walked = 0;
 
 /** One pass over the ring: header, sample fields, one payload field; rewind() keeps the records. */
 function walk(ring: PerfRing): void {
-  const s = sample;
+  const s = sample, SAMPLE = RecordType.SAMPLE; // as a C consumer has PERF_RECORD_SAMPLE inline
   for (let off = ring.next(); off >= 0; off = ring.next()) {
-    if (ring.type !== RecordType.SAMPLE) continue;
+    if (ring.type !== SAMPLE) continue;
     const dv = ring.view;
     layout.decode(dv, off, s);
     acc[0] += s.pid + s.tid + s.cpu + (s.time as number) + s.rawSize +

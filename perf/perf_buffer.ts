@@ -182,13 +182,14 @@ export class PerfBuffer {
   drain(fn: PerfBufferHandler, max = Infinity): number {
     let n = 0;
     const rings = this.#rings, cpus = this.#cpus;
+    const SAMPLE = RecordType.SAMPLE; // a local: a module object's property is loaded per use
     for (let i = 0; i < rings.length && n < max; i++) {
       // The ring's cursor, read inline: no callback made per call.
       const ring = rings[i], cpu = cpus[i], from = n;
       ring.rewind();
       try {
         for (let off = 0; n < max && (off = ring.next()) >= 0;) {
-          if (ring.type !== RecordType.SAMPLE) continue; // LOST: counted by the ring
+          if (ring.type !== SAMPLE) continue; // LOST: counted by the ring
           // PERF_SAMPLE_RAW alone: the header, then u32 size and the payload.
           const dv = ring.view;
           fn(dv, off + 12, dv.getUint32(off + 8, true), cpu);

@@ -20,6 +20,8 @@ import type { RecordType } from "./records.ts";
 
 /** PERF_RECORD_LOST, as a literal for the hot path (a property load per record otherwise). */
 const LOST = 2 satisfies typeof RecordType.LOST;
+/** Whether typed arrays read little-endian here (the ring is in the CPU's order). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * How a ring's reader is woken, as the `watermark` and `wakeup_events`
@@ -140,6 +142,8 @@ export class PerfRing {
   #join = new Uint8Array(256);
   #joinDv = new DataView(this.#join.buffer);
   #bytes: Uint8Array;
+  /** The mapping as u32s (page-aligned; records are 8-byte aligned): headers read as two loads. */
+  #u32: Uint32Array;
 
   /**
    * Maps the ring of perf event `fd`: one metadata page plus `pages` data
@@ -169,6 +173,7 @@ export class PerfRing {
     this.#dv = new DataView(this.#buffer);
     this.view = this.#dv;
     this.#bytes = new Uint8Array(this.#buffer);
+    this.#u32 = new Uint32Array(this.#buffer);
     this.#pos = new BigUint64Array(this.#buffer, 1024, 4);
     const dataOffset = Number(this.#pos[2]) || page;
     const dataSize = Number(this.#pos[3]) || pages * page;
@@ -218,7 +223,8 @@ export class PerfRing {
     // Kept small enough for V8 to inline into the caller's loop: one masked index,
     // two header reads, one check; a corrupt, LOST or wrapping record goes to #rare.
     const dv = this.#dv, at = t & this.#mask, p = this.dataOffset + at;
-    const len = dv.getUint16(p + 6, true), type = dv.getUint32(p, true);
+    const w = this.#u32, q = p >>> 2; // type, then misc and size in one u32
+    const type = w[q], len = LITTLE_ENDIAN ? w[q + 1] >>> 16 : dv.getUint16(p + 6, true);
     this.#pendingRecords++;
     if (len < 8 || len > this.#head - t || at + len > this.dataSize || type === LOST) {
       return this.#rare(t, at, p, len, type);

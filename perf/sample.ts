@@ -106,6 +106,15 @@ export const CallchainContext = {
   MAX: 0xfffffffffffff001n,
 } as const;
 
+/** A PerfSample's own record of the bytes it was last decoded from (not `dv`, which users may set). */
+const BOUND = Symbol("bound");
+/** Those bytes as u32s (empty when they are not 4-byte aligned: read through `dv` then). */
+const U32 = Symbol("u32");
+const NO_WORDS = new Uint32Array(0);
+const words = new WeakMap<DataView, Uint32Array>();
+/** Whether typed arrays read little-endian here, as the records are read (else: DataView only). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /**
  * One decoded sample, reused from record to record: fields not in the
  * layout's `sample_type` keep their defaults (0). Variable parts are kept as
@@ -128,6 +137,10 @@ export const CallchainContext = {
 export class PerfSample {
   /** The bytes the offsets below refer to. */
   dv: DataView = EMPTY;
+  /** The DataView the decoder last bound this sample to (internal). */
+  [BOUND]: DataView = EMPTY;
+  /** Its bytes as u32s, for the decoder's aligned reads (internal). */
+  [U32]: Uint32Array = NO_WORDS;
   /** The layout that decoded this sample. */
   layout: SampleLayout | undefined = undefined;
   /** Byte offset of the record (its header) in {@link PerfSample.dv}. */
@@ -323,6 +336,24 @@ export class PerfSample {
 
 const EMPTY = new DataView(new ArrayBuffer(0));
 
+/** Binds `s` to `dv` and `layout`: the aligned u32 array over `dv`, made once per DataView. */
+function bind(s: PerfSample, dv: DataView, layout: SampleLayout): void {
+  s.dv = dv;
+  s.layout = layout;
+  s[BOUND] = dv;
+  // Buffers of one record (a copy, a joined record: below 64 KiB) are read through dv:
+  // making and caching an array per record would cost more than it saves. Offsets
+  // below 2^31 only: the fast path indexes with `o >>> 2`.
+  const n = dv.byteLength;
+  if (n < 65536 || n >= 2 ** 31 || (dv.byteOffset & 3) !== 0 || !LITTLE_ENDIAN) {
+    s[U32] = NO_WORDS;
+    return;
+  }
+  let w = words.get(dv);
+  if (!w) words.set(dv, w = new Uint32Array(dv.buffer, dv.byteOffset, n >>> 2));
+  s[U32] = w;
+}
+
 function u64s(dv: DataView, p: number, n: number): bigint[] {
   const out: bigint[] = [];
   for (let i = 0; i < n; i++) out.push(dv.getBigUint64(p + 8 * i, true));
@@ -358,7 +389,16 @@ export type SampleDecoder = (dv: DataView, o: number, s: PerfSample) => PerfSamp
 /** A generated decoder: one per distinct layout, shared by every layout of that shape. */
 type Generated = (dv: DataView, o: number, s: PerfSample, layout: SampleLayout) => PerfSample;
 
-const GEN_PARAMS = ["readU64", "fail", "countTooBig", "readValuesEnd", "tooShort"] as const;
+const GEN_PARAMS = [
+  "readU64",
+  "fail",
+  "countTooBig",
+  "readValuesEnd",
+  "tooShort",
+  "bind",
+  "BOUND",
+  "U32",
+] as const;
 
 /** The record at `o` runs past the buffer, or is shorter than the sample's fixed fields. */
 function tooShort(n: number, fixed: number, length: number, o: number): never {
@@ -494,6 +534,9 @@ export class SampleLayout {
         countTooBig,
         readValuesEnd,
         tooShort,
+        bind,
+        BOUND,
+        U32,
       ) as Generated;
       generated.set(key, f);
     }
@@ -540,22 +583,18 @@ export class SampleLayout {
     // plain fields: later reads are loads, not DataView calls.
     const fixed: string[] = [];
     const u64 = (name: string, at: number) => {
-      if (at >= 0) fixed.push(inlineU64(name, `o + ${at}`));
+      if (at >= 0) fixed.push(fixedU64(name, at));
     };
     u64("identifier", this.identifierAt);
     u64("ip", this.ipAt);
     if (this.pidAt >= 0) {
-      fixed.push(
-        `s.pid = dv.getInt32(o + ${this.pidAt}, true); s.tid = dv.getInt32(o + ${
-          this.pidAt + 4
-        }, true);`,
-      );
+      fixed.push(`s.pid = @I32(${this.pidAt}); s.tid = @I32(${this.pidAt + 4});`);
     }
     u64("time", this.timeAt);
     u64("addr", this.addrAt);
     u64("id", this.idAt);
     u64("stream_id", this.streamIdAt);
-    if (this.cpuAt >= 0) fixed.push(`s.cpu = dv.getUint32(o + ${this.cpuAt}, true);`);
+    if (this.cpuAt >= 0) fixed.push(`s.cpu = @U32(${this.cpuAt});`);
     u64("period", this.periodAt);
     if (this.readAt >= 0) fixed.push(`s.readOffset = o + ${this.readAt};`);
     let off = fixedStart;
@@ -593,7 +632,7 @@ export class SampleLayout {
         `@RAWSIZE if (n < ${
           fixedEnd + 4
         }) @F("a raw data size", 4, n - ${fixedEnd}, o + ${fixedEnd});`,
-        `{ const r = dv.getUint32(o + ${fixedEnd}, true);`,
+        `{ const r = @U32(${fixedEnd});`,
         `  if (r > n - ${fixedEnd + 4}) @F("raw data", r, n - ${fixedEnd + 4}, o + ${fixedEnd});`,
         `  s.rawOffset = o + ${fixedEnd + 4}; s.rawSize = r; p += 4 + r; }`,
       );
@@ -654,26 +693,44 @@ export class SampleLayout {
     const body = [
       `"use strict";`,
       `return function decodeSample(dv, o, s, layout) {`,
-      `  const L = dv.byteLength;`,
-      `  if (!(o >= 0 && o + 8 <= L)) @F("a record header", 8, L - o, o);`,
-      `  const n = dv.getUint16(o + 6, true), e = o + n;`,
+      // Pointer stores cost a write barrier: bind only when the bytes or the layout change.
+      `  if (s[BOUND] !== dv || s.layout !== layout) bind(s, dv, layout);`,
+      `  @HEAD`,
       `  if (e > L || n < @MIN) @F2(n, ${fixedEnd}, L, o);`,
-      // Pointer stores cost a write barrier: skip them when nothing changed.
-      `  if (s.dv !== dv || s.layout !== layout) { s.dv = dv; s.layout = layout; }`,
       `  s.offset = o; s.size = n;`,
       ...fixed.map((l) => "  " + l),
       ...L.map((l) => "  " + l),
       `  return s;`,
       `};`,
     ].join("\n");
-    // Two versions: the checked one throws PerfError with the details; the
-    // fast one, small enough for V8 to inline into the caller's loop, hands
-    // any record that fails a check to the checked one.
+    // Two versions: the checked one reads through the DataView and throws
+    // PerfError with the details; the fast one, small enough for V8 to
+    // inline into the caller's loop, reads the fixed fields as aligned u32s
+    // (the record's size, checked against the buffer first, bounds them all)
+    // and hands anything else (a record that fails a check, an offset or a
+    // buffer not 4-byte aligned) to the checked one.
     const checked = body.replace(/@F\(/g, "fail(").replace(/@C\(/g, "countTooBig(")
-      .replace(/@F2\(/g, "tooShort(").replace(/@MIN/g, String(fixedEnd)).replace(/@RAWSIZE /g, "");
+      .replace(/@F2\(/g, "tooShort(").replace(/@MIN/g, String(fixedEnd)).replace(/@RAWSIZE /g, "")
+      .replace(
+        "@HEAD",
+        `const L = dv.byteLength;
+  if (!(o >= 0 && o + 8 <= L)) fail("a record header", 8, L - o, o);
+  const n = dv.getUint16(o + 6, true), e = o + n;`,
+      )
+      .replace(/@U32\((\d+)\)/g, "dv.getUint32(o + $1, true)")
+      .replace(/@I32\((\d+)\)/g, "dv.getInt32(o + $1, true)");
     // The fast one checks the raw size word's room with the record's size (one compare).
     const fast = body.replace(/@(F|C|F2)\(.*?\);/g, "return slow(dv, o, s, layout);")
-      .replace(/@MIN/g, String(rawAt >= 0 ? rawAt + 4 : fixedEnd)).replace(/ *@RAWSIZE .*\n/g, "");
+      .replace(/@MIN/g, String(rawAt >= 0 ? rawAt + 4 : fixedEnd)).replace(/ *@RAWSIZE .*\n/g, "")
+      .replace(
+        "@HEAD",
+        // L: the bytes the u32s cover (all of dv's but a last 1-3, or none when not aligned).
+        `const w = s[U32], L = w.length * 4;
+  if ((o & 3) !== 0 || !(o >= 0 && o + 8 <= L)) return slow(dv, o, s, layout);
+  const q = o >>> 2, n = w[q + 1] >>> 16, e = o + n;`,
+      )
+      .replace(/@U32\((\d+)\)/g, (_, k) => `w[q + ${Number(k) / 4}]`)
+      .replace(/@I32\((\d+)\)/g, (_, k) => `(w[q + ${Number(k) / 4}] | 0)`);
     return {
       body: `const slow = (() => {\n${checked}\n})();\n${fast}`,
       fixed: fixedEnd,
@@ -689,6 +746,13 @@ export class SampleLayout {
  */
 function inlineU64(name: string, at: string): string {
   return `{ const hi = dv.getUint32(${at} + 4, true); s.${name} = hi < 0x200000 ? hi * 4294967296 + dv.getUint32(${at}, true) : dv.getBigUint64(${at}, true); }`;
+}
+
+/** {@link inlineU64} for a fixed field at `at` of the record: @U32 reads, as each version reads them. */
+function fixedU64(name: string, at: number): string {
+  return `{ const hi = @U32(${
+    at + 4
+  }); s.${name} = hi < 0x200000 ? hi * 4294967296 + @U32(${at}) : dv.getBigUint64(o + ${at}, true); }`;
 }
 
 /** Checks that a record header at `o` and the record it announces fit `dv`; returns its size.

@@ -288,12 +288,13 @@ export class Tracer {
    */
   drain(fn: TraceHandler): number {
     const layout = this.layout, s = this.#sample, byId = this.#byId;
+    const SAMPLE = RecordType.SAMPLE; // a local: a module object's property is loaded per use
     let n = 0;
     for (const r of this.#rings) {
       try {
         for (let off = r.next(); off >= 0; off = r.next()) {
           n++;
-          if (r.type !== RecordType.SAMPLE) continue;
+          if (r.type !== SAMPLE) continue;
           const dv = r.view;
           layout.decode(dv, off, s);
           const ev = s.rawSize >= 2 ? byId[dv.getUint16(s.rawOffset, true)] : undefined;

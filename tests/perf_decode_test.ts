@@ -240,6 +240,37 @@ Deno.test("sample: RAW at a fixed offset when every field before it is fixed", (
   assert.equal(new SampleLayout({ sample_type: S.CALLCHAIN | S.RAW }).rawAt, -1);
 });
 
+Deno.test("sample: the same record decodes the same at any alignment, from any DataView", () => {
+  const t = S.IDENTIFIER | S.IP | S.TID | S.TIME | S.ADDR | S.ID | S.STREAM_ID | S.CPU |
+    S.PERIOD | S.RAW;
+  const l = new SampleLayout({ sample_type: t });
+  const rec = new DataView(new ArrayBuffer(128));
+  rec.setUint32(0, RecordType.SAMPLE, true);
+  rec.setUint16(6, 88, true);
+  for (let k = 8; k < 80; k += 4) rec.setUint32(k, 0x01020304 * k, true);
+  rec.setUint32(20, 0x1fffff, true); // ip: the largest high word that stays a number
+  rec.setInt32(24, -5, true); // pid: negative
+  rec.setUint32(44, 0xffffffff, true); // addr: a bigint
+  rec.setUint32(80, 4, true); // raw size, then 4 raw bytes
+  const want = l.decode(rec, 0, new PerfSample()).toObject();
+  assert.equal(typeof want.ip, "number");
+  assert.equal(typeof want.addr, "bigint");
+  const s = new PerfSample();
+  // Big buffers (read as u32s when aligned) and small ones (a record's copy: through the DataView).
+  const big = Array.from({ length: 12 }, (_, shift) => new DataView(new ArrayBuffer(65664), shift));
+  for (let i = 0; i < 3000; i++) { // optimized code meets every alignment too
+    const shift = i % 12, at = i % 16;
+    const dv = i % 3 ? big[shift] : new DataView(new ArrayBuffer(256), shift);
+    new Uint8Array(dv.buffer, dv.byteOffset + at, 88).set(new Uint8Array(rec.buffer, 0, 88));
+    if (i % 7 === 0) s.dv = new DataView(new ArrayBuffer(8)); // a user's own store is harmless
+    const got = l.decode(dv, at, s);
+    assert.equal(got.dv, dv);
+    assert.equal(got.offset, at);
+    assert.equal(got.rawOffset, at + 84);
+    assert.deepEqual(got.toObject(), want, `shift ${shift} at ${at}`);
+  }
+});
+
 Deno.test("sample: a record too short for its raw size word or raw data is a PerfError naming it", () => {
   const l = new SampleLayout({ sample_type: S.TID | S.TIME | S.CPU | S.RAW });
   const s = new PerfSample();
