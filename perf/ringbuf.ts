@@ -331,7 +331,7 @@ export class RingBuffer<T = Record<string, unknown>> {
     // One call that reads nothing runs the function's exit path in the
     // interpreter, so V8 has seen its types before it compiles the loop
     // (a path first reached in optimized code deoptimizes it).
-    this.#drain(() => {}, 0);
+    this.#drain(() => {}, 0, 0x7fffffff);
   }
 
   /** Whether {@link close} has run. */
@@ -376,10 +376,24 @@ export class RingBuffer<T = Record<string, unknown>> {
    * ```
    */
   drain(fn: (record: View<T>) => void, max: number = 0x7fffffff): number {
+    return this.#run(fn, max, 0x7fffffff);
+  }
+
+  /**
+   * @internal One pass of {@link drain}: the records there when it starts
+   * (what a follower reads between two pauses: a drain that also took what
+   * arrived meanwhile could chase a producer as fast as it for as long as
+   * the producer runs, holding up the event loop all that time).
+   */
+  _drainOnce(fn: (record: View<T>) => void): number {
+    return this.#run(fn, 0x7fffffff, 1);
+  }
+
+  #run(fn: (record: View<T>) => void, max: number, passes: number): number {
     this.#open();
     const s = this.#s;
     try {
-      return this.#drain(fn, max);
+      return this.#drain(fn, max, passes);
     } finally {
       const t = this.#totals;
       t[0] += s.count;
@@ -549,7 +563,7 @@ interface DrainState {
   step: number;
 }
 
-type DrainFn<T> = (fn: (record: View<T>) => void, max: number) => number;
+type DrainFn<T> = (fn: (record: View<T>) => void, max: number, passes: number) => number;
 
 /**
  * The drain loop of one ring, generated with the ring's page size, mask and
@@ -583,7 +597,7 @@ function drainLoop<T>(
   };
   const load = TSO ? "W[at >> 2]" : "Atomics.load(W, at >> 2)";
   const src = `"use strict";
-return function drain(fn, max) {
+return function drain(fn, max, passes) {
   // cons is the consumer position plus 0.5: the position passes 2^30 within
   // a second at full speed, and arithmetic V8 has seen on small integers
   // deoptimizes the whole function (loop included, back to the interpreter
@@ -597,7 +611,7 @@ return function drain(fn, max) {
   // last drain, so a steady stream never takes the slow path (a branch that
   // never runs costs nothing; one taken once per call slows every record).
   let cons = S.cons + 0.5, c0 = 0, c = 0, count = 0, bytes = 0, mark = 0, discarded = 0;
-  let prev = S.prev, n = S.n, step = S.step;
+  let prev = S.prev, n = S.n, step = S.step, pass = 0;
   try {
     while (count < max) {
       // Commit what the last batch read (nothing on the first pass, which
@@ -605,6 +619,9 @@ return function drain(fn, max) {
       cons += c - c0;
       c0 = c;
       Atomics.store(C, 0, BigInt(cons - 0.5));
+      // passes: how many times to look for what the producer wrote since.
+      if (pass === passes) break;
+      pass++;
       const avail = (Atomics.load(P, 0) - cons + 0.5) >>> 0;
       if (avail === 0) break;
       c0 = c = cons & ${num(mask)};
@@ -733,7 +750,7 @@ export async function followRings(
   // A ring closed meanwhile closes the waiter (ending the loop) and is skipped.
   const drainAll = () => {
     let n = 0;
-    for (const [r, fn] of rings) if (!r.closed) n += r.drain(fn);
+    for (const [r, fn] of rings) if (!r.closed) n += r._drainOnce(fn);
     return n;
   };
   // The fullest ring sets the pace (Pacer): read before each drain.

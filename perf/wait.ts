@@ -282,6 +282,9 @@ export class FdWaiter {
   }
 }
 
+/** Empty drains, each followed by a timer pause, before {@link follow} waits on epoll. */
+const QUIET = 4;
+
 /**
  * Options of {@link follow}.
  *
@@ -457,8 +460,9 @@ export class Pacer {
  * there and returns how much it read); while it finds data, pauses between
  * drains (a timer of about `sleep` ms, or a shorter pause while `fill`
  * shows the source filling too fast for a timer: see {@link Pacer}; the
- * event loop runs meanwhile either way); when a drain
- * finds nothing, waits on `waiter` until a descriptor is ready. Returns
+ * event loop runs meanwhile either way); when a drain finds nothing, pauses
+ * the same way if data came within the last four pauses, else waits on
+ * `waiter` until a descriptor is ready. Returns
  * the sum of the drains when `signal` aborts or the waiter closes. Data
  * that arrives after the last drain stays in the rings: drain once more
  * after it returns to take it.
@@ -480,13 +484,14 @@ export async function follow(
 ): Promise<number> {
   const { signal, sleep = 1, idle = -1, fill } = options;
   const pacer = new Pacer(sleep);
-  let total = 0;
+  let total = 0, quiet = QUIET;
   while (!signal?.aborted && !waiter.closed) {
     pacer.start();
     const f = fill ? fill() : 0;
     const n = drain();
     total += n;
     if (n > 0) {
+      quiet = 0;
       // The usual pause is a timer, not usleep on a blocking thread: with
       // the CPUs saturated the timer often wakes later (a median 7 ms for 1
       // ms), yet end to end it dropped nothing where usleep's extra thread
@@ -494,6 +499,14 @@ export async function follow(
       // alternately). A thread sleep only gives the sub-millisecond pauses
       // a small ring needs, which no timer can.
       await pacer.pause(f);
+    } else if (quiet < QUIET) {
+      // Nothing this time, but data flowed a moment ago (the producer
+      // between two bursts, or its next record not committed yet): pause
+      // on a timer as while data flows rather than wait on epoll, whose
+      // wake-up (the kernel's, then a blocking thread's, then this one's)
+      // was seen to take 80-160 ms on a busy CPU where a timer took ~5.
+      quiet++;
+      await pacer.pause(0);
     } else if (!signal?.aborted && !waiter.closed) {
       await waiter.wait({ signal, timeout: idle });
       pacer.idle();

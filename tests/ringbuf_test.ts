@@ -315,6 +315,27 @@ Deno.test("ringbuf: follow on a one-page ring refilled as soon as it is drained 
   assert.equal(ring.fill, 0);
 });
 
+Deno.test("ringbuf: follow stays responsive to a producer exactly as fast as the reader", async () => {
+  using o = new Loaded(1 << 16);
+  using ring = o.ring();
+  // Every record read writes one more: a drain that took what arrived
+  // while it ran would never return, and the interval below never fire.
+  produce(o, 100);
+  let seq = 100, ticks = 0;
+  const stop = new AbortController();
+  using _timer = interval(() => ++ticks === 5 && stop.abort());
+  const n = await ring.follow(() => {
+    produce(o, 1, { seq: seq++ });
+  }, { signal: stop.signal });
+  assert.equal(ticks, 5);
+  assert.ok(n >= 100, `${n} records`);
+  // One pass reads what was there when it started, and no more.
+  const before = ring.pending / 48;
+  let more = 0;
+  assert.equal(ring._drainOnce(() => more++ < 10 && produce(o, 1, { seq: seq++ })), before);
+  assert.equal(ring.drain(() => {}), 10);
+});
+
 Deno.test("ringbuf: followRings waits on two rings with one epoll set", async () => {
   using a = new Loaded(1 << 16), b = new Loaded(1 << 16);
   using ra = a.ring(), rb = b.ring();
