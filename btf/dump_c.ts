@@ -149,7 +149,12 @@ export function dumpCBytes(btf: Btf, options: DumpCBytesOptions = {}): Uint8Arra
   out.lit(HEADER);
   try {
     if (ids === undefined) {
-      for (let id = 1; id < n; id++) dumpType(d, id);
+      // dumpType's first steps inline: most ids are functions or done already.
+      const order = d.order, kinds = d.kinds;
+      for (let id = 1; id < n; id++) {
+        if (kinds[id] === Kind.FUNC) order[id] = DONE;
+        else if (order[id] !== DONE) dumpType(d, id);
+      }
     } else {
       for (const id of ids) {
         if (!(Number.isInteger(id) && id >= 0 && id < n)) {

@@ -9,7 +9,7 @@
 
 import { BtfError } from "./error.ts";
 import { Kind } from "./kinds.ts";
-import { type CDumpState, DONE, IN_PROGRESS, VLEN_MASK } from "./dump_c_state.ts";
+import { type CDumpState, DONE, IN_PROGRESS, MAX_DEPTH, VLEN_MASK } from "./dump_c_state.ts";
 
 /**
  * Depth-first topological sort (libbpf's btf_dump_order_type). Returns 1
@@ -38,7 +38,8 @@ export function orderType(d: CDumpState, id: number, throughPtr: boolean): numbe
       const named = d.named(w[p]);
       if (throughPtr && named) return 0;
       d.order[id] = IN_PROGRESS;
-      d.enter(id, "struct members");
+      if (++d.work > d.maxWork) d.tooMuch(id);
+      if (++d.depth > MAX_DEPTH) d.tooDeep(id, "struct members");
       const vlen = w[p + 1] & VLEN_MASK, order = d.order;
       // (A type already ordered needs nothing: skipped here, without a call.)
       for (let k = 0, m = p + 4; k < vlen; k++, m += 3) {
@@ -65,7 +66,8 @@ export function orderType(d: CDumpState, id: number, throughPtr: boolean): numbe
   }
   // Pointers, arrays, typedefs, qualifiers and prototypes only lead to
   // definitions; a loop made of them alone is caught by the depth bound.
-  d.enter(id, "type references");
+  if (++d.work > d.maxWork) d.tooMuch(id);
+  if (++d.depth > MAX_DEPTH) d.tooDeep(id, "type references");
   // orderType of a type already ordered is 1: such calls are left out.
   const order = d.order;
   let res: number;
