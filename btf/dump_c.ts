@@ -89,6 +89,8 @@ export interface DumpCBytesOptions extends DumpCOptions {
 
 /** Orders type `id` and what it needs, then emits the queue. */
 function dumpType(d: CDumpState, id: number): void {
+  // Already ordered (as a dependency of an earlier type): nothing to do.
+  if (d.order[id] === DONE) return;
   if (d.kinds[id] === Kind.FUNC) {
     // What orderType would do, without reading the function.
     d.order[id] = DONE;

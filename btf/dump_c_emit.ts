@@ -118,10 +118,10 @@ export function emitType(d: CDumpState, id: number, contId: number): void {
     case Kind.CONST:
     case Kind.RESTRICT:
     case Kind.TYPE_TAG:
-      emitType(d, w[p + 2], contId);
+      if (d.emit[w[p + 2]] !== DONE) emitType(d, w[p + 2], contId);
       break;
     case Kind.ARRAY:
-      emitType(d, w[p + 3], contId);
+      if (d.emit[w[p + 3]] !== DONE) emitType(d, w[p + 3], contId);
       break;
     case Kind.FWD:
       d.fwdDef(id);
@@ -130,7 +130,7 @@ export function emitType(d: CDumpState, id: number, contId: number): void {
       break;
     case Kind.TYPEDEF:
       d.emit[id] = IN_PROGRESS;
-      emitType(d, w[p + 2], id);
+      if (d.emit[w[p + 2]] !== DONE) emitType(d, w[p + 2], id);
       // Someone may have needed the typedef through a pointer meanwhile,
       // which already wrote it.
       if (!d.fwdEmitted[id] && !d.isBlacklisted(id)) {
@@ -146,8 +146,11 @@ export function emitType(d: CDumpState, id: number, contId: number): void {
       if (topLevel || !named) {
         // Members are written out here: their types need declarations first.
         const newCont = named ? id : contId;
-        const vlen = w[p + 1] & VLEN_MASK;
-        for (let k = 0, m = p + 4; k < vlen; k++, m += 3) emitType(d, w[m], newCont);
+        const vlen = w[p + 1] & VLEN_MASK, emit = d.emit;
+        // (A type already emitted needs nothing: skipped here, without a call.)
+        for (let k = 0, m = p + 4; k < vlen; k++, m += 3) {
+          if (emit[w[m]] !== DONE) emitType(d, w[m], newCont);
+        }
       } else if (!d.fwdEmitted[id] && id !== contId) {
         d.structFwd(id);
         out.lit(S_END_DEF);
@@ -163,9 +166,11 @@ export function emitType(d: CDumpState, id: number, contId: number): void {
       break;
     }
     case Kind.FUNC_PROTO: {
-      emitType(d, w[p + 2], contId);
-      const vlen = w[p + 1] & VLEN_MASK;
-      for (let k = 0, m = p + 4; k < vlen; k++, m += 2) emitType(d, w[m], contId);
+      if (d.emit[w[p + 2]] !== DONE) emitType(d, w[p + 2], contId);
+      const vlen = w[p + 1] & VLEN_MASK, emit = d.emit;
+      for (let k = 0, m = p + 4; k < vlen; k++, m += 2) {
+        if (emit[w[m]] !== DONE) emitType(d, w[m], contId);
+      }
       break;
     }
     default:

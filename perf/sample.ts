@@ -108,11 +108,10 @@ export const CallchainContext = {
 
 /** A PerfSample's own record of the bytes it was last decoded from (not `dv`, which users may set). */
 const BOUND = Symbol("bound");
-/** Those bytes as u32s and i32s (empty when they are not 4-byte aligned: read through `dv` then). */
+/** Those bytes as u32s (empty when they are not 4-byte aligned: read through `dv` then). */
 const U32 = Symbol("u32");
-const I32 = Symbol("i32");
-const NO_WORDS = { u32: new Uint32Array(0), i32: new Int32Array(0) };
-const words = new WeakMap<DataView, { u32: Uint32Array; i32: Int32Array }>();
+const NO_WORDS = new Uint32Array(0);
+const words = new WeakMap<DataView, Uint32Array>();
 /** Whether typed arrays read little-endian here, as the records are read (else: DataView only). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -141,9 +140,7 @@ export class PerfSample {
   /** The DataView the decoder last bound this sample to (internal). */
   [BOUND]: DataView = EMPTY;
   /** Its bytes as u32s, for the decoder's aligned reads (internal). */
-  [U32]: Uint32Array = NO_WORDS.u32;
-  /** Its bytes as i32s (internal). */
-  [I32]: Int32Array = NO_WORDS.i32;
+  [U32]: Uint32Array = NO_WORDS;
   /** The layout that decoded this sample. */
   layout: SampleLayout | undefined = undefined;
   /** Byte offset of the record (its header) in {@link PerfSample.dv}. */
@@ -339,23 +336,22 @@ export class PerfSample {
 
 const EMPTY = new DataView(new ArrayBuffer(0));
 
-/** Binds `s` to `dv` and `layout`: the aligned u32/i32 arrays over `dv`, made once per DataView. */
+/** Binds `s` to `dv` and `layout`: the aligned u32 array over `dv`, made once per DataView. */
 function bind(s: PerfSample, dv: DataView, layout: SampleLayout): void {
   s.dv = dv;
   s.layout = layout;
   s[BOUND] = dv;
-  let a = words.get(dv);
-  if (!a) {
-    const n = dv.byteLength >>> 2;
-    // Offsets below 2^31 only: the fast path indexes with `o >>> 2`.
-    a = (dv.byteOffset & 3) !== 0 || !LITTLE_ENDIAN || dv.byteLength >= 2 ** 31 ? NO_WORDS : {
-      u32: new Uint32Array(dv.buffer, dv.byteOffset, n),
-      i32: new Int32Array(dv.buffer, dv.byteOffset, n),
-    };
-    words.set(dv, a);
+  // Buffers of one record (a copy, a joined record: below 64 KiB) are read through dv:
+  // making and caching an array per record would cost more than it saves. Offsets
+  // below 2^31 only: the fast path indexes with `o >>> 2`.
+  const n = dv.byteLength;
+  if (n < 65536 || n >= 2 ** 31 || (dv.byteOffset & 3) !== 0 || !LITTLE_ENDIAN) {
+    s[U32] = NO_WORDS;
+    return;
   }
-  s[U32] = a.u32;
-  s[I32] = a.i32;
+  let w = words.get(dv);
+  if (!w) words.set(dv, w = new Uint32Array(dv.buffer, dv.byteOffset, n >>> 2));
+  s[U32] = w;
 }
 
 function u64s(dv: DataView, p: number, n: number): bigint[] {
@@ -402,7 +398,6 @@ const GEN_PARAMS = [
   "bind",
   "BOUND",
   "U32",
-  "I32",
 ] as const;
 
 /** The record at `o` runs past the buffer, or is shorter than the sample's fixed fields. */
@@ -542,7 +537,6 @@ export class SampleLayout {
         bind,
         BOUND,
         U32,
-        I32,
       ) as Generated;
       generated.set(key, f);
     }
@@ -733,10 +727,10 @@ export class SampleLayout {
         // L: the bytes the u32s cover (all of dv's but a last 1-3, or none when not aligned).
         `const w = s[U32], L = w.length * 4;
   if ((o & 3) !== 0 || !(o >= 0 && o + 8 <= L)) return slow(dv, o, s, layout);
-  const q = o >>> 2, n = w[q + 1] >>> 16, e = o + n, v = s[I32];`,
+  const q = o >>> 2, n = w[q + 1] >>> 16, e = o + n;`,
       )
       .replace(/@U32\((\d+)\)/g, (_, k) => `w[q + ${Number(k) / 4}]`)
-      .replace(/@I32\((\d+)\)/g, (_, k) => `v[q + ${Number(k) / 4}]`);
+      .replace(/@I32\((\d+)\)/g, (_, k) => `(w[q + ${Number(k) / 4}] | 0)`);
     return {
       body: `const slow = (() => {\n${checked}\n})();\n${fast}`,
       fixed: fixedEnd,
