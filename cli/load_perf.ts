@@ -1,12 +1,14 @@
 /**
- * `load --map` of a `BPF_MAP_TYPE_PERF_EVENT_ARRAY`: one JSON line (or text
- * line) per record, decoded as `--type` through one view per ring.
+ * `load --map` of a `BPF_MAP_TYPE_PERF_EVENT_ARRAY`: one JSON line
+ * (`{"map": NAME, "cpu": N, "fields": {...}}`) or text line (`NAME cpu=N
+ * field=value ...`) per record, decoded as `--type` through one view per ring.
  *
  * @module
  */
 
-import { FdWaiter, FfiError, follow, PerfBuffer, type View } from "../mod.ts";
+import { BtfError, FdWaiter, FfiError, follow, PerfBuffer, PerfError, type View } from "../mod.ts";
 import type { MapStream } from "./load.ts";
+import { countsLine, fieldsLine, warn } from "./output.ts";
 
 /** Reads records of a perf event array map until the signal or `--count` (see {@link MapStream}). */
 export const perfArrayStream: MapStream = async (ctx) => {
@@ -31,24 +33,36 @@ export const perfArrayStream: MapStream = async (ctx) => {
     let v = views.get(dv);
     if (v) v.rebind(offset, size);
     else views.set(dv, v = new V(dv, offset, size));
-    const fields = JSON.stringify(v);
     lines.push(
-      json ? `{"map":${name},"cpu":${cpu},"fields":${fields}}` : `${map.name} cpu ${cpu} ${fields}`,
+      json
+        ? `{"map":${name},"cpu":${cpu},"fields":${JSON.stringify(v)}}`
+        : fieldsLine(`${map.name} cpu=${cpu}`, v.toJSON()),
     );
     records++;
   };
   const drain = () => {
     const left = ctx.count === undefined ? Infinity : ctx.count - records;
-    const n = left > 0 ? buf.drain(handle, left) : 0;
-    if (lines.length) {
-      ctx.write(lines.join("\n"));
-      lines.length = 0;
+    try {
+      return left > 0 ? buf.drain(handle, left) : 0;
+    } finally {
+      // A record the type does not fit throws: the records before it are printed first.
+      if (lines.length) {
+        ctx.write(lines.join("\n"));
+        lines.length = 0;
+      }
+      if (ctx.count !== undefined && records >= ctx.count) done.abort();
     }
-    if (ctx.count !== undefined && records >= ctx.count) done.abort();
-    return n;
   };
-  // The rings wake by watermark: the idle drain reads the few records below it.
-  await follow(waiter, drain, { signal, idle: buf.idle });
-  drain(); // what arrived after the last drain
+  try {
+    // The rings wake by watermark: the idle drain reads the few records below it.
+    await follow(waiter, drain, { signal, idle: buf.idle });
+    drain(); // what arrived after the last drain
+  } catch (e) {
+    // The counts so far on stderr, then the error's own line.
+    if (e instanceof BtfError || e instanceof PerfError) {
+      warn(countsLine(map.name, { records, lost: buf.stats.lost }));
+    }
+    throw e;
+  }
   return { records, lost: buf.stats.lost };
 };

@@ -9,14 +9,7 @@
 
 import { FdWaiter, follow, PerfError, RingBuffer, type View } from "../mod.ts";
 import type { MapStream, StreamContext, StreamStats } from "./load.ts";
-import { countsLine, warn } from "./output.ts";
-
-/** `name=value` pairs of a record's top-level fields (values as JSON). */
-function textLine(map: string, fields: Record<string, unknown>): string {
-  let line = map;
-  for (const k in fields) line += ` ${k}=${JSON.stringify(fields[k])}`;
-  return line;
-}
+import { countsLine, fieldsLine, warn } from "./output.ts";
 
 /** Reads the ring until the signal aborts or `count` records were printed. */
 export const ringbufStream: MapStream = async (ctx: StreamContext): Promise<StreamStats> => {
@@ -31,7 +24,7 @@ export const ringbufStream: MapStream = async (ctx: StreamContext): Promise<Stre
   const lines: string[] = [];
   const print = ctx.json
     ? (e: View) => lines.push(prefix + JSON.stringify(e) + "}")
-    : (e: View) => lines.push(textLine(name, e.toJSON()));
+    : (e: View) => lines.push(fieldsLine(name, e.toJSON()));
   const limit = ctx.count ?? Infinity;
   let printed = 0;
   const stop = new AbortController();

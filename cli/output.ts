@@ -23,3 +23,10 @@ export function warn(message: string): void {
 export function countsLine(name: string, counts: Readonly<Record<string, number>>): string {
   return `${name}: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(", ")}`;
 }
+
+/** A record as one text line: `prefix`, then `name=value` per top-level field (values as JSON). */
+export function fieldsLine(prefix: string, fields: Record<string, unknown>): string {
+  let line = prefix;
+  for (const k in fields) line += ` ${k}=${JSON.stringify(fields[k])}`;
+  return line;
+}

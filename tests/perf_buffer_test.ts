@@ -138,6 +138,69 @@ Deno.test("load --map of a perf event array: one JSON line per record, --count s
   assert.match(err, /events: 3 records, 0 lost/);
 });
 
+/** Whether process `pid` has an epoll set holding at least `n` of its perf event fds. */
+function waitingOnPerfEvents(pid: number, n: number): boolean {
+  const perf = new Set<string>(), polls: string[] = [];
+  try {
+    for (const e of Deno.readDirSync(`/proc/${pid}/fd`)) {
+      try {
+        const link = Deno.readLinkSync(`/proc/${pid}/fd/${e.name}`);
+        if (link === "anon_inode:[perf_event]") perf.add(e.name);
+        else if (link === "anon_inode:[eventpoll]") polls.push(e.name);
+      } catch { /* closed meanwhile */ }
+    }
+    return polls.some((fd) => {
+      const info = Deno.readTextFileSync(`/proc/${pid}/fdinfo/${fd}`);
+      return [...info.matchAll(/^tfd:\s+(\d+)/gm)].filter((m) => perf.has(m[1])).length >= n;
+    });
+  } catch {
+    return false; // the process exited meanwhile
+  }
+}
+
+Deno.test("load --map of a perf event array: text lines; a record too short for --type prints the records before it, the counts, then one error line", async () => {
+  // Every third record of the program is only 8 bytes, too short for struct event.
+  const { code, out, err } = await loadCli([
+    OBJ,
+    ...targetThisThread(),
+    "--set",
+    "short_every=3",
+    "--map",
+    "events",
+    "--type",
+    "event",
+  ], async (p) => {
+    // Records output before the CLI's rings are in the map are dropped by the kernel: wait
+    // until it waits on them (an epoll set holding a perf event per CPU), so that the first
+    // record read is seq 0.
+    while (!p.exited && !waitingOnPerfEvents(p.child.pid, onlineCpus().length)) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    while (!p.exited) {
+      trigger(1);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  });
+  assert.equal(code, 1, err);
+  const lines = out.trim().split("\n");
+  assert.equal(lines.length, 2, out);
+  const comm = JSON.stringify(COMM).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  lines.forEach((l, i) =>
+    assert.match(
+      l,
+      new RegExp(
+        `^events cpu=\\d+ pid=${Deno.pid} seq=${i} value=${0x1000000000 + i} comm=${comm}$`,
+      ),
+    )
+  );
+  const errs = err.trim().split("\n");
+  assert.equal(errs.at(-2), "bpfview: events: 2 records, 0 lost");
+  assert.match(
+    errs.at(-1)!,
+    /^bpfview: expected 32 bytes for struct event, found \d+ \(at byte \d+\)$/,
+  );
+});
+
 Deno.test("load --map of a perf event array without --type: one line", async () => {
   const r = await cli(["load", OBJ, "--map", "events", "--duration", "0"]);
   assert.equal(r.code, 1);

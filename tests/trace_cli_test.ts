@@ -133,7 +133,7 @@ Deno.test("trace: Ctrl-C closes the events and prints the counts", async () => {
   );
 });
 
-Deno.test("trace: errors are one line: unknown event, rejected filter, no event", () => {
+Deno.test("trace: errors are one line: unknown event, rejected filter, no event, no BTF struct, no such CPU", () => {
   const none = cliSync("trace", "nosuch:event");
   assert.equal(none.code, 1);
   assert.match(none.err, /^bpfview: expected tracepoints matching "nosuch:event".*found none.*\n$/);
@@ -146,6 +146,13 @@ Deno.test("trace: errors are one line: unknown event, rejected filter, no event"
   const empty = cliSync("trace");
   assert.equal(empty.code, 1);
   assert.equal(empty.err.split("\n").length, 2);
+  // Syscall tracepoints have no BTF struct: --schema btf says so and names the way out.
+  const schema = cliSync("trace", "syscalls:sys_enter_getpid", "--schema", "btf");
+  assert.equal(schema.code, 1);
+  assert.match(
+    schema.err,
+    /^bpfview: expected a BTF struct trace_event_raw_sys_enter_getpid .*found none: use --schema tracefs\n$/,
+  );
   const cpu = cliSync("trace", "sched:sched_switch", "--cpu", "99999");
   assert.equal(cpu.code, 1);
   assert.match(cpu.err, /^bpfview: expected an online CPU \([0-9,-]+\), found 99999\n$/);

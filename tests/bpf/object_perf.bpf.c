@@ -2,6 +2,8 @@
 /*
  * Events through a BPF_MAP_TYPE_PERF_EVENT_ARRAY (bpf_perf_event_output):
  * one per getppid() call of one process, for tests/perf_buffer_test.ts.
+ * With short_every N, every Nth record is only its first 8 bytes (pid and
+ * seq): a record too short for struct event.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -19,6 +21,7 @@ struct event *unused_event __attribute__((unused));
 const volatile __u32 target_pid = 0;
 /* 0, or one thread: test files of one `deno test --parallel` share a pid */
 const volatile __u32 target_tid = 0;
+const volatile __u32 short_every = 0; /* 0: no short records */
 __u32 seq;
 
 struct {
@@ -37,7 +40,10 @@ int on_getppid(void *ctx)
 	struct event e = { .pid = pid, .seq = seq++ }; /* one caller: the test */
 	e.value = 0x1000000000ULL + e.seq;
 	bpf_get_current_comm(e.comm, sizeof(e.comm));
-	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, &e, sizeof(e));
+	if (short_every && e.seq % short_every == short_every - 1)
+		bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, &e, 8);
+	else
+		bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, &e, sizeof(e));
 	return 0;
 }
 
