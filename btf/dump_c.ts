@@ -89,6 +89,8 @@ export interface DumpCBytesOptions extends DumpCOptions {
 
 /** Orders type `id` and what it needs, then emits the queue. */
 function dumpType(d: CDumpState, id: number): void {
+  // Already ordered (as a dependency of an earlier type): nothing to do.
+  if (d.order[id] === DONE) return;
   if (d.kinds[id] === Kind.FUNC) {
     // What orderType would do, without reading the function.
     d.order[id] = DONE;
@@ -147,7 +149,12 @@ export function dumpCBytes(btf: Btf, options: DumpCBytesOptions = {}): Uint8Arra
   out.lit(HEADER);
   try {
     if (ids === undefined) {
-      for (let id = 1; id < n; id++) dumpType(d, id);
+      // dumpType's first steps inline: most ids are functions or done already.
+      const order = d.order, kinds = d.kinds;
+      for (let id = 1; id < n; id++) {
+        if (kinds[id] === Kind.FUNC) order[id] = DONE;
+        else if (order[id] !== DONE) dumpType(d, id);
+      }
     } else {
       for (const id of ids) {
         if (!(Number.isInteger(id) && id >= 0 && id < n)) {

@@ -13,7 +13,7 @@
 
 import { ascii } from "./byte_out.ts";
 import { emitEnumDef, emitStructDef } from "./dump_c_emit.ts";
-import { type CDumpState, MAX_CHAIN, VLEN_MASK } from "./dump_c_state.ts";
+import { type CDumpState, MAX_CHAIN, MAX_DEPTH, VLEN_MASK } from "./dump_c_state.ts";
 import { BtfError } from "./error.ts";
 import { Kind } from "./kinds.ts";
 
@@ -48,11 +48,12 @@ export function emitTypeDecl(d: CDumpState, id: number, fOff: number, fDup: numb
   const ptr = id !== 0 && kinds[id] === Kind.PTR;
   const base = ptr ? w[d.at[id] + 2] : id;
   if (simpleBase(d, base)) {
-    d.enter(id, "declarations");
+    // d.enter and d.depth-- around a declaration that nests nothing.
+    if (++d.work > d.maxWork) d.tooMuch(id);
+    if (d.depth >= MAX_DEPTH) d.tooDeep(id, "declarations");
     writeBase(d, base);
     if (ptr) d.out.lit(S_SP_STAR);
     emitName(d, fOff, fDup, ptr);
-    d.depth--;
     return;
   }
   let top = lo;

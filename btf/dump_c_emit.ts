@@ -24,6 +24,7 @@ import {
   type CDumpState,
   DONE,
   IN_PROGRESS,
+  MAX_DEPTH,
   MAX_PAD_BITS,
   MAX_RESOLVE_DEPTH,
   NOT_DONE,
@@ -94,7 +95,8 @@ export function emitType(d: CDumpState, id: number, contId: number): void {
     }
     return;
   }
-  d.enter(id, "type definitions");
+  if (++d.work > d.maxWork) d.tooMuch(id);
+  if (++d.depth > MAX_DEPTH) d.tooDeep(id, "type definitions");
   switch (kind) {
     case Kind.INT: {
       // Like libbpf, this claims the int's name among the tags.
@@ -118,10 +120,10 @@ export function emitType(d: CDumpState, id: number, contId: number): void {
     case Kind.CONST:
     case Kind.RESTRICT:
     case Kind.TYPE_TAG:
-      emitType(d, w[p + 2], contId);
+      if (d.emit[w[p + 2]] !== DONE) emitType(d, w[p + 2], contId);
       break;
     case Kind.ARRAY:
-      emitType(d, w[p + 3], contId);
+      if (d.emit[w[p + 3]] !== DONE) emitType(d, w[p + 3], contId);
       break;
     case Kind.FWD:
       d.fwdDef(id);
@@ -130,7 +132,7 @@ export function emitType(d: CDumpState, id: number, contId: number): void {
       break;
     case Kind.TYPEDEF:
       d.emit[id] = IN_PROGRESS;
-      emitType(d, w[p + 2], id);
+      if (d.emit[w[p + 2]] !== DONE) emitType(d, w[p + 2], id);
       // Someone may have needed the typedef through a pointer meanwhile,
       // which already wrote it.
       if (!d.fwdEmitted[id] && !d.isBlacklisted(id)) {
@@ -146,8 +148,11 @@ export function emitType(d: CDumpState, id: number, contId: number): void {
       if (topLevel || !named) {
         // Members are written out here: their types need declarations first.
         const newCont = named ? id : contId;
-        const vlen = w[p + 1] & VLEN_MASK;
-        for (let k = 0, m = p + 4; k < vlen; k++, m += 3) emitType(d, w[m], newCont);
+        const vlen = w[p + 1] & VLEN_MASK, emit = d.emit;
+        // (A type already emitted needs nothing: skipped here, without a call.)
+        for (let k = 0, m = p + 4; k < vlen; k++, m += 3) {
+          if (emit[w[m]] !== DONE) emitType(d, w[m], newCont);
+        }
       } else if (!d.fwdEmitted[id] && id !== contId) {
         d.structFwd(id);
         out.lit(S_END_DEF);
@@ -163,9 +168,11 @@ export function emitType(d: CDumpState, id: number, contId: number): void {
       break;
     }
     case Kind.FUNC_PROTO: {
-      emitType(d, w[p + 2], contId);
-      const vlen = w[p + 1] & VLEN_MASK;
-      for (let k = 0, m = p + 4; k < vlen; k++, m += 2) emitType(d, w[m], contId);
+      if (d.emit[w[p + 2]] !== DONE) emitType(d, w[p + 2], contId);
+      const vlen = w[p + 1] & VLEN_MASK, emit = d.emit;
+      for (let k = 0, m = p + 4; k < vlen; k++, m += 2) {
+        if (emit[w[m]] !== DONE) emitType(d, w[m], contId);
+      }
       break;
     }
     default:
@@ -295,6 +302,7 @@ export function emitStructDef(d: CDumpState, id: number, lvl: number, anon: bool
   else d.structFwd(id);
   out.lit(S_OPEN);
   const inner = nl(lvl + 1);
+  const aligns = d.aligns, s = d.s, s0 = d.s0;
   let off = 0, prevBitfield = false;
   for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
     const raw = w[m + 2], type = w[m + 1];
@@ -307,10 +315,14 @@ export function emitStructDef(d: CDumpState, id: number, lvl: number, anon: bool
         } within its ${size} bytes, found it at bit ${bitOffset}`,
       );
     }
-    const mAlign = packed ? 1 : d.alignOf(type);
-    emitBitPadding(d, id, off, bitOffset, mAlign, prevBitfield && bits !== 0, lvl + 1);
+    if (off < bitOffset) {
+      // (alignOf's memo read here: most members' types are known.)
+      const memo = aligns[type];
+      const mAlign = packed ? 1 : memo > 0 ? memo - 1 : d.alignOf(type);
+      emitBitPadding(d, id, off, bitOffset, mAlign, prevBitfield && bits !== 0, lvl + 1);
+    } else if (!packed && aligns[type] <= 0) d.alignOf(type);
     out.lit(inner);
-    const nameOff = d.named(w[m]) ? w[m] : 0;
+    const nm = w[m], nameOff = nm !== 0 && s[s0 + nm] !== 0 ? nm : 0;
     const inline = nameOff === 0 && bits === 0 ? namedMember(d, type) : 0;
     if (inline > 0) {
       // `struct ns_tree;` needs -fms-extensions; its members as an anonymous

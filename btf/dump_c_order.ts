@@ -9,7 +9,7 @@
 
 import { BtfError } from "./error.ts";
 import { Kind } from "./kinds.ts";
-import { type CDumpState, DONE, IN_PROGRESS, VLEN_MASK } from "./dump_c_state.ts";
+import { type CDumpState, DONE, IN_PROGRESS, MAX_DEPTH, VLEN_MASK } from "./dump_c_state.ts";
 
 /**
  * Depth-first topological sort (libbpf's btf_dump_order_type). Returns 1
@@ -38,9 +38,13 @@ export function orderType(d: CDumpState, id: number, throughPtr: boolean): numbe
       const named = d.named(w[p]);
       if (throughPtr && named) return 0;
       d.order[id] = IN_PROGRESS;
-      d.enter(id, "struct members");
-      const vlen = w[p + 1] & VLEN_MASK;
-      for (let k = 0, m = p + 4; k < vlen; k++, m += 3) orderType(d, w[m], false);
+      if (++d.work > d.maxWork) d.tooMuch(id);
+      if (++d.depth > MAX_DEPTH) d.tooDeep(id, "struct members");
+      const vlen = w[p + 1] & VLEN_MASK, order = d.order;
+      // (A type already ordered needs nothing: skipped here, without a call.)
+      for (let k = 0, m = p + 4; k < vlen; k++, m += 3) {
+        if (order[w[m]] !== DONE) orderType(d, w[m], false);
+      }
       d.depth--;
       if (named) d.queue.push(id);
       d.order[id] = DONE;
@@ -62,18 +66,21 @@ export function orderType(d: CDumpState, id: number, throughPtr: boolean): numbe
   }
   // Pointers, arrays, typedefs, qualifiers and prototypes only lead to
   // definitions; a loop made of them alone is caught by the depth bound.
-  d.enter(id, "type references");
+  if (++d.work > d.maxWork) d.tooMuch(id);
+  if (++d.depth > MAX_DEPTH) d.tooDeep(id, "type references");
+  // orderType of a type already ordered is 1: such calls are left out.
+  const order = d.order;
   let res: number;
   switch (kind) {
     case Kind.PTR:
-      res = orderType(d, w[p + 2], true);
+      res = order[w[p + 2]] === DONE ? 1 : orderType(d, w[p + 2], true);
       d.order[id] = DONE;
       break;
     case Kind.ARRAY:
-      res = orderType(d, w[p + 3], false);
+      res = order[w[p + 3]] === DONE ? 1 : orderType(d, w[p + 3], false);
       break;
     case Kind.TYPEDEF: {
-      const strong = orderType(d, w[p + 2], throughPtr);
+      const strong = order[w[p + 2]] === DONE ? 1 : orderType(d, w[p + 2], throughPtr);
       if (throughPtr && !strong) {
         res = 0;
       } else {
@@ -87,13 +94,13 @@ export function orderType(d: CDumpState, id: number, throughPtr: boolean): numbe
     case Kind.CONST:
     case Kind.RESTRICT:
     case Kind.TYPE_TAG:
-      res = orderType(d, w[p + 2], throughPtr);
+      res = order[w[p + 2]] === DONE ? 1 : orderType(d, w[p + 2], throughPtr);
       break;
     case Kind.FUNC_PROTO: {
-      res = orderType(d, w[p + 2], throughPtr);
+      res = order[w[p + 2]] === DONE ? 1 : orderType(d, w[p + 2], throughPtr);
       const vlen = w[p + 1] & VLEN_MASK;
       for (let k = 0, m = p + 4; k < vlen; k++, m += 2) {
-        if (orderType(d, w[m], throughPtr) > 0) res = 1;
+        if (order[w[m]] === DONE || orderType(d, w[m], throughPtr) > 0) res = 1;
       }
       break;
     }

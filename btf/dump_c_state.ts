@@ -294,15 +294,23 @@ export class CDumpState {
     return `type [${id}] ${kind} '${name || "(anon)"}'`;
   }
 
+  /**
+   * Counts a visit of type `id` against the work budget and one level of
+   * nesting against {@link MAX_DEPTH}. (The hottest callers do the same
+   * inline: `++d.work > d.maxWork`, `++d.depth > MAX_DEPTH`.)
+   */
   enter(id: number, what: string): void {
     if (++this.work > this.maxWork) this.tooMuch(id);
-    if (++this.depth > MAX_DEPTH) {
-      throw new BtfError(
-        `expected ${what} to nest fewer than ${MAX_DEPTH} levels deep, found deeper nesting or a cycle at ${
-          this.describe(id)
-        }`,
-      );
-    }
+    if (++this.depth > MAX_DEPTH) this.tooDeep(id, what);
+  }
+
+  /** The error for nesting past {@link MAX_DEPTH} at type `id`. */
+  tooDeep(id: number, what: string): never {
+    throw new BtfError(
+      `expected ${what} to nest fewer than ${MAX_DEPTH} levels deep, found deeper nesting or a cycle at ${
+        this.describe(id)
+      }`,
+    );
   }
 
   /** Counts `units` lines of output against the work budget. */

@@ -52,6 +52,10 @@ const S_VAR_TYPE_ID = words('{"type_id":');
 const S_COMPONENT_IDX = words(',"component_idx":');
 const S_VOID = ascii('{"id":0,"kind":"UNKNOWN","name":"(anon)"}');
 
+/** 1 for the bytes a JSON string holds as they are: printable ASCII other than '"' and '\'. */
+const PLAIN = new Uint8Array(256);
+for (let c = 0x20; c <= 0x7e; c++) PLAIN[c] = c === 0x22 || c === 0x5c ? 0 : 1;
+
 /** Room for the fixed text and numbers written after a name. */
 const LINE = 192;
 
@@ -75,7 +79,7 @@ function writeName(out: ByteOut, b: RawBlob, wi: number): void {
   const o = out.buf, room = out.pos + LINE;
   let pos = out.pos, i = from, c = bytes[i];
   o[pos++] = 0x22;
-  while (c !== 0 && c >= 0x20 && c <= 0x7e && c !== 0x22 && c !== 0x5c && pos < room) {
+  while (PLAIN[c] === 1 && pos < room) {
     o[pos++] = c;
     c = bytes[++i];
   }
