@@ -81,35 +81,40 @@ export function putNum(o: Uint8Array, pos: number, v: number): number {
 export const SLACK = 256;
 
 /**
- * An ASCII literal as little-endian 32-bit words (the last one padded with
- * NULs) and its length, for {@link putWords}.
+ * An ASCII literal as 8-byte groups (the last one padded with NULs) and its
+ * length, for {@link putWords}. Each group is held as the float64 whose
+ * little-endian bytes it is: ASCII bytes never make a NaN (whose bits an
+ * engine may change), so storing it writes the bytes exactly.
  */
 export interface Words {
   /** Length in bytes. */
   readonly n: number;
-  /** The bytes, four to a word, little-endian. */
-  readonly w: Int32Array;
+  /** The bytes, eight to a group. */
+  readonly w: Float64Array;
 }
 
 /** `s` as {@link Words}; `s` must be ASCII. */
 export function words(s: string): Words {
-  const b = new Uint8Array((s.length + 3) & ~3);
-  b.set(ascii(s));
-  const w = new Int32Array(b.length >>> 2);
-  for (let i = 0; i < w.length; i++) {
-    w[i] = b[4 * i] | (b[4 * i + 1] << 8) | (b[4 * i + 2] << 16) | (b[4 * i + 3] << 24);
+  const b = new Uint8Array((s.length + 7) & ~7);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) throw new Error(`words: not ASCII: ${JSON.stringify(s)}`);
+    b[i] = c;
   }
+  const dv = new DataView(b.buffer);
+  const w = new Float64Array(b.length >>> 3);
+  for (let i = 0; i < w.length; i++) w[i] = dv.getFloat64(8 * i, true);
   return { n: s.length, w };
 }
 
 /**
- * Writes literal `l` at byte `pos` of `dv` four bytes at a time (room for
- * its length rounded up to 4 checked by the caller; the bytes past it up to
+ * Writes literal `l` at byte `pos` of `dv` eight bytes at a time (room for
+ * its length rounded up to 8 checked by the caller; the bytes past it up to
  * there are clobbered); returns the position after it.
  */
 export function putWords(dv: DataView, pos: number, l: Words): number {
   const w = l.w;
-  for (let i = 0, p = pos; i < w.length; i++, p += 4) dv.setInt32(p, w[i], true);
+  for (let i = 0, p = pos; i < w.length; i++, p += 8) dv.setFloat64(p, w[i], true);
   return pos + l.n;
 }
 

@@ -4,9 +4,11 @@
  *
  * A {@link SampleLayout} is computed once per attr: it compiles a decoder
  * (generated code with only numbers in it: offsets and sizes) that reads
- * the fixed fields at constant offsets and walks the variable parts
- * (read groups, callchains, raw data, branch stacks, registers, user
- * stacks, aux data) with bounds checks. Decoding fills one reusable
+ * the fixed fields at constant offsets (as aligned u32s from buffers of
+ * 64 KiB and more, such as a ring, once the record's size is checked
+ * against the buffer; through the DataView otherwise) and walks the
+ * variable parts (read groups, callchains, raw data, branch stacks,
+ * registers, user stacks, aux data) with bounds checks. Decoding fills one reusable
  * {@link PerfSample}: numbers for 32-bit fields, numbers for 64-bit fields
  * while they are safe integers and bigints beyond, and byte offsets for the
  * variable parts, materialized only when asked (`callchain()`, `raw()`...).
