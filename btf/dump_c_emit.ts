@@ -31,7 +31,6 @@ import {
   VLEN_MASK,
 } from "./dump_c_state.ts";
 import { BtfError } from "./error.ts";
-import { Kind } from "./kinds.ts";
 
 /** A new line indented for level 0..13 (libbpf caps indentation at 13 tabs). */
 const NEWLINES = Array.from({ length: 14 }, (_, i) => ascii("\n" + "\t".repeat(i)));
@@ -79,14 +78,14 @@ export function emitType(d: CDumpState, id: number, contId: number): void {
   const topLevel = contId === 0;
   if (state === IN_PROGRESS) {
     if (d.fwdEmitted[id]) return;
-    if (kind === Kind.STRUCT || kind === Kind.UNION) {
+    if (kind === 4 /* STRUCT */ || kind === 5 /* UNION */) {
       // A reference to the struct we are inside of needs nothing.
       if (id === contId) return;
       if (!d.named(w[p])) return; // anonymous loop: nothing C can say
       d.structFwd(id);
       out.lit(S_END_DEF);
       d.fwdEmitted[id] = 1;
-    } else if (kind === Kind.TYPEDEF) {
+    } else if (kind === 8 /* TYPEDEF */) {
       if (!d.isBlacklisted(id)) {
         emitTypedefDef(d, id, 0);
         out.lit(S_END_DEF);
@@ -98,7 +97,7 @@ export function emitType(d: CDumpState, id: number, contId: number): void {
   if (++d.work > d.maxWork) d.tooMuch(id);
   if (++d.depth > MAX_DEPTH) d.tooDeep(id, "type definitions");
   switch (kind) {
-    case Kind.INT: {
+    case 1 /* INT */: {
       // Like libbpf, this claims the int's name among the tags.
       const dup = d.resolve(id, false);
       if (dup === 1 && d.s[d.s0 + w[p]] === 95 /* _ */) {
@@ -107,30 +106,30 @@ export function emitType(d: CDumpState, id: number, contId: number): void {
       d.emit[id] = DONE;
       break;
     }
-    case Kind.ENUM:
-    case Kind.ENUM64:
+    case 6 /* ENUM */:
+    case 19 /* ENUM64 */:
       if (topLevel) {
         emitEnumDef(d, id, 0);
         out.lit(S_END_DEF);
       }
       d.emit[id] = DONE;
       break;
-    case Kind.PTR:
-    case Kind.VOLATILE:
-    case Kind.CONST:
-    case Kind.RESTRICT:
-    case Kind.TYPE_TAG:
+    case 2 /* PTR */:
+    case 9 /* VOLATILE */:
+    case 10 /* CONST */:
+    case 11 /* RESTRICT */:
+    case 18 /* TYPE_TAG */:
       if (d.emit[w[p + 2]] !== DONE) emitType(d, w[p + 2], contId);
       break;
-    case Kind.ARRAY:
+    case 3 /* ARRAY */:
       if (d.emit[w[p + 3]] !== DONE) emitType(d, w[p + 3], contId);
       break;
-    case Kind.FWD:
+    case 7 /* FWD */:
       d.fwdDef(id);
       out.lit(S_END_DEF);
       d.emit[id] = DONE;
       break;
-    case Kind.TYPEDEF:
+    case 8 /* TYPEDEF */:
       d.emit[id] = IN_PROGRESS;
       if (d.emit[w[p + 2]] !== DONE) emitType(d, w[p + 2], id);
       // Someone may have needed the typedef through a pointer meanwhile,
@@ -141,8 +140,8 @@ export function emitType(d: CDumpState, id: number, contId: number): void {
       }
       d.emit[id] = DONE;
       break;
-    case Kind.STRUCT:
-    case Kind.UNION: {
+    case 4 /* STRUCT */:
+    case 5 /* UNION */: {
       d.emit[id] = IN_PROGRESS;
       const named = d.named(w[p]);
       if (topLevel || !named) {
@@ -167,7 +166,7 @@ export function emitType(d: CDumpState, id: number, contId: number): void {
       }
       break;
     }
-    case Kind.FUNC_PROTO: {
+    case 13 /* FUNC_PROTO */: {
       if (d.emit[w[p + 2]] !== DONE) emitType(d, w[p + 2], contId);
       const vlen = w[p + 1] & VLEN_MASK, emit = d.emit;
       for (let k = 0, m = p + 4; k < vlen; k++, m += 2) {
@@ -265,19 +264,19 @@ function namedMember(d: CDumpState, id: number): number {
   for (let i = 0; i < MAX_RESOLVE_DEPTH && id !== 0; i++) {
     const p = d.at[id];
     switch (d.kinds[id]) {
-      case Kind.STRUCT:
-      case Kind.UNION:
+      case 4 /* STRUCT */:
+      case 5 /* UNION */:
         return viaTypedef || d.named(w[p]) ? id : 0;
-      case Kind.FWD:
+      case 7 /* FWD */:
         return -id;
-      case Kind.TYPEDEF:
+      case 8 /* TYPEDEF */:
         viaTypedef = true;
         id = w[p + 2];
         break;
-      case Kind.VOLATILE:
-      case Kind.CONST:
-      case Kind.RESTRICT:
-      case Kind.TYPE_TAG:
+      case 9 /* VOLATILE */:
+      case 10 /* CONST */:
+      case 11 /* RESTRICT */:
+      case 18 /* TYPE_TAG */:
         id = w[p + 2];
         break;
       default:
@@ -293,7 +292,7 @@ function namedMember(d: CDumpState, id: number): number {
  */
 export function emitStructDef(d: CDumpState, id: number, lvl: number, anon: boolean): void {
   const w = d.w, p = d.at[id], out = d.out;
-  const isStruct = d.kinds[id] === Kind.STRUCT;
+  const isStruct = d.kinds[id] === 4 /* STRUCT */;
   const size = w[p + 2];
   const vlen = w[p + 1] & VLEN_MASK, kflag = w[p + 1] >>> 31;
   const align = d.alignOf(id);
@@ -366,7 +365,7 @@ export function emitEnumDef(d: CDumpState, id: number, lvl: number): void {
   d.spend(vlen, id);
   out.lit(S_OPEN);
   const ind = nl(lvl + 1);
-  const is64 = d.kinds[id] === Kind.ENUM64;
+  const is64 = d.kinds[id] === 19 /* ENUM64 */;
   const names = d.names;
   let word = true;
   for (let k = 0, m = p + 3; k < vlen; k++, m += is64 ? 3 : 2) {

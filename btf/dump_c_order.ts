@@ -8,7 +8,6 @@
  */
 
 import { BtfError } from "./error.ts";
-import { Kind } from "./kinds.ts";
 import { type CDumpState, DONE, IN_PROGRESS, MAX_DEPTH, VLEN_MASK } from "./dump_c_state.ts";
 
 /**
@@ -21,7 +20,9 @@ export function orderType(d: CDumpState, id: number, throughPtr: boolean): numbe
   if (state === DONE) return 1;
   const w = d.w, p = d.at[id], kind = d.kinds[id];
   if (state === IN_PROGRESS) {
-    if ((kind === Kind.STRUCT || kind === Kind.UNION) && throughPtr && d.named(w[p])) return 0;
+    if ((kind === 4 /* STRUCT */ || kind === 5 /* UNION */) && throughPtr && d.named(w[p])) {
+      return 0;
+    }
     throw new BtfError(
       `expected a type graph C can express, found a cycle through ${
         d.describe(id)
@@ -29,12 +30,12 @@ export function orderType(d: CDumpState, id: number, throughPtr: boolean): numbe
     );
   }
   switch (kind) {
-    case Kind.INT:
-    case Kind.FLOAT:
+    case 1 /* INT */:
+    case 16 /* FLOAT */:
       d.order[id] = DONE;
       return 0;
-    case Kind.STRUCT:
-    case Kind.UNION: {
+    case 4 /* STRUCT */:
+    case 5 /* UNION */: {
       const named = d.named(w[p]);
       if (throughPtr && named) return 0;
       d.order[id] = IN_PROGRESS;
@@ -50,17 +51,17 @@ export function orderType(d: CDumpState, id: number, throughPtr: boolean): numbe
       d.order[id] = DONE;
       return 1;
     }
-    case Kind.ENUM:
-    case Kind.ENUM64:
-    case Kind.FWD:
+    case 6 /* ENUM */:
+    case 19 /* ENUM64 */:
+    case 7 /* FWD */:
       if (d.named(w[p]) || !d.referenced[id]) d.queue.push(id);
       d.order[id] = DONE;
       return 1;
-    case Kind.FUNC:
-    case Kind.VAR:
-    case Kind.DATASEC:
-    case Kind.DECL_TAG:
-    case Kind.UNKN: // kinds this reader does not know: nothing C can say
+    case 12 /* FUNC */:
+    case 14 /* VAR */:
+    case 15 /* DATASEC */:
+    case 17 /* DECL_TAG */:
+    case 0 /* UNKN */: // kinds this reader does not know: nothing C can say
       d.order[id] = DONE;
       return 0;
   }
@@ -72,14 +73,14 @@ export function orderType(d: CDumpState, id: number, throughPtr: boolean): numbe
   const order = d.order;
   let res: number;
   switch (kind) {
-    case Kind.PTR:
+    case 2 /* PTR */:
       res = order[w[p + 2]] === DONE ? 1 : orderType(d, w[p + 2], true);
       d.order[id] = DONE;
       break;
-    case Kind.ARRAY:
+    case 3 /* ARRAY */:
       res = order[w[p + 3]] === DONE ? 1 : orderType(d, w[p + 3], false);
       break;
-    case Kind.TYPEDEF: {
+    case 8 /* TYPEDEF */: {
       const strong = order[w[p + 2]] === DONE ? 1 : orderType(d, w[p + 2], throughPtr);
       if (throughPtr && !strong) {
         res = 0;
@@ -90,13 +91,13 @@ export function orderType(d: CDumpState, id: number, throughPtr: boolean): numbe
       }
       break;
     }
-    case Kind.VOLATILE:
-    case Kind.CONST:
-    case Kind.RESTRICT:
-    case Kind.TYPE_TAG:
+    case 9 /* VOLATILE */:
+    case 10 /* CONST */:
+    case 11 /* RESTRICT */:
+    case 18 /* TYPE_TAG */:
       res = order[w[p + 2]] === DONE ? 1 : orderType(d, w[p + 2], throughPtr);
       break;
-    case Kind.FUNC_PROTO: {
+    case 13 /* FUNC_PROTO */: {
       res = order[w[p + 2]] === DONE ? 1 : orderType(d, w[p + 2], throughPtr);
       const vlen = w[p + 1] & VLEN_MASK;
       for (let k = 0, m = p + 4; k < vlen; k++, m += 2) {

@@ -221,39 +221,39 @@ export class CDumpState {
       const kind = raw > LAST_KNOWN_KIND ? Kind.UNKN : raw;
       kinds[id] = kind;
       // Functions only reference prototypes, and a C dump writes neither.
-      if (kind === Kind.FUNC) continue;
+      if (kind === 12 /* FUNC */) continue;
       if (w[p] !== 0) names++;
       let bad = w[p] >= strEnd;
       const vlen = info & VLEN_MASK;
       switch (kind) {
-        case Kind.PTR:
-        case Kind.TYPEDEF:
-        case Kind.VOLATILE:
-        case Kind.CONST:
-        case Kind.RESTRICT:
-        case Kind.TYPE_TAG:
-        case Kind.VAR:
-        case Kind.DECL_TAG: {
+        case 2 /* PTR */:
+        case 8 /* TYPEDEF */:
+        case 9 /* VOLATILE */:
+        case 10 /* CONST */:
+        case 11 /* RESTRICT */:
+        case 18 /* TYPE_TAG */:
+        case 14 /* VAR */:
+        case 17 /* DECL_TAG */: {
           const t = w[p + 2];
           if (t >= n) bad = true;
           else ref[t] = 1;
           break;
         }
-        case Kind.ARRAY: {
+        case 3 /* ARRAY */: {
           const t = w[p + 3], it = w[p + 4];
           if (t >= n || it >= n) bad = true;
           else ref[t] = ref[it] = 1;
           break;
         }
-        case Kind.STRUCT:
-        case Kind.UNION:
+        case 4 /* STRUCT */:
+        case 5 /* UNION */:
           for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
             const t = w[m + 1];
             if (t >= n || w[m] >= strEnd) bad = true;
             else ref[t] = 1;
           }
           break;
-        case Kind.FUNC_PROTO:
+        case 13 /* FUNC_PROTO */:
           if (w[p + 2] >= n) bad = true;
           for (let k = 0, m = p + 3; k < vlen; k++, m += 2) {
             const t = w[m + 1];
@@ -261,18 +261,18 @@ export class CDumpState {
             else ref[t] = 1;
           }
           break;
-        case Kind.DATASEC:
+        case 15 /* DATASEC */:
           for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
             const t = w[m];
             if (t >= n) bad = true;
             else ref[t] = 1;
           }
           break;
-        case Kind.ENUM:
+        case 6 /* ENUM */:
           names += vlen;
           for (let k = 0, m = p + 3; k < vlen; k++, m += 2) if (w[m] >= strEnd) bad = true;
           break;
-        case Kind.ENUM64:
+        case 19 /* ENUM64 */:
           names += vlen;
           for (let k = 0, m = p + 3; k < vlen; k++, m += 3) if (w[m] >= strEnd) bad = true;
           break;
@@ -371,8 +371,8 @@ export class CDumpState {
     let dup = 1;
     const kind = this.kinds[id];
     if (
-      this.named(off) && kind !== Kind.FWD &&
-      !(kind === Kind.ENUM && (this.w[p + 1] & VLEN_MASK) === 0)
+      this.named(off) && kind !== 7 /* FWD */ &&
+      !(kind === 6 /* ENUM */ && (this.w[p + 1] & VLEN_MASK) === 0)
     ) {
       dup = this.names.bump(off, idents ? IDENTS : TAGS);
     }
@@ -396,7 +396,7 @@ export class CDumpState {
   /** `struct NAME` / `union NAME` (`struct` alone for an anonymous one). */
   structFwd(id: number): void {
     const out = this.out;
-    out.lit(this.kinds[id] === Kind.STRUCT ? S_STRUCT : S_UNION);
+    out.lit(this.kinds[id] === 4 /* STRUCT */ ? S_STRUCT : S_UNION);
     if (this.named(this.w[this.at[id]])) out.byte(32);
     this.writeTag(id);
   }
@@ -416,26 +416,26 @@ export class CDumpState {
     for (let i = 0; i < MAX_RESOLVE_DEPTH && id !== 0; i++) {
       const p = this.at[id];
       switch (this.kinds[id]) {
-        case Kind.INT:
-        case Kind.STRUCT:
-        case Kind.UNION:
-        case Kind.ENUM:
-        case Kind.ENUM64:
-        case Kind.DATASEC:
-        case Kind.FLOAT:
+        case 1 /* INT */:
+        case 4 /* STRUCT */:
+        case 5 /* UNION */:
+        case 6 /* ENUM */:
+        case 19 /* ENUM64 */:
+        case 15 /* DATASEC */:
+        case 16 /* FLOAT */:
           return nelems * w[p + 2] > 0xffffffff ? -1 : nelems * w[p + 2];
-        case Kind.PTR:
+        case 2 /* PTR */:
           return nelems * this.ptrSz > 0xffffffff ? -1 : nelems * this.ptrSz;
-        case Kind.TYPEDEF:
-        case Kind.VOLATILE:
-        case Kind.CONST:
-        case Kind.RESTRICT:
-        case Kind.VAR:
-        case Kind.DECL_TAG:
-        case Kind.TYPE_TAG:
+        case 8 /* TYPEDEF */:
+        case 9 /* VOLATILE */:
+        case 10 /* CONST */:
+        case 11 /* RESTRICT */:
+        case 14 /* VAR */:
+        case 17 /* DECL_TAG */:
+        case 18 /* TYPE_TAG */:
           id = w[p + 2];
           break;
-        case Kind.ARRAY:
+        case 3 /* ARRAY */:
           nelems *= w[p + 5];
           if (nelems > 0xffffffff) return -1;
           id = w[p + 3];
@@ -461,28 +461,28 @@ export class CDumpState {
     const w = this.w, p = this.at[id], kind = this.kinds[id];
     let align: number;
     switch (kind) {
-      case Kind.INT:
-      case Kind.ENUM:
-      case Kind.ENUM64:
-      case Kind.FLOAT:
+      case 1 /* INT */:
+      case 6 /* ENUM */:
+      case 19 /* ENUM64 */:
+      case 16 /* FLOAT */:
         align = scalarAlign(w[p + 2], this.ptrSz, "libbpf");
         break;
-      case Kind.PTR:
+      case 2 /* PTR */:
         align = this.ptrSz;
         break;
-      case Kind.TYPEDEF:
-      case Kind.VOLATILE:
-      case Kind.CONST:
-      case Kind.RESTRICT:
-      case Kind.TYPE_TAG:
-      case Kind.ARRAY:
+      case 8 /* TYPEDEF */:
+      case 9 /* VOLATILE */:
+      case 10 /* CONST */:
+      case 11 /* RESTRICT */:
+      case 18 /* TYPE_TAG */:
+      case 3 /* ARRAY */:
         this.aligns[id] = -1;
         this.enter(id, "type references");
-        align = this.alignOf(kind === Kind.ARRAY ? w[p + 3] : w[p + 2]);
+        align = this.alignOf(kind === 3 /* ARRAY */ ? w[p + 3] : w[p + 2]);
         this.depth--;
         break;
-      case Kind.STRUCT:
-      case Kind.UNION:
+      case 4 /* STRUCT */:
+      case 5 /* UNION */:
         this.aligns[id] = -1;
         this.enter(id, "struct members");
         align = membersAlign(new RawMembers(w, p), this.#align);

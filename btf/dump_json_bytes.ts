@@ -58,16 +58,19 @@ for (let c = 0x20; c <= 0x7e; c++) PLAIN[c] = c === 0x22 || c === 0x5c ? 0 : 1;
 
 /** Room for the fixed text and numbers written after a name. */
 const LINE = 192;
+/** Room a line needs from its start: its fixed text, a name (see writeName) and a line of fields. */
+const NAME_LINE = 3 * LINE;
 
 /**
  * Writes the name whose string offset is word `wi` of `b` as a JSON string
  * (`"(anon)"` for offset 0), as `JSON.stringify` of the decoded name would,
  * and leaves room for one more line of fixed text and numbers after it.
+ * The caller made room for {@link NAME_LINE} bytes at the start of the line
+ * (one check per line rather than per call).
  */
 function writeName(out: ByteOut, b: RawBlob, wi: number): void {
   const off = b.words[wi];
   if (off === 0) {
-    out.ensure(LINE);
     out.pos = putWords(out.dv, out.pos, S_ANON);
     return;
   }
@@ -75,7 +78,6 @@ function writeName(out: ByteOut, b: RawBlob, wi: number): void {
   const bytes = s.bytes, from = s.strAbs + off - s.startStr;
   // One pass for the common case: printable ASCII other than '"' and '\',
   // copied as it is while it fits in the room a line is given.
-  out.ensure(2 * LINE);
   const o = out.buf, room = out.pos + LINE;
   let pos = out.pos, i = from, c = bytes[i];
   o[pos++] = 0x22;
@@ -134,7 +136,7 @@ function listStart(out: ByteOut, head: Words): void {
 
 /** Starts item `k` of a list with its name: `{"name":"..."` (`,{` after the first). */
 function itemName(out: ByteOut, b: RawBlob, m: number, k: number): void {
-  out.ensure(LINE);
+  out.ensure(NAME_LINE);
   out.pos = putWords(out.dv, out.pos, k ? S_NEXT_NAME : S_NAME);
   writeName(out, b, m);
 }
@@ -230,11 +232,12 @@ function writeType(out: ByteOut, b: RawBlob, id: number, offsets: boolean): void
     // A kind this reader does not know (stepped over by the layout section):
     // its name and vlen, as dumpJson gives them.
     out.text(`{"id":${id},"kind":${JSON.stringify(kindName(kind))},"name":`);
+    out.ensure(NAME_LINE);
     writeName(out, b, p);
     out.text(`,"vlen":${vlen}}`);
     return;
   }
-  out.ensure(LINE);
+  out.ensure(NAME_LINE);
   out.pos = putWords(out.dv, field(out.buf, out.dv, out.pos, S_ID, id), KINDS[kind]);
   writeName(out, b, p); // leaves room for the fields below
   // Up to three `,"key":N` fields and a literal: chosen by kind, written by
@@ -311,8 +314,8 @@ function writeType(out: ByteOut, b: RawBlob, id: number, offsets: boolean): void
     else if (list === PARAMS) writeParams(out, b, p);
     else if (list === VARS) writeVars(out, b, p);
     else writeValues(out, b, p, list === VALUES64);
+    out.ensure(2);
   }
-  out.ensure(2);
   out.buf[out.pos++] = 0x7d;
   out.buf[out.pos++] = 10;
 }

@@ -184,6 +184,11 @@ function printEntries(m: BpfMap, count: number | undefined, json: boolean): numb
 
 /** `load`: open, set, load, attach, wait, print; returns the exit code. */
 export async function runLoad(o: LoadOptions): Promise<number> {
+  if (o.map === undefined && (o.type !== undefined || o.count !== undefined)) {
+    throw new FfiError(
+      `expected --map NAME with ${o.type !== undefined ? "--type" : "--count"}, found no --map`,
+    );
+  }
   using obj = BpfObject.open(o.object);
   setGlobals(obj, o.set);
   const m = o.map === undefined ? undefined : obj.map(o.map);

@@ -142,6 +142,13 @@ function kernelBtf(schema: TraceSchema): Btf | undefined {
 }
 
 function runList(o: TraceOptions): number {
+  const tracing = (["cpu", "pid", "count", "duration", "filter"] as const)
+    .filter((k) => o[k] !== undefined);
+  if (tracing.length) {
+    throw new PerfError(
+      `expected --list with globs, --schema and --json only, found --${tracing[0]}`,
+    );
+  }
   const btf = kernelBtf(o.schema);
   const names = o.events.length
     ? o.events.flatMap((g) => g.split(",")).filter(Boolean).flatMap((g) => {

@@ -92,6 +92,8 @@ Deno.test("load: a value that does not fit, unknown names, misuse: one line, exi
     [["--map", "nope"], /map named 'nope'/],
     [["--program", "nope"], /program named 'nope'/],
     [["--map", "counts", "--type", "key"], /--type only with a ring buffer/],
+    [["--type", "key"], /expected --map NAME with --type, found no --map/],
+    [["--count", "2"], /expected --map NAME with --count, found no --map/],
   ];
   for (const [args, re] of cases) {
     const r = cliSync("load", COUNTER, "--duration", "0", ...args);

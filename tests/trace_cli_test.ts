@@ -133,7 +133,7 @@ Deno.test("trace: Ctrl-C closes the events and prints the counts", async () => {
   );
 });
 
-Deno.test("trace: errors are one line: unknown event, rejected filter, no event, no BTF struct, no such CPU", () => {
+Deno.test("trace: errors are one line: unknown event, rejected filter, no event, no BTF struct, no such CPU, --list with tracing options", () => {
   const none = cliSync("trace", "nosuch:event");
   assert.equal(none.code, 1);
   assert.match(none.err, /^bpfview: expected tracepoints matching "nosuch:event".*found none.*\n$/);
@@ -152,6 +152,13 @@ Deno.test("trace: errors are one line: unknown event, rejected filter, no event,
   assert.match(
     schema.err,
     /^bpfview: expected a BTF struct trace_event_raw_sys_enter_getpid .*found none: use --schema tracefs\n$/,
+  );
+  const list = cliSync("trace", "--list", "sched:sched_switch", "--count", "3");
+  assert.equal(list.code, 1);
+  assert.equal(list.out, "");
+  assert.equal(
+    list.err,
+    "bpfview: expected --list with globs, --schema and --json only, found --count\n",
   );
   const cpu = cliSync("trace", "sched:sched_switch", "--cpu", "99999");
   assert.equal(cpu.code, 1);
