@@ -6,19 +6,15 @@
 //     samples lost.
 //   decode pre-filled ring: the producer fills a ring with N samples first; the consumer then
 //     walks it R times without freeing it (header, sample fields, one tracepoint field); CPU
-//     time of the consumer process per sample (both sides), as the machine is shared.
+//     time of the consumer process per sample (both sides), as the machine is shared. Each
+//     consumer is a process of its own (bench/perf_fill.ts, bench/c/perf_consumer.c); the same
+//     walk in this process, after the end-to-end rounds, is printed too.
 // Several rounds, alternating; medians. Prints one line per comparison ending with the ratio.
 //
 //   deno task bench:perf [--seconds S] [--rounds N] [--samples N]
-import { readFormat, SampleLayout, SampleType as S, TracepointDecoder, Tracer } from "../mod.ts";
-import { PerfEvent, PerfRing, PerfSample, PerfType, RecordType } from "../mod.ts";
-import process from "node:process";
-
-/** CPU time of this process in ns (user + system): the machine is shared, wall time waits for a core. */
-const cpuNs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) * 1000;
-};
+import { readFormat, Tracer } from "../mod.ts";
+import { PerfRing } from "../mod.ts";
+import { openFillEvent, walkFilled } from "./perf_fill.ts";
 
 const args = Deno.args;
 const opt = (name: string, dflt: number) => {
@@ -128,73 +124,63 @@ async function e2eC(): Promise<[number, number, number]> {
   return [Number(samples) / (SECONDS + WARMUP), Number(lost), made];
 }
 
-/** bpfview walks a filled ring: ns per sample. */
-async function fillBpfview(): Promise<number> {
+/**
+ * A consumer process walks a ring the producer filled: it says "ready" once its ring is mapped,
+ * is told "go" once the ring is filled, and answers "ns X samples N". Returns ns per sample.
+ */
+async function fillChild(
+  who: string,
+  cmd: string,
+  args: (pid: number) => string[],
+): Promise<number> {
   const { spin, pid } = await spinner();
-  const ev = PerfEvent.open({
-    type: PerfType.TRACEPOINT,
-    config: format.id,
-    sample_period: 1,
-    sample_type: S.TID | S.TIME | S.CPU | S.RAW,
-    disabled: true,
-  }, { pid });
-  const ring = new PerfRing(ev.fd, FILL_PAGES);
-  ev.enable();
-  await spin.send(String(SAMPLES));
-  await spin.line();
-  walk(ring); // warm
-  walked = 0;
-  const t0 = cpuNs();
-  for (let i = 0; i < WALKS; i++) walk(ring);
-  const ns = (cpuNs() - t0) / walked;
-  const n = walked;
-  ring.close();
-  ev.close();
-  await spin.close();
-  if (n !== WALKS * SAMPLES || acc[0] === 0) throw new Error(`walked ${n} samples`);
-  return ns;
-}
-
-// What a consumer makes once: the layout, the payload field's reader, one reused sample.
-const layout = new SampleLayout({ sample_type: S.TID | S.TIME | S.CPU | S.RAW });
-const nr = new TracepointDecoder(format).reader("__syscall_nr");
-const sample = new PerfSample();
-const acc = new Float64Array(1); // a typed array: a captured number would box on every add
-let walked = 0;
-
-/** One pass over the ring: header, sample fields, one payload field; rewind() keeps the records. */
-function walk(ring: PerfRing): void {
-  const s = sample, SAMPLE = RecordType.SAMPLE; // as a C consumer has PERF_RECORD_SAMPLE inline
-  for (let off = ring.next(); off >= 0; off = ring.next()) {
-    if (ring.type !== SAMPLE) continue;
-    const dv = ring.view;
-    layout.decode(dv, off, s);
-    acc[0] += s.pid + s.tid + s.cpu + (s.time as number) + s.rawSize +
-      (nr(dv, s.rawOffset) as number);
-    walked++;
-  }
-  ring.rewind();
-}
-
-/** The C consumer walks a filled ring: ns per sample. */
-async function fillC(): Promise<number> {
-  const { spin, pid } = await spinner();
-  const c = new Child(CONSUMER, [
-    String(format.id),
-    String(pid),
-    String(FILL_PAGES),
-    "peek",
-    String(WALKS),
-  ]);
-  if (await c.line() !== "ready") throw new Error("C consumer did not start");
+  const c = new Child(cmd, args(pid));
+  if (await c.line() !== "ready") throw new Error(`${who} did not start`);
   await spin.send(String(SAMPLES));
   await spin.line();
   await c.send("go");
   const [, ns, , samples] = (await c.line()).split(" ");
   await c.close();
   await spin.close();
-  if (Number(samples) !== SAMPLES) throw new Error(`C walked ${samples} samples`);
+  if (Number(samples) !== SAMPLES) throw new Error(`${who} walked ${samples} samples`);
   return Number(ns);
+}
+
+/** bpfview walks a filled ring in its own process (bench/perf_fill.ts): ns per sample. */
+const fillBpfview = () =>
+  fillChild("bench/perf_fill.ts", Deno.execPath(), (pid) => [
+    "run",
+    "-A",
+    `${root}bench/perf_fill.ts`,
+    String(pid),
+    String(FILL_PAGES),
+    String(WALKS),
+  ]);
+
+/** The C consumer walks a filled ring: ns per sample. */
+const fillC = () =>
+  fillChild("the C consumer", CONSUMER, (pid) => [
+    String(format.id),
+    String(pid),
+    String(FILL_PAGES),
+    "peek",
+    String(WALKS),
+  ]);
+
+/** The same walk in this process, after the end-to-end rounds (their JIT feedback shared). */
+async function fillHere(): Promise<number> {
+  const { spin, pid } = await spinner();
+  const ev = openFillEvent(pid);
+  const ring = new PerfRing(ev.fd, FILL_PAGES);
+  ev.enable();
+  await spin.send(String(SAMPLES));
+  await spin.line();
+  const [ns, n] = walkFilled(ring, WALKS);
+  ring.close();
+  ev.close();
+  await spin.close();
+  if (n !== SAMPLES) throw new Error(`walked ${n} samples`);
+  return ns;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -206,7 +192,7 @@ const e2e = {
   lostsB: [] as number[],
   lostsC: [] as number[],
 };
-const fill = { bpf: [] as number[], c: [] as number[] };
+const fill = { bpf: [] as number[], c: [] as number[], here: [] as number[] };
 for (let r = 0; r < ROUNDS; r++) {
   const order = r % 2 ? [e2eC, e2eBpfview] : [e2eBpfview, e2eC];
   for (const f of order) {
@@ -216,6 +202,7 @@ for (let r = 0; r < ROUNDS; r++) {
   }
   if (r % 2) (fill.c.push(await fillC()), fill.bpf.push(await fillBpfview()));
   else (fill.bpf.push(await fillBpfview()), fill.c.push(await fillC()));
+  fill.here.push(await fillHere());
 }
 const mb = median(e2e.bpf) / 1e6, mc = median(e2e.c) / 1e6;
 console.log(
@@ -228,7 +215,9 @@ console.log(
     `ratio ${(fb / fc).toFixed(2)}`,
 );
 console.log(
-  `(medians of ${ROUNDS} rounds; ${SAMPLES} samples walked ${WALKS} times; ` +
+  `(medians of ${ROUNDS} rounds; ${SAMPLES} samples walked ${WALKS} times; bpfview's walk in ` +
+    `this process, after the end-to-end rounds: ${median(fill.here).toFixed(1)} ns/sample, ` +
+    `ratio ${(median(fill.here) / fc).toFixed(2)}; ` +
     `e2e rates bpfview ${e2e.bpf.map((x) => (x / 1e6).toFixed(2)).join(" ")}, C ${
       e2e.c.map((x) => (x / 1e6).toFixed(2)).join(" ")
     }; lost summed over rounds: bpfview ${e2e.lostsB.join(" ")} (in the warm-up ${

@@ -27,7 +27,10 @@
  *     consumer, from (a)), what it produced beside each consumer, libbpf's
  *     wake-ups, and the time to hand one cache line between the two CPUs
  *     (what a consumer reading right behind the producer pays). A fourth
- *     line (unless --no-small) runs bpfview and the C consumer on a 1 MiB
+ *     gives each consumer's CPU time per record (what it would take to
+ *     keep up with a faster producer: bpfview's is its whole process,
+ *     V8's threads included; the C consumers' their consuming thread). A
+ *     fifth line (unless --no-small) runs bpfview and the C consumer on a 1 MiB
  *     ring, which such a producer fills in under a millisecond: the C
  *     consumer's fixed 1 ms sleep against bpfview's pacing (perf/wait.ts
  *     Pacer).
@@ -37,6 +40,7 @@
  * @module
  */
 
+import process from "node:process";
 import { BpfObject, bpfObjPin, bpfProgTestRun, RingBuffer } from "../mod.ts";
 
 const args = Deno.args;
@@ -135,7 +139,8 @@ const readThree = (e: Rec) => {
  * the consumers' CPU by its parent): the same C producer thread as the C
  * consumers' (`ringbuf_bench produce`, on the program pinned for it, on the
  * producer's CPU) loops for S seconds while `follow` reads the ring
- * (--ring 64MiB|1MiB); prints "records N lost L produced P seconds S".
+ * (--ring 64MiB|1MiB); prints "records N lost L produced P seconds S
+ * wakeups 0 cpu T" (T: this process's CPU seconds, all its threads).
  */
 async function e2eChild(seconds: number, label: string): Promise<void> {
   const o = new Loaded(label);
@@ -166,11 +171,14 @@ async function e2eChild(seconds: number, label: string): Promise<void> {
     }
     await run(0.5);
     const lost0 = o.ring.stats.lost ?? 0;
-    const t0 = performance.now();
+    const t0 = performance.now(), cpu0 = process.cpuUsage();
     const { n, produced } = await run(seconds);
-    const secs = (performance.now() - t0) / 1000;
+    const secs = (performance.now() - t0) / 1000, cpu = process.cpuUsage(cpu0);
     console.log(
-      `records ${n} lost ${(o.ring.stats.lost ?? 0) - lost0} produced ${produced} seconds ${secs}`,
+      `records ${n} lost ${
+        (o.ring.stats.lost ?? 0) - lost0
+      } produced ${produced} seconds ${secs} ` +
+        `wakeups 0 cpu ${(cpu.user + cpu.system) / 1e6}`,
     );
   } finally {
     try {
@@ -228,16 +236,24 @@ try {
 
   // ---------------------------------------------------------------- (b) end to end
   if (E2E) {
-    type Round = { rate: number; lost: number; produced: number; wakeups: number };
+    type Round = {
+      rate: number;
+      lost: number;
+      produced: number;
+      wakeups: number;
+      /** The consumer's CPU ns per record read. */
+      cpu: number;
+    };
     const parse = (out: string): Round => {
-      const m = /records (\d+) lost (\d+) produced (\d+) seconds (\S+)(?: wakeups (\d+))?/
+      const m = /records (\d+) lost (\d+) produced (\d+) seconds (\S+) wakeups (\d+) cpu (\S+)/
         .exec(out)!;
       const secs = Number(m[4]);
       return {
         rate: Number(m[1]) / secs / 1e6,
         lost: Number(m[2]),
         produced: Number(m[3]) / secs / 1e6,
-        wakeups: Number(m[5] ?? 0) / secs,
+        wakeups: Number(m[5]) / secs,
+        cpu: Number(m[6]) * 1e9 / Number(m[1]),
       };
     };
     const e2eC = (label: string, mode: string) =>
@@ -318,6 +334,12 @@ try {
             f2(median(lines))
           } ns`
           : "threads not pinned"),
+    );
+    const cb = med(ours, "cpu"), cc = med(cs, "cpu"), cp = med(polls, "cpu");
+    console.log(
+      `end to end ${SECONDS}s: consumer CPU per record: bpfview ${f2(cb)} ns (whole process), C ${
+        f2(cc)
+      } ns, libbpf poll ${f2(cp)} ns (its thread); libbpf / bpfview ${f2(cp / cb)}`,
     );
     if (SMALL) {
       const sb = med(smallOurs, "rate"), sc = med(smallCs, "rate");

@@ -327,7 +327,8 @@ Deno.test("ringbuf: follow stays responsive to a producer exactly as fast as the
   const n = await ring.follow(() => {
     produce(o, 1, { seq: seq++ });
   }, { signal: stop.signal });
-  assert.equal(ticks, 5);
+  // The interval may tick again between the abort and follow's return.
+  assert.ok(ticks >= 5, `${ticks} ticks`);
   assert.ok(n >= 100, `${n} records`);
   // One pass reads what was there when it started, and no more.
   const before = ring.pending / 48;

@@ -16,7 +16,8 @@
  *       consumes: "c" drains by hand then sleeps 1 ms; "poll" calls
  *       libbpf's ring_buffer__poll(rb, 100) in a loop, as libbpf's docs and
  *       examples do. Prints "records N lost L produced P seconds S wakeups
- *       W" (W: polls that returned records).
+ *       W cpu T" (W: polls that returned records; T: the consuming
+ *       thread's CPU seconds, user and system).
  *   ringbuf_bench produce PINNED_PROG SECONDS [PCPU]
  *       The same producer thread alone, on a pinned program (the bpfview
  *       consumer's producer). Prints "produced N failed F seconds S".
@@ -38,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -267,6 +269,16 @@ static void *producer(void *arg)
 	return NULL;
 }
 
+/* CPU seconds (user + system) of the calling thread so far. */
+static double thread_cpu(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+}
+
 static int e2e(const char *path, double seconds, const char *mode, int consumer_cpu)
 {
 	struct bench b;
@@ -285,6 +297,8 @@ static int e2e(const char *path, double seconds, const char *mode, int consumer_
 		if (!rb)
 			die("ring_buffer__new");
 	}
+	double cpu0 = thread_cpu();
+
 	t0 = now();
 	if (pthread_create(&t, NULL, producer, &b))
 		die("pthread_create");
@@ -304,9 +318,9 @@ static int e2e(const char *path, double seconds, const char *mode, int consumer_
 	t1 = now();
 	n += rb ? ring_buffer__consume(rb) : ring_drain(&r);
 	sink += sum;
-	printf("records %llu lost %llu produced %llu seconds %.6f wakeups %llu\n",
+	printf("records %llu lost %llu produced %llu seconds %.6f wakeups %llu cpu %.6f\n",
 	       (unsigned long long)n, (unsigned long long)lost(&b), (unsigned long long)produced,
-	       t1 - t0, (unsigned long long)wakeups);
+	       t1 - t0, (unsigned long long)wakeups, thread_cpu() - cpu0);
 	if (rb)
 		ring_buffer__free(rb);
 	bpf_object__close(b.obj);
