@@ -100,31 +100,31 @@ function flatten(btf: Btf): Flat {
 
 /** The members of the struct or union at word `p`, for the alignment rules. */
 class RawMembers implements AlignMembers {
-  readonly count: number;
-  readonly size: number;
-  readonly #w: Uint32Array;
-  readonly #p: number;
-  readonly #kflag: boolean;
+  declare readonly count: number;
+  declare readonly size: number;
+  declare private readonly w: Uint32Array;
+  declare private readonly p: number;
+  declare private readonly kflag: boolean;
 
   constructor(w: Uint32Array, p: number) {
-    this.#w = w;
-    this.#p = p;
+    this.w = w;
+    this.p = p;
     this.count = w[p + 1] & VLEN_MASK;
     this.size = w[p + 2];
-    this.#kflag = w[p + 1] >>> 31 === 1;
+    this.kflag = w[p + 1] >>> 31 === 1;
   }
 
   type(k: number): number {
-    return this.#w[this.#p + 4 + 3 * k];
+    return this.w[this.p + 4 + 3 * k];
   }
 
   bitOffset(k: number): number {
-    const off = this.#w[this.#p + 5 + 3 * k];
-    return this.#kflag ? off & 0xffffff : off;
+    const off = this.w[this.p + 5 + 3 * k];
+    return this.kflag ? off & 0xffffff : off;
   }
 
   bitfieldSize(k: number): number {
-    return this.#kflag ? this.#w[this.#p + 5 + 3 * k] >>> 24 : 0;
+    return this.kflag ? this.w[this.p + 5 + 3 * k] >>> 24 : 0;
   }
 }
 
