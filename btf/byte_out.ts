@@ -146,23 +146,23 @@ export type ByteSink = (chunk: Uint8Array) => void;
  */
 export class ByteOut {
   /** The bytes not yet handed to the sink are `buf[0..pos)`. */
-  buf: Uint8Array;
+  declare buf: Uint8Array;
   /** A view of {@link buf}, for {@link putWords}. */
-  dv: DataView;
+  declare dv: DataView;
   /** Number of bytes in {@link buf}. */
   pos = 0;
-  readonly #sink: ByteSink | undefined;
+  declare readonly sink: ByteSink | undefined;
 
   /** A buffer of `capacity` bytes to start with; with `sink`, it never grows past need. */
   constructor(capacity: number, sink?: ByteSink) {
     this.buf = new Uint8Array(Math.max(capacity, 2 * SLACK));
     this.dv = new DataView(this.buf.buffer);
-    this.#sink = sink;
+    this.sink = sink;
   }
 
   /** Makes room for `n` more bytes (plus the slack). */
   grow(n: number): Uint8Array {
-    if (this.#sink) {
+    if (this.sink) {
       this.flush();
       if (n + SLACK <= this.buf.length) return this.buf;
     }
@@ -216,7 +216,10 @@ export class ByteOut {
     const o = this.pos + 3 * s.length + SLACK > this.buf.length
       ? this.grow(3 * s.length)
       : this.buf;
-    this.pos += encoder.encodeInto(s, o.subarray(this.pos)).written;
+    // `| 0`: `written` may come back as a heap number, and a pos that is
+    // not a small integer would change ByteOut's shape and throw away
+    // optimized code that writes to it.
+    this.pos += encoder.encodeInto(s, o.subarray(this.pos)).written | 0;
   }
 
   /** A non-negative integer below 2^53, in decimal. */
@@ -235,8 +238,8 @@ export class ByteOut {
 
   /** Hands the buffered bytes to the sink (if any). */
   flush(): void {
-    if (this.#sink && this.pos > 0) {
-      this.#sink(this.buf.subarray(0, this.pos));
+    if (this.sink && this.pos > 0) {
+      this.sink(this.buf.subarray(0, this.pos));
       this.pos = 0;
     }
   }

@@ -19,11 +19,11 @@ export const IDENTS = 2;
  * as a tag, uses as an identifier), so a lookup touches one cache line.
  */
 export class NameCounts {
-  readonly #s: Uint8Array;
-  readonly #s0: number;
+  declare private readonly s: Uint8Array;
+  declare private readonly s0: number;
   /** Per slot: string offset of the name + 1 (0: free), tag uses, identifier uses. */
-  readonly #tab: Int32Array;
-  readonly #mask: number;
+  declare private readonly tab: Int32Array;
+  declare private readonly mask: number;
   #used = 0;
 
   /**
@@ -32,12 +32,12 @@ export class NameCounts {
    * @param maxNames The most distinct names that will be looked up.
    */
   constructor(strings: Uint8Array, s0: number, maxNames: number) {
-    this.#s = strings;
-    this.#s0 = s0;
+    this.s = strings;
+    this.s0 = s0;
     let size = 1024;
     while (size < 2 * maxNames + 2) size *= 2;
-    this.#tab = new Int32Array(3 * size);
-    this.#mask = size - 1;
+    this.tab = new Int32Array(3 * size);
+    this.mask = size - 1;
   }
 
   /**
@@ -46,7 +46,7 @@ export class NameCounts {
    * this one included.
    */
   bump(off: number, space: number): number {
-    const s = this.#s, start = this.#s0 + off;
+    const s = this.s, start = this.s0 + off;
     // djb2 over the bytes (shifts and adds: no call per byte, which costs
     // most before the engine optimizes this), then one multiply to mix.
     let h = 5381, i = start, c;
@@ -55,7 +55,7 @@ export class NameCounts {
       i++;
     }
     h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
-    const len = i - start, tab = this.#tab, mask = this.#mask;
+    const len = i - start, tab = this.tab, mask = this.mask;
     for (let k = (h ^ (h >>> 16)) & mask;; k = (k + 1) & mask) {
       const t = 3 * k, e = tab[t];
       if (e === 0) {
@@ -66,13 +66,13 @@ export class NameCounts {
         tab[t] = off + 1;
         return tab[t + space] = 1;
       }
-      if (e - 1 === off || this.#same(e - 1 + this.#s0, start, len)) return ++tab[t + space];
+      if (e - 1 === off || this.#same(e - 1 + this.s0, start, len)) return ++tab[t + space];
     }
   }
 
   /** Whether the names at positions `a` and `b` are equal (the one at `b` is `len` bytes). */
   #same(a: number, b: number, len: number): boolean {
-    const s = this.#s;
+    const s = this.s;
     for (let j = 0; j < len; j++) if (s[a + j] !== s[b + j]) return false;
     return s[a + len] === 0;
   }

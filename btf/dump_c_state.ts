@@ -100,31 +100,31 @@ function flatten(btf: Btf): Flat {
 
 /** The members of the struct or union at word `p`, for the alignment rules. */
 class RawMembers implements AlignMembers {
-  readonly count: number;
-  readonly size: number;
-  readonly #w: Uint32Array;
-  readonly #p: number;
-  readonly #kflag: boolean;
+  declare readonly count: number;
+  declare readonly size: number;
+  declare private readonly w: Uint32Array;
+  declare private readonly p: number;
+  declare private readonly kflag: boolean;
 
   constructor(w: Uint32Array, p: number) {
-    this.#w = w;
-    this.#p = p;
+    this.w = w;
+    this.p = p;
     this.count = w[p + 1] & VLEN_MASK;
     this.size = w[p + 2];
-    this.#kflag = w[p + 1] >>> 31 === 1;
+    this.kflag = w[p + 1] >>> 31 === 1;
   }
 
   type(k: number): number {
-    return this.#w[this.#p + 4 + 3 * k];
+    return this.w[this.p + 4 + 3 * k];
   }
 
   bitOffset(k: number): number {
-    const off = this.#w[this.#p + 5 + 3 * k];
-    return this.#kflag ? off & 0xffffff : off;
+    const off = this.w[this.p + 5 + 3 * k];
+    return this.kflag ? off & 0xffffff : off;
   }
 
   bitfieldSize(k: number): number {
-    return this.#kflag ? this.#w[this.#p + 5 + 3 * k] >>> 24 : 0;
+    return this.kflag ? this.w[this.p + 5 + 3 * k] >>> 24 : 0;
   }
 }
 
@@ -135,32 +135,32 @@ class RawMembers implements AlignMembers {
  * alignment) that ordering and emission share.
  */
 export class CDumpState {
-  readonly btf: Btf;
-  readonly n: number;
-  readonly ptrSz: number;
-  readonly out: ByteOut;
+  declare readonly btf: Btf;
+  declare readonly n: number;
+  declare readonly ptrSz: number;
+  declare readonly out: ByteOut;
   /** Type section words (host order) and each id's record position in them. */
-  readonly w: Uint32Array;
-  readonly at: Uint32Array;
+  declare readonly w: Uint32Array;
+  declare readonly at: Uint32Array;
   /** The string bytes and the position of string offset 0 in them. */
-  readonly s: Uint8Array;
-  readonly s0: number;
-  readonly strEnd: number;
+  declare readonly s: Uint8Array;
+  declare readonly s0: number;
+  declare readonly strEnd: number;
   /** Kinds by id. */
-  readonly kinds: Uint8Array;
+  declare readonly kinds: Uint8Array;
   /** Topological sort state: NOT_DONE, IN_PROGRESS (ORDERING) or DONE (ORDERED). */
-  readonly order: Uint8Array;
+  declare readonly order: Uint8Array;
   /** Emission state: NOT_DONE, IN_PROGRESS (EMITTING) or DONE (EMITTED). */
-  readonly emit: Uint8Array;
-  readonly fwdEmitted: Uint8Array;
-  readonly referenced: Uint8Array;
+  declare readonly emit: Uint8Array;
+  declare readonly fwdEmitted: Uint8Array;
+  declare readonly referenced: Uint8Array;
   /** Resolved name of each id: 0 not yet, 1 as it is, N > 1 with a `___N` suffix. */
-  readonly dups: Int32Array;
-  readonly names: NameCounts;
+  declare readonly dups: Int32Array;
+  declare readonly names: NameCounts;
   /** Memoized alignments: 0 not computed, -1 in progress, else align + 1. */
-  readonly aligns: Int32Array;
+  declare readonly aligns: Int32Array;
   /** Memoized {@link isStructPacked}: 0 not computed, 1 no, 2 yes. */
-  readonly packed: Uint8Array;
+  declare readonly packed: Uint8Array;
   /** {@link alignOf} as a function value, for the rules in align.ts. */
   readonly #align = (type: number) => this.alignOf(type);
   readonly queue: number[] = [];
@@ -171,10 +171,10 @@ export class CDumpState {
   depth = 0;
   /** Work done so far (see {@link WORK_PER_TYPE}) and the most allowed. */
   work = 0;
-  readonly maxWork: number;
+  declare readonly maxWork: number;
   /** Padding types (`long`, `int`, `short`, `char`), widest first, and their widths in bits. */
-  readonly padNames: readonly Uint8Array[];
-  readonly padBits: readonly number[];
+  declare readonly padNames: readonly Uint8Array[];
+  declare readonly padBits: readonly number[];
 
   constructor(btf: Btf, out: ByteOut) {
     this.btf = btf;
