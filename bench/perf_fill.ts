@@ -73,9 +73,7 @@ if (import.meta.main) {
   using ring = new PerfRing(ev.fd, pages);
   ev.enable();
   console.log("ready");
-  // The producer has filled the ring. (Deno.stdin.read, not the stream: a stream's reads detach
-  // buffers, and V8 then checks every typed array and DataView read for a detached buffer.)
-  await Deno.stdin.read(new Uint8Array(64));
+  await Deno.stdin.read(new Uint8Array(64)); // the producer has filled the ring
   const [ns, n] = walkFilled(ring, walks);
   console.log(`ns ${ns.toFixed(3)} samples ${n}`);
 }
