@@ -20,6 +20,7 @@ import type { RecordType } from "./records.ts";
 
 /** PERF_RECORD_LOST, as a literal for the hot path (a property load per record otherwise). */
 const LOST = 2 satisfies typeof RecordType.LOST;
+const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
 /** Whether typed arrays read little-endian here (the ring is in the CPU's order). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -139,8 +140,13 @@ export class PerfRing {
   type = 0;
   /** The size of the record {@link next} returned. */
   size = 0;
-  #join = new Uint8Array(256);
-  #joinDv = new DataView(this.#join.buffer);
+  /**
+   * Where a record that wraps is joined: made at the first one, 64 KiB (a record's largest
+   * size), so that the sample decoder reads it as it reads the ring (aligned u32s) instead of
+   * taking its DataView path, whose calls then weigh on every loop that decodes samples.
+   */
+  #join: Uint8Array | undefined;
+  #joinDv: DataView = EMPTY_VIEW;
   #bytes: Uint8Array;
   /** The mapping as u32s (page-aligned; records are 8-byte aligned): headers read as two loads. */
   #u32: Uint32Array;
@@ -377,13 +383,14 @@ export class PerfRing {
 
   /** Copies a record that wraps (`first` bytes at `p`, the rest at the data area's start). */
   #joined(p: number, first: number, len: number): DataView {
-    if (this.#join.length < len) {
-      this.#join = new Uint8Array(Math.max(len, this.#join.length * 2));
-      this.#joinDv = new DataView(this.#join.buffer);
+    let join = this.#join;
+    if (!join) {
+      join = this.#join = new Uint8Array(65536);
+      this.#joinDv = new DataView(join.buffer);
     }
     const b = this.#bytes, base = this.dataOffset;
-    this.#join.set(b.subarray(p, p + first), 0);
-    this.#join.set(b.subarray(base, base + len - first), first);
+    join.set(b.subarray(p, p + first), 0);
+    join.set(b.subarray(base, base + len - first), first);
     return this.#joinDv;
   }
 
