@@ -158,8 +158,26 @@ function waitingOnPerfEvents(pid: number, n: number): boolean {
   }
 }
 
+/** Whether /usr/bin/taskset is there (to move this test's thread between CPUs). */
+const hasTaskset = (() => {
+  try {
+    return Deno.statSync("/usr/bin/taskset").isFile;
+  } catch {
+    return false;
+  }
+})();
+
+/** Sets this thread's CPU affinity (a taskset CPU list). */
+function pinThisThread(list: string): void {
+  sh("/usr/bin/taskset", ["-pc", list, String(threadId())]);
+}
+
 Deno.test("load --map of a perf event array: text lines; a record too short for --type prints the records before it, the counts, then one error line", async () => {
   // Every third record of the program is only 8 bytes, too short for struct event.
+  const allowed = Deno.readTextFileSync("/proc/thread-self/status")
+    .match(/^Cpus_allowed_list:\s*(\S+)$/m)![1];
+  // Where taskset can move this thread, each record is made on another CPU than the last.
+  const cpus = hasTaskset ? onlineCpus() : [];
   const { code, out, err } = await loadCli([
     OBJ,
     ...targetThisThread(),
@@ -176,9 +194,23 @@ Deno.test("load --map of a perf event array: text lines; a record too short for 
     while (!p.exited && !waitingOnPerfEvents(p.child.pid, onlineCpus().length)) {
       await new Promise((r) => setTimeout(r, 5));
     }
-    while (!p.exited) {
-      trigger(1);
-      await new Promise((r) => setTimeout(r, 20));
+    // One record at a time, the next only once the CLI printed the last: records waiting in two
+    // CPUs' rings at once are drained ring by ring, not in sequence (seq 1 and the short seq 2 on
+    // CPU 0 ahead of seq 0 on CPU 1 print seq 1 alone), and this thread may move between CPUs.
+    const printed = () => p.out.split("\n").length - 1;
+    try {
+      for (let n = 0; !p.exited; n = printed()) {
+        if (cpus.length > 1) pinThisThread(String(cpus[n % cpus.length]));
+        trigger(1);
+        // The idle drain prints it within ~50 ms; a record never printed fails the test, not
+        // hangs it.
+        for (let i = 0; !p.exited && printed() === n; i++) {
+          if (i === 2000) return p.child.kill("SIGINT");
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      }
+    } finally {
+      if (cpus.length > 1) pinThisThread(allowed);
     }
   });
   assert.equal(code, 1, err);
@@ -189,7 +221,9 @@ Deno.test("load --map of a perf event array: text lines; a record too short for 
     assert.match(
       l,
       new RegExp(
-        `^events cpu=\\d+ pid=${Deno.pid} seq=${i} value=${0x1000000000 + i} comm=${comm}$`,
+        `^events cpu=${
+          cpus.length > 1 ? cpus[i % cpus.length] : "\\d+"
+        } pid=${Deno.pid} seq=${i} value=${0x1000000000 + i} comm=${comm}$`,
       ),
     )
   );
@@ -209,13 +243,7 @@ Deno.test("load --map of a perf event array without --type: one line", async () 
 
 Deno.test({
   name: "PerfBuffer: a full ring drops samples, and the kernel's LOST count makes the total exact",
-  ignore: (() => {
-    try {
-      return !Deno.statSync("/usr/bin/taskset").isFile;
-    } catch {
-      return true;
-    }
-  })(),
+  ignore: !hasTaskset,
   fn: async () => {
     const loop = `${buildDir("perf_buffer")}getppid_loop`;
     sh("cc", ["-O1", "-Wall", "-o", loop, new URL("./c/getppid_loop.c", import.meta.url).pathname]);
