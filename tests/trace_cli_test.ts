@@ -8,12 +8,21 @@ import { buildDir, CLI_MAIN, cliSync, denoRun } from "./tools.ts";
 
 const dec = new TextDecoder();
 
-/** A copy of /bin/true under a name no one else runs. */
-function marker(name = "bpfview-trace-marker"): string {
-  const path = buildDir("perf") + name;
+/**
+ * A copy of /bin/true under a name no one else runs: `name`, this process's pid and a random
+ * suffix, so that the runs of other worktrees (and other test files) at the same time, with
+ * markers of their own, never match this one's filter. Removed on dispose.
+ */
+function marker(name = "bpfview-trace-marker"): { path: string; glob: string } & Disposable {
+  const base = `${name}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const path = buildDir("perf") + base;
   Deno.copyFileSync("/bin/true", path);
   Deno.chmodSync(path, 0o755);
-  return path;
+  return {
+    path,
+    glob: `*/${base}`,
+    [Symbol.dispose]: () => Deno.removeSync(path),
+  };
 }
 
 /** Runs the CLI with `args`, executing `exe` every 50 ms until the CLI exits. */
@@ -38,7 +47,8 @@ async function traceWhileRunning(args: string[], exe: string) {
 }
 
 Deno.test("trace --json: one line per event, __data_loc filename decoded, --filter and --count applied by the kernel", async () => {
-  const exe = marker();
+  using m = marker();
+  const exe = m.path;
   const r = await traceWhileRunning([
     "trace",
     "sched:sched_process_exec",
@@ -46,7 +56,7 @@ Deno.test("trace --json: one line per event, __data_loc filename decoded, --filt
     "--count",
     "2",
     "--filter",
-    `filename ~ "*bpfview-trace-marker"`,
+    `filename ~ "${m.glob}"`,
   ], exe);
   assert.equal(r.code, 0, r.err);
   const lines = r.out.trim().split("\n").map((l) => JSON.parse(l));
@@ -65,14 +75,15 @@ Deno.test("trace --json: one line per event, __data_loc filename decoded, --filt
 });
 
 Deno.test("trace: readable lines in the manner of perf script", async () => {
-  const exe = marker();
+  using m = marker();
+  const exe = m.path;
   const r = await traceWhileRunning([
     "trace",
     "sched:sched_process_exec",
     "--count=1",
     "--schema",
     "tracefs",
-    `--filter=filename ~ "*bpfview-trace-marker"`,
+    `--filter=filename ~ "${m.glob}"`,
   ], exe);
   assert.equal(r.code, 0, r.err);
   assert.match(
@@ -178,7 +189,8 @@ Deno.test("trace --cpu N: only that CPU's events; --duration S ends the trace by
 });
 
 Deno.test("trace --pid PID, events by glob: the events of that process and of children it starts later, no others", async () => {
-  const ours = marker(), other = marker("bpfview-trace-other");
+  using m = marker(), o = marker("bpfview-trace-other");
+  const ours = m.path, other = o.path;
   // The traced process: a shell running the marker again and again (each run a new child).
   const shell = new Deno.Command("/bin/sh", {
     args: ["-c", `while :; do ${ours}; sleep 0.05; done`],
