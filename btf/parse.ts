@@ -76,6 +76,8 @@ export class Btf {
   #strCache: Map<number, string> | undefined;
   #ptrSize = 0;
   #decoder: TypeDecoder | undefined;
+  /** False once its owner closed it ({@link _close}). */
+  #open = true;
 
   /**
    * Use {@link parseBtf} or {@link loadBtf} rather than this constructor.
@@ -158,19 +160,27 @@ export class Btf {
     return this.#ptrSize = size;
   }
 
-  /** The error for any use after the bytes were detached (a mapped file closed). */
+  /** The error for any use after close (its mapped file closed, or its bytes detached). */
   #closed(): never {
     throw new BtfError(
-      "expected open BTF, found it closed: its bytes were detached (the mapped file was closed); map or load it again",
+      "expected open BTF, found it closed (its mapped file was closed, or its bytes detached); map or load it again",
       this.fileOffset,
     );
+  }
+
+  /**
+   * @internal Closed by its owner (`mapBtf`'s close): every use from now on
+   * throws {@link BtfError} saying so. Its bytes are left to the owner.
+   */
+  _close(): void {
+    this.#open = false;
   }
 
   /** Builds the type index if needed; returns the number of types in this blob. */
   #index(): number {
     // A blob's bytes are never empty (the header alone is 24 bytes): empty
-    // means detached, its file unmapped.
-    if (this.bytes.byteLength === 0) this.#closed();
+    // means detached (transferred).
+    if (!this.#open || this.bytes.byteLength === 0) this.#closed();
     if (this.#n >= 0) return this.#n;
     const { words, at, n } = buildIndex({
       bytes: this.bytes,
@@ -268,7 +278,7 @@ export class Btf {
    */
   str(offset: number): string {
     if (offset < this.startStr && this.base) return this.base.str(offset);
-    if (this.bytes.byteLength === 0) this.#closed();
+    if (!this.#open || this.bytes.byteLength === 0) this.#closed();
     const local = offset - this.startStr;
     if (!(local >= 0 && local < this.#strLen)) {
       throw new BtfError(

@@ -212,7 +212,7 @@ function compileComposite(
       : k.set >= 0
       ? fns[k.set]
       : memberWriter(btf, f, path(prefix, f.name));
-    // A write into a detached buffer (its mapped file closed) says so, as reads do.
+    // A write into a detached buffer (transferred) says so, as reads do.
     const set = write === undefined ? readOnly(f.name, typeName) : function (
       this: Holder,
       v: unknown,

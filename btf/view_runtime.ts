@@ -314,14 +314,14 @@ export const HELPERS = {
     }
   },
   /**
-   * A read threw: over a detached buffer (its mapped file closed, or the
-   * buffer transferred), that is a {@link BtfError} saying so; anything else
+   * A read threw: over a detached buffer (transferred; a closed mapping is
+   * not detached but reads zeros), that is a {@link BtfError} saying so; anything else
    * (a converter's own error) goes on as it was.
    */
   readFailed(dv: DataView, e: unknown): never {
     if ((dv.buffer as ArrayBuffer).detached) {
       throw new BtfError(
-        "expected an open buffer to read or write, found it closed: the view's buffer was detached (its mapped file closed or the buffer transferred)",
+        "expected an open buffer to read or write, found it closed: the view's buffer was detached (transferred)",
       );
     }
     throw e;

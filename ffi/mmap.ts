@@ -7,6 +7,7 @@
 
 import { FfiError } from "./error.ts";
 import { cString, errno, errnoText, libc } from "./libc.ts";
+import { keepMapped, unmapKeepingViews, unmapWhenCollected } from "./unmap.ts";
 
 const PROT_READ = 1;
 const MAP_PRIVATE = 2;
@@ -23,34 +24,14 @@ const SEEK_END = 2;
  */
 const READ_ONLY_MEMORY = Symbol.for("bpfview.readOnlyMemory");
 
-/** What a forgotten mapping needs to be unmapped when its buffer is collected. */
-interface Mapping {
-  ptr: Deno.PointerObject;
-  length: bigint;
-}
-
-/**
- * The backstop for a forgotten `close()`: once nothing can reach a
- * mapping's ArrayBuffer any more (not the MappedFile, not a Btf or view
- * over its bytes), the mapping is unmapped. `close()` (or `using`) stays the
- * way to release it at a known time.
- */
-const finalizer = new FinalizationRegistry<Mapping>((m) => {
-  try {
-    libc().munmap(m.ptr, m.length);
-  } catch {
-    // Nothing to report to at collection time.
-  }
-});
-
 /**
  * A file mapped read-only into memory. `bytes` reads the file in place;
- * closing unmaps it, after detaching the buffer (and so every view over
- * it), so a stale view reads nothing rather than freed memory: reading
- * `bytes` after `close()` throws {@link FfiError}, and views over them
- * throw the BTF reader's error saying their buffer was closed. A mapping
- * whose `close()` is forgotten is unmapped once its buffer is garbage
- * collected. The mapping is read-only: views refuse to write into it, but
+ * closing unmaps it: zero pages take its place until its buffer is
+ * garbage collected, so a typed array or view kept over it reads zeros,
+ * never freed memory (the buffer is not detached: the first detach in a
+ * process slows every later typed array and DataView read of it). Reading
+ * `bytes` after `close()` throws {@link FfiError}. A mapping whose
+ * `close()` is forgotten is unmapped once its buffer is garbage collected. The mapping is read-only: views refuse to write into it, but
  * writing into `bytes` (or a typed array a view hands out) faults, so copy
  * (`bytes.slice()`) what you want to change. Map files that do not shrink
  * while mapped (kernel BTF, built objects): reading past the end of a file
@@ -65,7 +46,7 @@ const finalizer = new FinalizationRegistry<Mapping>((m) => {
  */
 export class MappedFile {
   readonly #bytes: Uint8Array;
-  #mapping: Mapping | null;
+  #mapping: { ptr: Deno.PointerObject; length: number } | null;
   #buffer: ArrayBuffer;
   readonly #path: string;
 
@@ -75,7 +56,6 @@ export class MappedFile {
    */
   constructor(ptr: Deno.PointerObject, length: number, path = "(mapped memory)") {
     this.#path = path;
-    const m: Mapping = { ptr, length: BigInt(length) };
     try {
       this.#buffer = Deno.UnsafePointerView.getArrayBuffer(ptr, length);
       // The pages are read-only: a write would fault. Views check this mark
@@ -83,15 +63,17 @@ export class MappedFile {
       Object.defineProperty(this.#buffer, READ_ONLY_MEMORY, { value: true });
       this.#bytes = new Uint8Array(this.#buffer);
     } catch (e) {
-      libc().munmap(ptr, m.length);
+      libc().munmap(ptr, BigInt(length));
       throw new FfiError(
         `expected to wrap ${length} mapped bytes of ${path} in an ArrayBuffer, found an error: ${
           e instanceof Error ? e.message : e
         }`,
       );
     }
-    this.#mapping = m;
-    finalizer.register(this.#buffer, m, this);
+    this.#mapping = { ptr, length };
+    // The backstop for a forgotten close(): once nothing can reach the
+    // buffer any more (not this, not a Btf or view over its bytes).
+    unmapWhenCollected(this.#buffer, ptr, length, this);
   }
 
   /** The file's bytes, in place. Throws {@link FfiError} once closed. */
@@ -118,14 +100,16 @@ export class MappedFile {
     // Registered in the constructor.
   }
 
-  /** Detaches the bytes and unmaps the file. Safe to call twice. */
+  /**
+   * Unmaps the file: views kept over its bytes read zeros from then on
+   * (see {@link MappedFile}). Safe to call twice.
+   */
   close(): void {
     const m = this.#mapping;
     if (m === null) return;
     this.#mapping = null;
-    finalizer.unregister(this);
-    this.#buffer.transfer(0); // detach: every view over it now has length 0
-    libc().munmap(m.ptr, m.length);
+    keepMapped(this); // the zero pages are unmapped when the buffer is collected instead
+    unmapKeepingViews(m.ptr, m.length, this.#buffer);
   }
 
   /** Same as {@link close}, for `using`. */

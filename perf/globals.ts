@@ -18,29 +18,61 @@ import type { View } from "../btf/view.ts";
 import { FfiError } from "../ffi/error.ts";
 import { errnoText, libc } from "../ffi/libc.ts";
 import { libbpf } from "../ffi/libbpf.ts";
+import { unmapKeepingViews, zeroPagesWhereUnmapped } from "../ffi/unmap.ts";
 import { mmapShared } from "./shared_mmap.ts";
 import type { BpfMap } from "./map.ts";
 
 const BPF_F_MMAPABLE = 1 << 10;
 const BPF_F_RDONLY_PROG = 1 << 7;
 
+/** `size` rounded up to whole pages. */
+function pages(size: number): number {
+  const page = libc().getpagesize();
+  return Math.ceil(size / page) * page;
+}
+
+/** A range of memory and the ArrayBuffer over (the start of) it. */
+interface Mapped {
+  ptr: Deno.PointerObject;
+  /** Bytes mapped (whole pages). */
+  length: number;
+  buffer: ArrayBuffer;
+}
+
 /**
- * Native memory the views of globals read: their buffers (detached first)
- * and this module's mappings (unmapped after). Held by the object's native
+ * Native memory the views of globals read: libbpf's copies of the initial
+ * values (libbpf maps them, and unmaps them when the object closes) and
+ * this module's mappings of the kernel's maps. Held by the object's native
  * state, which refers to nothing else, so the object's finalizer can free
  * it. @internal
  */
 export interface NativeMemory {
-  buffers: ArrayBuffer[];
-  mappings: { ptr: Deno.PointerObject; length: number }[];
+  initial: Mapped[];
+  mappings: Mapped[];
 }
 
-/** Detaches every buffer (views over them read nothing), then unmaps. @internal */
+/** Memory for globals, none yet. @internal */
+export function noMemory(): NativeMemory {
+  return { initial: [], mappings: [] };
+}
+
+/**
+ * Before the object closes: unmaps this module's mappings, zero pages
+ * taking their place until their buffers are collected (a view kept over
+ * them reads zeros, never freed memory). @internal
+ */
 export function freeMemory(m: NativeMemory): void {
-  for (const ab of m.buffers) if (!ab.detached) ab.transfer(0);
-  m.buffers = [];
-  for (const x of m.mappings) libc().munmap(x.ptr, BigInt(x.length));
+  for (const x of m.mappings) unmapKeepingViews(x.ptr, x.length, x.buffer);
   m.mappings = [];
+}
+
+/**
+ * Right after the object closed (libbpf unmapped the initial values): zero
+ * pages where they were, so a view kept over them reads zeros. @internal
+ */
+export function afterObjectClose(m: NativeMemory): void {
+  for (const x of m.initial) zeroPagesWhereUnmapped(x.ptr, x.length, x.buffer);
+  m.initial = [];
 }
 
 /** One data section's map and its views. */
@@ -202,7 +234,7 @@ export class Globals {
       throw new FfiError(`expected the initial value of section '${s.map.name}', found none`);
     }
     const ab = Deno.UnsafePointerView.getArrayBuffer(p, size);
-    this.#memory.buffers.push(ab);
+    this.#memory.initial.push({ ptr: p, length: pages(size), buffer: ab });
     return ab;
   }
 
@@ -223,12 +255,10 @@ export class Globals {
       }
       return copy;
     }
-    const page = libc().getpagesize();
-    const length = Math.ceil(size / page) * page;
+    const length = pages(size);
     const ptr = mmapShared(fd, length, true, 0, `section '${s.map.name}' (${length} bytes)`);
-    this.#memory.mappings.push({ ptr, length });
     const ab = Deno.UnsafePointerView.getArrayBuffer(ptr, size);
-    this.#memory.buffers.push(ab);
+    this.#memory.mappings.push({ ptr, length, buffer: ab });
     return ab;
   }
 

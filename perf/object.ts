@@ -21,7 +21,14 @@ import {
   readCString,
   typeName,
 } from "../ffi/libbpf.ts";
-import { freeMemory, Globals, type GlobalVar, type NativeMemory } from "./globals.ts";
+import {
+  afterObjectClose,
+  freeMemory,
+  Globals,
+  type GlobalVar,
+  type NativeMemory,
+  noMemory,
+} from "./globals.ts";
 import { BpfMap } from "./map.ts";
 import { type BpfLink, BpfProgram, type Owner } from "./program.ts";
 
@@ -71,6 +78,7 @@ function freeState(s: State): void {
     s.ptr = null;
     capture(() => libbpf().bpf_object__close(p));
   }
+  afterObjectClose(s.memory);
   s.mem = undefined;
 }
 
@@ -114,12 +122,12 @@ export class BpfObject {
   #maps = new Map<string, BpfMap>();
   #owner: Owner;
   #links = new Set<BpfLink>();
-  #globals: Globals = new Globals(undefined, [], { buffers: [], mappings: [] });
+  #globals: Globals = new Globals(undefined, [], noMemory());
 
   private constructor(ptr: Deno.PointerObject, mem: Uint8Array | undefined, debug: boolean) {
     this.#debug = debug;
     const s = libbpf();
-    this.#state = { ptr, links: new Set(), memory: { buffers: [], mappings: [] }, mem };
+    this.#state = { ptr, links: new Set(), memory: noMemory(), mem };
     registry.register(this, this.#state, this);
     const name = (): string => this.name;
     const loaded = (): boolean => this.#loaded;
@@ -402,8 +410,9 @@ export class BpfObject {
   }
 
   /**
-   * Detaches every link, unmaps the globals (detaching their views), and
-   * closes the object with its programs and maps. Safe to call twice.
+   * Detaches every link, unmaps the globals (a view kept over them reads
+   * zeros from then on, never freed memory), and closes the object with
+   * its programs and maps. Safe to call twice.
    */
   close(): void {
     if (this.#state.ptr === null) return;

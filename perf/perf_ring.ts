@@ -15,7 +15,8 @@
 import { FfiError } from "../ffi/error.ts";
 import { libc } from "../ffi/libc.ts";
 import { PerfError } from "./error.ts";
-import { mmapShared, unmapKeepingViews } from "./shared_mmap.ts";
+import { mmapShared } from "./shared_mmap.ts";
+import { unmapKeepingViews } from "../ffi/unmap.ts";
 import type { RecordType } from "./records.ts";
 
 /** PERF_RECORD_LOST, as a literal for the hot path (a property load per record otherwise). */

@@ -35,6 +35,7 @@ import { bpfMapInfo, bpfMapLookup, possibleCpus } from "../ffi/bpf.ts";
 import { libc } from "../ffi/libc.ts";
 import { PerfError } from "./error.ts";
 import { mmapShared } from "./shared_mmap.ts";
+import { unmapKeepingViews } from "../ffi/unmap.ts";
 import { FdWaiter, follow, type FollowOptions, Pacer } from "./wait.ts";
 
 /** `BPF_MAP_TYPE_RINGBUF`. */
@@ -456,20 +457,22 @@ export class RingBuffer<T = Record<string, unknown>> {
   }
 
   /**
-   * Detaches the buffers (so the view and any stale reference read
-   * nothing), unmaps the ring and, with `ownFd`, closes the fds. Safe to
-   * call twice.
+   * Unmaps the ring (zero pages take its place until its buffers are
+   * collected, so the view and any typed array or DataView kept over it
+   * read zeros, never freed memory; the buffers are not detached, which
+   * would slow every typed array and DataView read of the process) and,
+   * with `ownFd`, closes the fds. Safe to call twice.
    */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     for (const w of this.#followers) w.close(); // ends a follow() or batches() in flight
     this.#followers.clear();
-    this.#consBuf.transfer(0);
-    this.#prodBuf.transfer(0);
     const c = libc();
-    if (this.#consPtr) c.munmap(this.#consPtr, BigInt(this.#page));
-    if (this.#prodPtr) c.munmap(this.#prodPtr, BigInt(this.#page + 2 * this.size));
+    if (this.#consPtr) unmapKeepingViews(this.#consPtr, this.#page, this.#consBuf);
+    if (this.#prodPtr) {
+      unmapKeepingViews(this.#prodPtr, this.#page + 2 * this.size, this.#prodBuf);
+    }
     this.#consPtr = this.#prodPtr = null;
     if (this.#ownFd) {
       c.close(this.fd);

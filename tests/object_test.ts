@@ -16,7 +16,15 @@ import {
   parseBtf,
   type View,
 } from "../mod.ts";
-import { bpfObject, buildDir, callGetppid, denoRun, threadId } from "./tools.ts";
+import {
+  bpfObject,
+  buildDir,
+  callGetppid,
+  denoRun,
+  isZeroPages,
+  mappingAt,
+  threadId,
+} from "./tools.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 const BUILD = buildDir("object");
@@ -208,12 +216,26 @@ Deno.test("globals: .rodata set before load filters by this pid; .bss, .data, cu
     (obj.rodata as Record<string, unknown>).target_pid = 1;
   }, (e) => e instanceof BtfError && /read-only/.test(e.message));
   assert.equal(obj.rodata.target_pid, Deno.pid);
-  // After close the live views' memory is unmapped: writing is a typed error.
+  // After close the live views' memory is unmapped: zero pages take its place (until the
+  // buffer is collected), so a view kept over it reads zeros, never freed memory.
   const bss = obj.bss as Record<string, unknown>;
+  assert.match(mappingAt(obj.bss)!, /anon_inode:bpf-map$/);
   obj.close();
-  assert.throws(() => {
-    bss.bss_hits = 1;
-  }, (e) => e instanceof BtfError && /found it closed/.test(e.message));
+  assert.equal(bss.bss_hits, 0n);
+  assert.equal(bss.bss_last_pid, 0);
+  assert.ok(isZeroPages(mappingAt(bss)), mappingAt(bss));
+});
+
+Deno.test("globals: a view of an initial value kept after close reads zeros (libbpf unmapped it)", () => {
+  const obj = BpfObject.open(COUNTER);
+  const rodata = obj.rodata as Record<string, unknown>;
+  rodata.target_pid = 1234;
+  assert.equal(rodata.target_pid, 1234);
+  assert.match(mappingAt(rodata)!, /\/dev\/zero \(deleted\)$/); // libbpf's shared copy
+  obj.close();
+  assert.equal(rodata.target_pid, 0);
+  assert.ok(isZeroPages(mappingAt(rodata)), mappingAt(rodata));
+  assert.equal(JSON.parse(JSON.stringify(rodata)).target_pid, 0);
 });
 
 Deno.test("globals: values that do not fit name the variable and its type", () => {

@@ -14,6 +14,7 @@
 export { parser as cliParser } from "../cli/main.ts";
 import assert from "node:assert/strict";
 import { KERNEL_BTF_PATH } from "../mod.ts";
+import { DV } from "../btf/view_runtime.ts"; // a view's DataView, for mappingAt
 
 const dec = new TextDecoder();
 
@@ -216,4 +217,24 @@ export function assertSameText(
       `  expected: ${JSON.stringify(wl[i]?.slice(0, 300))}\n` +
       `  got:      ${JSON.stringify(gl[i]?.slice(0, 300))}`,
   );
+}
+
+/**
+ * The /proc/self/maps line of the mapping holding byte 0 of `target`'s buffer (a view, a typed
+ * array or DataView, or an ArrayBuffer), or undefined where nothing is mapped.
+ */
+export function mappingAt(target: object): string | undefined {
+  const dv = (target as Record<symbol, DataView>)[DV];
+  const buffer = dv ? dv.buffer : ArrayBuffer.isView(target) ? target.buffer : target;
+  const ptr = Deno.UnsafePointer.of(buffer as ArrayBuffer);
+  const at = BigInt(Deno.UnsafePointer.value(ptr));
+  return Deno.readTextFileSync("/proc/self/maps").split("\n").find((l) => {
+    const [from, to] = l.split(" ")[0].split("-").map((x) => BigInt(`0x${x || 0}`));
+    return from <= at && at < to;
+  });
+}
+
+/** Whether a /proc/self/maps line is private anonymous read-write memory (zero pages left by a close). */
+export function isZeroPages(line: string | undefined): boolean {
+  return line !== undefined && /^\S+ rw-p 00000000 00:00 0\s*$/.test(line);
 }
