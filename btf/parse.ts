@@ -15,6 +15,10 @@ import { TypeDecoder } from "./decode.ts";
 import { type BtfHeader, type KindLayout, readHeader } from "./header.ts";
 import { buildIndex, type TypeIndex } from "./type_index.ts";
 
+/** The names that give the pointer size, as bytes. */
+const LONG_INT = new TextEncoder().encode("long int");
+const LONG_UINT = new TextEncoder().encode("long unsigned int");
+
 export { BTF_MAGIC } from "./header.ts";
 export { KERNEL_BTF_PATH, loadBtf, loadModuleBtf, parseBtf, type ParseOptions } from "./load.ts";
 
@@ -150,8 +154,9 @@ export class Btf {
     const n = this.count;
     for (let id = 1; id < n; id++) {
       if (this.kindOf(id) !== Kind.INT) continue;
-      const name = this.nameOf(id);
-      if (name === "long int" || name === "long unsigned int") {
+      // Names compared in place: looking for `long` decodes no strings.
+      const off = this.#word(id, 0);
+      if (this.#nameIs(off, LONG_INT) || this.#nameIs(off, LONG_UINT)) {
         const s = this.#word(id, 1);
         if (s === 4 || s === 8) size = s;
         break;
