@@ -48,26 +48,31 @@ export class NameCounts {
   bump(off: number, space: number): number {
     const s = this.s, start = this.s0 + off;
     // djb2 over the bytes (shifts and adds: no call per byte, which costs
-    // most before the engine optimizes this), then one multiply to mix.
+    // most before the engine optimizes this), then one multiply to mix. Kept
+    // to 24 bits so every step is a small integer for the engine: a hash
+    // past 2^30 is a heap number to the interpreter and deoptimized this
+    // function at the first long name.
     let h = 5381, i = start, c;
     while ((c = s[i]) !== 0) {
-      h = ((h << 5) + h + c) | 0;
+      h = ((h << 5) + h + c) & 0xffffff;
       i++;
     }
     h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
     const len = i - start, tab = this.tab, mask = this.mask;
-    for (let k = (h ^ (h >>> 16)) & mask;; k = (k + 1) & mask) {
-      const t = 3 * k, e = tab[t];
-      if (e === 0) {
-        if (++this.#used > mask >>> 1) {
-          // Sized from the caller's bound; more names than that is a bug.
-          throw new Error("name table full");
-        }
-        tab[t] = off + 1;
-        return tab[t + space] = 1;
-      }
-      if (e - 1 === off || this.#same(e - 1 + this.s0, start, len)) return ++tab[t + space];
+    let t = 3 * ((h ^ (h >>> 16)) & mask);
+    for (let e; (e = tab[t]) !== 0; t = t + 3 > 3 * mask ? 0 : t + 3) {
+      if (e - 1 === off || this.#same(e - 1 + this.s0, start, len)) break;
     }
+    if (tab[t] === 0) {
+      if (++this.#used > mask >>> 1) {
+        // Sized from the caller's bound; more names than that is a bug.
+        throw new Error("name table full");
+      }
+      tab[t] = off + 1;
+    }
+    // One way out for new and seen names alike: the first names (all new)
+    // leave the engine feedback for the seen ones too, so no deoptimization.
+    return ++tab[t + space];
   }
 
   /** Whether the names at positions `a` and `b` are equal (the one at `b` is `len` bytes). */

@@ -55,6 +55,35 @@ const S_UNION_SP = ascii("union ");
 const S_DUP = ascii("___");
 const B_BUILTIN_VA_LIST = ascii("__builtin_va_list");
 
+/** {@link CDumpState.scan}'s tables, by kind: the word after a record's start holding a type id it checks (0: none). */
+const SCAN_REF = new Uint8Array(32);
+/** 1 if that type counts as referenced (a prototype's return type does not), else 0. */
+const SCAN_MARK = new Uint8Array(32);
+/** A second referenced type id's word (arrays' index type), 0: none. */
+const SCAN_REF2 = new Uint8Array(32);
+/** Words per member, parameter, value or variable (0: none). */
+const SCAN_STRIDE = new Uint8Array(32);
+/** Word of an item's type id within it, -1: none. */
+const SCAN_ITEM_TYPE = new Int8Array(32).fill(-1);
+/** Word of an item's name within it, -1: none. */
+const SCAN_ITEM_NAME = new Int8Array(32).fill(-1);
+/** 1 if each item's name is one the dump counts (enumerators), else 0. */
+const SCAN_ITEM_NAMES = new Uint8Array(32);
+for (const k of [2, 8, 9, 10, 11, 18, 14, 17]) {
+  // PTR, TYPEDEF, VOLATILE, CONST, RESTRICT, TYPE_TAG, VAR, DECL_TAG: one type id.
+  SCAN_REF[k] = 2, SCAN_MARK[k] = 1;
+}
+SCAN_REF[3] = 3, SCAN_MARK[3] = 1, SCAN_REF2[3] = 4; // ARRAY: element and index types
+SCAN_REF[13] = 2; // FUNC_PROTO: return type, checked only
+for (const [k, stride, type, name] of [[4, 3, 1, 0], [5, 3, 1, 0], [13, 2, 1, 0], [15, 3, 0, -1]]) {
+  // STRUCT, UNION (members), FUNC_PROTO (parameters), DATASEC (variables).
+  SCAN_STRIDE[k] = stride, SCAN_ITEM_TYPE[k] = type, SCAN_ITEM_NAME[k] = name;
+}
+for (const [k, stride] of [[6, 2], [19, 3]]) {
+  // ENUM, ENUM64: enumerator names, counted.
+  SCAN_STRIDE[k] = stride, SCAN_ITEM_NAME[k] = 0, SCAN_ITEM_NAMES[k] = 1;
+}
+
 /**
  * The types of a BTF blob and its bases as one array of words and one of
  * strings (copied together only for split BTF).
@@ -224,58 +253,30 @@ export class CDumpState {
       if (kind === 12 /* FUNC */) continue;
       if (w[p] !== 0) names++;
       let bad = w[p] >= strEnd;
-      const vlen = info & VLEN_MASK;
-      switch (kind) {
-        case 2 /* PTR */:
-        case 8 /* TYPEDEF */:
-        case 9 /* VOLATILE */:
-        case 10 /* CONST */:
-        case 11 /* RESTRICT */:
-        case 18 /* TYPE_TAG */:
-        case 14 /* VAR */:
-        case 17 /* DECL_TAG */: {
-          const t = w[p + 2];
-          if (t >= n) bad = true;
-          else ref[t] = 1;
-          break;
-        }
-        case 3 /* ARRAY */: {
-          const t = w[p + 3], it = w[p + 4];
-          if (t >= n || it >= n) bad = true;
-          else ref[t] = ref[it] = 1;
-          break;
-        }
-        case 4 /* STRUCT */:
-        case 5 /* UNION */:
-          for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
-            const t = w[m + 1];
-            if (t >= n || w[m] >= strEnd) bad = true;
-            else ref[t] = 1;
-          }
-          break;
-        case 13 /* FUNC_PROTO */:
-          if (w[p + 2] >= n) bad = true;
-          for (let k = 0, m = p + 3; k < vlen; k++, m += 2) {
-            const t = w[m + 1];
-            if (t >= n || w[m] >= strEnd) bad = true;
-            else ref[t] = 1;
-          }
-          break;
-        case 15 /* DATASEC */:
-          for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
-            const t = w[m];
+      // The same few steps for every kind, told apart by the tables (one
+      // code path: the engine has seen all of it after the first types).
+      const r1 = SCAN_REF[kind], r2 = SCAN_REF2[kind], stride = SCAN_STRIDE[kind];
+      if (r1 !== 0) {
+        const t = w[p + r1];
+        if (t >= n) bad = true;
+        else ref[t] |= SCAN_MARK[kind];
+      }
+      if (r2 !== 0) {
+        const t = w[p + r2];
+        if (t >= n) bad = true;
+        else ref[t] = 1;
+      }
+      if (stride !== 0) {
+        const vlen = info & VLEN_MASK, ti = SCAN_ITEM_TYPE[kind], ni = SCAN_ITEM_NAME[kind];
+        names += SCAN_ITEM_NAMES[kind] * vlen;
+        for (let m = p + 3, end = m + vlen * stride; m < end; m += stride) {
+          if (ti >= 0) {
+            const t = w[m + ti];
             if (t >= n) bad = true;
             else ref[t] = 1;
           }
-          break;
-        case 6 /* ENUM */:
-          names += vlen;
-          for (let k = 0, m = p + 3; k < vlen; k++, m += 2) if (w[m] >= strEnd) bad = true;
-          break;
-        case 19 /* ENUM64 */:
-          names += vlen;
-          for (let k = 0, m = p + 3; k < vlen; k++, m += 3) if (w[m] >= strEnd) bad = true;
-          break;
+          if (ni >= 0 && w[m + ni] >= strEnd) bad = true;
+        }
       }
       if (bad) {
         // The decoder names the bad field and its byte.
