@@ -21,6 +21,16 @@ for (let i = 0; i < 100; i++) {
   PAIRS[2 * i + 1] = 48 + (i % 10);
 }
 
+/**
+ * Decimal digits of the smallest number of each bit length (1 to 31), and
+ * the powers of ten: a number of bit length b has DIGITS_OF_BITS[b] digits,
+ * or one more if it is at least POW10[DIGITS_OF_BITS[b]].
+ */
+const DIGITS_OF_BITS = new Uint8Array(33);
+const POW10 = new Float64Array(12);
+for (let b = 1; b <= 32; b++) DIGITS_OF_BITS[b] = String(2 ** (b - 1)).length;
+for (let d = 0; d < 12; d++) POW10[d] = 10 ** d;
+
 const digits = new Uint8Array(24);
 
 /**
@@ -36,32 +46,22 @@ export function putNum(o: Uint8Array, pos: number, v: number): number {
   if (v > 0x7fffffff) {
     let k = 0;
     while (v >= 10) {
-      const q = Math.floor(v / 10);
-      digits[k++] = 48 + v - q * 10;
-      v = q;
+      // v % 10 is exact; v - q * 10 was not near 2^53 (2^53 - 1 came out ...992).
+      const r = v % 10;
+      digits[k++] = 48 + r;
+      v = (v - r) / 10;
     }
     o[pos++] = 48 + v;
     while (k > 0) o[pos++] = digits[--k];
     return pos;
   }
-  const end = pos +
-    (v < 100
-      ? 2
-      : v < 1000
-      ? 3
-      : v < 10000
-      ? 4
-      : v < 100000
-      ? 5
-      : v < 1000000
-      ? 6
-      : v < 10000000
-      ? 7
-      : v < 100000000
-      ? 8
-      : v < 1000000000
-      ? 9
-      : 10);
+  // Digit count from the bit length (one table look-up and one compare):
+  // the same steps for every value, so the engine's feedback from the first
+  // small numbers covers the big ones too (a chain of compares deoptimized
+  // this function at the first 6- and 7-digit numbers).
+  let n = DIGITS_OF_BITS[32 - Math.clz32(v)];
+  if (v >= POW10[n]) n++;
+  const end = pos + n;
   let p = end;
   while (v >= 100) {
     const q = (v / 100) | 0;
