@@ -1,5 +1,5 @@
 // putNum, the dumpers' decimal writer: every digit count and the int32 and 2^53 edges.
-import { assertEquals } from "node:assert/strict";
+import { strictEqual } from "node:assert/strict";
 import { putNum } from "../btf/byte_out.ts";
 
 Deno.test("putNum writes what String() does, from 0 to 2^53 - 1", () => {
@@ -8,5 +8,5 @@ Deno.test("putNum writes what String() does, from 0 to 2^53 - 1", () => {
   vals.push(2 ** 53 - 1, 2 ** 53 - 2, 2 ** 53 - 10);
   for (let e = 1; e <= 15; e++) vals.push(10 ** e - 1, 10 ** e, 10 ** e + 1);
   for (let x = 1; x < 2 ** 53; x = Math.floor(x * 1.37) + 1) vals.push(x);
-  for (const v of vals) assertEquals(dec.decode(o.subarray(0, putNum(o, 0, v))), String(v));
+  for (const v of vals) strictEqual(dec.decode(o.subarray(0, putNum(o, 0, v))), String(v));
 });
