@@ -243,6 +243,12 @@ function writeType(out: ByteOut, b: RawBlob, id: number, offsets: boolean): void
   // Up to three `,"key":N` fields and a literal: chosen by kind, written by
   // one call each, so the engine compiles the number writer four times
   // here rather than once per field of every kind.
+  // Read for every kind, so that the few kinds that only show up late in
+  // vmlinux (functions, variables, decl tags) run no code the engine has
+  // not seen yet: an unseen load or operation deoptimized the whole loop.
+  const x3 = w[p + 3];
+  const linkage = LINKAGES[kind === Kind.VAR ? x3 : vlen] ?? S_LINKAGE_UNKN;
+  const signed3 = x3 | 0;
   let k1: Words = S_TYPE_ID,
     v1 = st,
     k2 = NONE,
@@ -253,7 +259,7 @@ function writeType(out: ByteOut, b: RawBlob, id: number, offsets: boolean): void
     list = NO_LIST;
   switch (kind) {
     case Kind.INT: {
-      const v = w[p + 3];
+      const v = x3;
       k1 = S_SIZE;
       k2 = S_BITS_OFFSET, v2 = (v >>> 16) & 0xff;
       k3 = S_NR_BITS, v3 = v & 0xff;
@@ -281,7 +287,7 @@ function writeType(out: ByteOut, b: RawBlob, id: number, offsets: boolean): void
       k1 = kflag ? S_FWD_UNION : S_FWD_STRUCT, v1 = -1;
       break;
     case Kind.FUNC:
-      tail = LINKAGES[vlen] ?? S_LINKAGE_UNKN;
+      tail = linkage;
       break;
     case Kind.FUNC_PROTO:
       k1 = S_RET_TYPE_ID;
@@ -289,7 +295,7 @@ function writeType(out: ByteOut, b: RawBlob, id: number, offsets: boolean): void
       list = PARAMS;
       break;
     case Kind.VAR:
-      tail = LINKAGES[w[p + 3]] ?? S_LINKAGE_UNKN;
+      tail = linkage;
       break;
     case Kind.DATASEC:
       k1 = S_SIZE;
@@ -300,7 +306,7 @@ function writeType(out: ByteOut, b: RawBlob, id: number, offsets: boolean): void
       k1 = S_SIZE;
       break;
     case Kind.DECL_TAG:
-      k2 = S_COMPONENT_IDX, v2 = w[p + 3] | 0;
+      k2 = S_COMPONENT_IDX, v2 = signed3;
       break;
       // PTR, CONST, VOLATILE, RESTRICT, TYPEDEF, TYPE_TAG: the type id alone.
   }
