@@ -8,10 +8,12 @@
 //     walks it R times without freeing it (header, sample fields, one tracepoint field); CPU
 //     time of the consumer process per sample (both sides), as the machine is shared. Each
 //     consumer is a process of its own (bench/perf_fill.ts, bench/c/perf_consumer.c); the same
-//     walk in this process, after the end-to-end rounds, is printed too.
+//     walk in this process, after the end-to-end rounds, is printed too, and a hand-written
+//     JavaScript loop over the same ring (no library: what V8's code reaches at best).
 // Several rounds, alternating; medians. Prints one line per comparison ending with the ratio.
 //
-//   deno task bench:perf [--seconds S] [--rounds N] [--samples N]
+//   deno task bench:perf [--seconds S] [--rounds N] [--samples N] [--no-e2e]
+//     --no-e2e: the pre-filled ring's lines only
 import { readFormat, Tracer } from "../mod.ts";
 import { PerfRing } from "../mod.ts";
 import { openFillEvent, walkFilled } from "./perf_fill.ts";
@@ -27,6 +29,7 @@ const SAMPLES = opt("--samples", 100000);
 const E2E_PAGES = 1024; // 4 MiB per ring, for both consumers
 const FILL_PAGES = 2048; // 8 MiB: SAMPLES x 56 bytes fit
 const WALKS = 20;
+const E2E = !args.includes("--no-e2e");
 const lostInWarmup: number[] = [];
 const WARMUP = 0.25; // seconds of production before the measured ones, for both consumers
 
@@ -147,7 +150,7 @@ async function fillChild(
 }
 
 /** bpfview walks a filled ring in its own process (bench/perf_fill.ts): ns per sample. */
-const fillBpfview = () =>
+const fillBpfview = (bare = false) =>
   fillChild("bench/perf_fill.ts", Deno.execPath(), (pid) => [
     "run",
     "-A",
@@ -155,6 +158,7 @@ const fillBpfview = () =>
     String(pid),
     String(FILL_PAGES),
     String(WALKS),
+    ...(bare ? ["bare"] : []),
   ]);
 
 /** The C consumer walks a filled ring: ns per sample. */
@@ -192,35 +196,48 @@ const e2e = {
   lostsB: [] as number[],
   lostsC: [] as number[],
 };
-const fill = { bpf: [] as number[], c: [] as number[], here: [] as number[] };
+const fill = { bpf: [] as number[], c: [] as number[], here: [] as number[], bare: [] as number[] };
 for (let r = 0; r < ROUNDS; r++) {
+  if (r % 2) (fill.c.push(await fillC()), fill.bpf.push(await fillBpfview()));
+  else (fill.bpf.push(await fillBpfview()), fill.c.push(await fillC()));
+  fill.bare.push(await fillBpfview(true));
+  if (!E2E) continue;
   const order = r % 2 ? [e2eC, e2eBpfview] : [e2eBpfview, e2eC];
   for (const f of order) {
     const [rate, lost] = await f();
     if (f === e2eC) (e2e.c.push(rate), e2e.lostC += lost, e2e.lostsC.push(lost));
     else (e2e.bpf.push(rate), e2e.lostB += lost, e2e.lostsB.push(lost));
   }
-  if (r % 2) (fill.c.push(await fillC()), fill.bpf.push(await fillBpfview()));
-  else (fill.bpf.push(await fillBpfview()), fill.c.push(await fillC()));
   fill.here.push(await fillHere());
 }
 const mb = median(e2e.bpf) / 1e6, mc = median(e2e.c) / 1e6;
-console.log(
-  `trace end to end ${SECONDS}s: bpfview ${mb.toFixed(2)} M/s, C ${mc.toFixed(2)} M/s, ` +
-    `lost ${e2e.lostB} (C ${e2e.lostC}), ratio ${(mb / mc).toFixed(2)}`,
-);
-const fb = median(fill.bpf), fc = median(fill.c);
+if (E2E) {
+  console.log(
+    `trace end to end ${SECONDS}s: bpfview ${mb.toFixed(2)} M/s, C ${mc.toFixed(2)} M/s, ` +
+      `lost ${e2e.lostB} (C ${e2e.lostC}), ratio ${(mb / mc).toFixed(2)}`,
+  );
+}
+const fb = median(fill.bpf), fc = median(fill.c), fj = median(fill.bare);
+const each = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(" ");
 console.log(
   `decode pre-filled ring: bpfview ${fb.toFixed(1)} ns/sample, C ${fc.toFixed(1)} ns/sample, ` +
     `ratio ${(fb / fc).toFixed(2)}`,
 );
 console.log(
-  `(medians of ${ROUNDS} rounds; ${SAMPLES} samples walked ${WALKS} times; bpfview's walk in ` +
-    `this process, after the end-to-end rounds: ${median(fill.here).toFixed(1)} ns/sample, ` +
-    `ratio ${(median(fill.here) / fc).toFixed(2)}; ` +
-    `e2e rates bpfview ${e2e.bpf.map((x) => (x / 1e6).toFixed(2)).join(" ")}, C ${
-      e2e.c.map((x) => (x / 1e6).toFixed(2)).join(" ")
-    }; lost summed over rounds: bpfview ${e2e.lostsB.join(" ")} (in the warm-up ${
-      lostInWarmup.join(" ")
-    }), C ${e2e.lostsC.join(" ")})`,
+  `decode pre-filled ring, hand-written JavaScript loop (no library): ${
+    fj.toFixed(1)
+  } ns/sample, ` +
+    `ratio ${(fj / fc).toFixed(2)} of C; bpfview ${(fb / fj).toFixed(2)} of it`,
+);
+console.log(
+  `(medians of ${ROUNDS} rounds; ${SAMPLES} samples walked ${WALKS} times; per round: bpfview ` +
+    `${each(fill.bpf)}, C ${each(fill.c)}, hand-written ${each(fill.bare)}` +
+    (!E2E ? ")" : `; bpfview's walk in ` +
+      `this process, after the end-to-end rounds: ${median(fill.here).toFixed(1)} ns/sample, ` +
+      `ratio ${(median(fill.here) / fc).toFixed(2)}; ` +
+      `e2e rates bpfview ${e2e.bpf.map((x) => (x / 1e6).toFixed(2)).join(" ")}, C ${
+        e2e.c.map((x) => (x / 1e6).toFixed(2)).join(" ")
+      }; lost summed over rounds: bpfview ${e2e.lostsB.join(" ")} (in the warm-up ${
+        lostInWarmup.join(" ")
+      }), C ${e2e.lostsC.join(" ")})`),
 );

@@ -3,9 +3,11 @@
 // payload's reader), and counts CPU time per sample. Run as its own process, as the C consumer
 // (bench/c/perf_consumer.c peek) is:
 //
-//   deno run -A bench/perf_fill.ts PID PAGES WALKS
+//   deno run -A bench/perf_fill.ts PID PAGES WALKS [bare]
 //     opens syscalls:sys_enter_getpid for PID with a ring of PAGES pages, prints "ready", waits
 //     for a line (the ring is filled), walks it WALKS times, prints "ns X samples N".
+//     bare: walks it with a hand-written loop instead (no library: a local cursor and the same
+//     fields read straight from a Uint32Array, what JavaScript code reaches at best here).
 //
 // perf_compare.ts also imports walkFilled to measure the same walk in its own process, after the
 // end-to-end rounds.
@@ -28,9 +30,9 @@ const acc = new Float64Array(1); // a typed array: a captured number would box o
 let walked = 0;
 
 /** One pass over the ring: header, sample fields, one payload field (the caller rewinds). */
-function walk(ring: PerfRing): void {
+function walkLibrary(ring: PerfRing): void {
   const s = sample, SAMPLE = RecordType.SAMPLE; // as a C consumer has PERF_RECORD_SAMPLE inline
-  for (let off = ring.next(); off >= 0; off = ring.next()) {
+  for (let off = ring.next(); off >= 0; off = ring.after(off)) {
     if (ring.type !== SAMPLE) continue;
     const dv = ring.view;
     layout.decode(dv, off, s);
@@ -39,6 +41,26 @@ function walk(ring: PerfRing): void {
     walked++;
   }
 }
+
+/**
+ * The same pass without the library: a cursor in a local, header and fields read as u32s at
+ * the offsets this layout puts them (no checks but the loop's; the filled ring does not wrap).
+ */
+function walkBare(ring: PerfRing): void {
+  const w = new Uint32Array(ring.view.buffer), SAMPLE = RecordType.SAMPLE;
+  const end = ring.dataOffset + ring.pending, field = (RAW_AT + 4 + nrAt) >>> 2;
+  for (let p = ring.dataOffset; p < end;) {
+    const q = p >>> 2;
+    if (w[q] === SAMPLE) {
+      acc[0] += (w[q + 2] | 0) + (w[q + 3] | 0) + w[q + 6] + (w[q + 5] * 4294967296 + w[q + 4]) +
+        w[q + 8] + (w[q + field] | 0);
+      walked++;
+    }
+    p += w[q + 1] >>> 16;
+  }
+}
+/** Where the raw size word is in these samples, and the payload field in the payload. */
+const RAW_AT = layout.rawAt, nrAt = format.fields.find((f) => f.name === "__syscall_nr")!.offset;
 
 /** The event whose ring is filled: the bench's tracepoint for `pid`, disabled until enabled. */
 export function openFillEvent(pid: number): PerfEvent {
@@ -55,7 +77,12 @@ export function openFillEvent(pid: number): PerfEvent {
  * Walks the filled `ring` `warm` times (the JIT compiles the loop, and compiles it again once
  * the code after it has run), then `walks` times: [CPU ns per sample, samples per walk].
  */
-export function walkFilled(ring: PerfRing, walks: number, warm = 20): [number, number] {
+export function walkFilled(
+  ring: PerfRing,
+  walks: number,
+  warm = 20,
+  walk = walkLibrary,
+): [number, number] {
   // rewind() here, not after walk's loop: code after a loop the JIT compiled before it ever
   // ran would leave that compiled loop (a deopt) at the end of every walk.
   for (let i = 0; i < warm; i++) (walk(ring), ring.rewind());
@@ -69,11 +96,15 @@ export function walkFilled(ring: PerfRing, walks: number, warm = 20): [number, n
 
 if (import.meta.main) {
   const [pid, pages, walks] = Deno.args.map(Number);
+  const bare = Deno.args[3] === "bare";
   using ev = openFillEvent(pid);
   using ring = new PerfRing(ev.fd, pages);
   ev.enable();
   console.log("ready");
   await Deno.stdin.read(new Uint8Array(64)); // the producer has filled the ring
-  const [ns, n] = walkFilled(ring, walks);
+  if (bare && (ring.pending > ring.dataSize || (RAW_AT + 4 + nrAt) % 4 !== 0)) {
+    throw new Error("the bare walk reads an unwrapped ring, u32s at u32 offsets");
+  }
+  const [ns, n] = walkFilled(ring, walks, 20, bare ? walkBare : walkLibrary);
   console.log(`ns ${ns.toFixed(3)} samples ${n}`);
 }

@@ -188,7 +188,7 @@ export class PerfBuffer {
       const ring = rings[i], cpu = cpus[i], from = n;
       ring.rewind();
       try {
-        for (let off = 0; n < max && (off = ring.next()) >= 0;) {
+        for (let off = n < max ? ring.next() : -1; off >= 0; off = n < max ? ring.after(off) : -1) {
           if (ring.type !== SAMPLE) continue; // LOST: counted by the ring
           // PERF_SAMPLE_RAW alone: the header, then u32 size and the payload.
           const dv = ring.view;

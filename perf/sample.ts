@@ -747,14 +747,14 @@ export class SampleLayout {
  * sample's time would allocate on every record.
  */
 function inlineU64(name: string, at: string): string {
-  return `{ const hi = dv.getUint32(${at} + 4, true); s.${name} = hi < 0x200000 ? hi * 4294967296 + dv.getUint32(${at}, true) : dv.getBigUint64(${at}, true); }`;
+  return `{ const hi = dv.getUint32(${at} + 4, true); if (hi < 0x200000) s.${name} = hi * 4294967296 + dv.getUint32(${at}, true); else s.${name} = dv.getBigUint64(${at}, true); }`;
 }
 
 /** {@link inlineU64} for a fixed field at `at` of the record: @U32 reads, as each version reads them. */
 function fixedU64(name: string, at: number): string {
   return `{ const hi = @U32(${
     at + 4
-  }); s.${name} = hi < 0x200000 ? hi * 4294967296 + @U32(${at}) : dv.getBigUint64(o + ${at}, true); }`;
+  }); if (hi < 0x200000) s.${name} = hi * 4294967296 + @U32(${at}); else s.${name} = dv.getBigUint64(o + ${at}, true); }`;
 }
 
 /** Checks that a record header at `o` and the record it announces fit `dv`; returns its size.

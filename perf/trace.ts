@@ -292,7 +292,7 @@ export class Tracer {
     let n = 0;
     for (const r of this.#rings) {
       try {
-        for (let off = r.next(); off >= 0; off = r.next()) {
+        for (let off = r.next(); off >= 0; off = r.after(off)) {
           n++;
           if (r.type !== SAMPLE) continue;
           const dv = r.view;

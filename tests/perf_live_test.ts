@@ -8,6 +8,7 @@ import {
   CallchainContext,
   loadBtf,
   onlineCpus,
+  PerfError,
   PerfEvent,
   PerfRing,
   PerfSample,
@@ -350,7 +351,7 @@ Deno.test("live: read_format GROUP with a leader and a sibling: both values and 
   assert.ok(n >= 2, `${n} samples`);
 });
 
-Deno.test("live: the ring cursor (next, rewind, commit) reads records in place, counts them once", async () => {
+Deno.test("live: the ring cursor (next or after, rewind, commit) reads records in place, counts them once", async () => {
   const spin = new Spinner();
   try {
     await spin.line();
@@ -360,9 +361,11 @@ Deno.test("live: the ring cursor (next, rewind, commit) reads records in place, 
     const layout = new SampleLayout({ sample_type: S.TID | S.TIME | S.CPU | S.RAW });
     const s = new PerfSample();
     let endsAtEnd = 0; // records that end exactly at the data area's end (not wrapped)
-    const walk = () => {
-      let n = 0;
-      for (let off = ring.next(); off >= 0; off = ring.next()) {
+    const inPlace = ring.view; // the ring's own view (a joined record comes in another)
+    // One walk: the records' [offset, size, type, pid, joined?], with next() or with after().
+    const walk = (useAfter: boolean) => {
+      const seen: number[][] = [];
+      for (let off = ring.next(); off >= 0; off = useAfter ? ring.after(off) : ring.next()) {
         if (ring.type !== RecordType.SAMPLE) continue;
         layout.decode(ring.view, off, s);
         assert.equal(s.pid, spin.child.pid);
@@ -370,25 +373,39 @@ Deno.test("live: the ring cursor (next, rewind, commit) reads records in place, 
         if (off - ring.dataOffset + ring.size === ring.dataSize) {
           endsAtEnd++;
         }
-        n++;
+        seen.push([off, ring.size, ring.type, s.pid, ring.view === inPlace ? 0 : 1]);
       }
-      return n;
+      return seen;
     };
     let total = 0;
     // 600 x 56 bytes through one 4 KiB page: record 512 ends exactly at the page's end.
     for (let round = 0; round < 12; round++) {
       await spin.spin(50); // 50 x 56 bytes < 4 KiB
-      const n = walk();
+      const first = walk(round % 2 === 0);
       ring.rewind();
-      assert.equal(walk(), n); // the same records again
-      assert.equal(ring.commit(), n * 56);
-      assert.equal(walk(), 0); // freed
-      total += n;
+      assert.deepEqual(walk(round % 2 === 1), first); // the same records again, the other way
+      assert.equal(ring.commit(), first.length * 56);
+      assert.equal(walk(true).length, 0); // freed
+      assert.equal(walk(false).length, 0);
+      total += first.length;
     }
     assert.equal(total, 600);
     assert.equal(ring.stats.records, 600);
     assert.ok(ring.stats.joined > 0);
     assert.ok(endsAtEnd > 0, "no record ended at the data area's end");
+
+    // after() with an offset other than the last one returned is a PerfError; after a commit
+    // it goes on from the first record not read, as next() does.
+    await spin.spin(3);
+    const a = ring.next();
+    const b = ring.after(a);
+    assert.ok(a >= 0 && b >= 0);
+    assert.throws(() => ring.after(a), PerfError);
+    ring.commit(); // frees the first two
+    const c = ring.after(b);
+    assert.ok(c >= 0);
+    assert.equal(ring.after(c), -1);
+    assert.equal(ring.commit(), 3 * 56 - 2 * 56);
   } finally {
     await spin.close();
   }
@@ -415,6 +432,7 @@ Deno.test("live: closing a ring unmaps it; a view kept over it reads zeros, not 
     assert.equal(perfMaps(), before, "the perf mapping is gone");
     assert.equal(dv.getUint32(off, true), 0, "the kept view reads zeros");
     assert.equal(ring.next(), -1);
+    assert.equal(ring.after(off), -1);
     ring.rewind();
     assert.equal(ring.next(), -1);
     assert.equal(ring.drain(() => assert.fail("a record after close")), 0);
