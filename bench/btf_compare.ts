@@ -55,9 +55,11 @@
  *     packed 1-byte enums), the JSON by ids, kinds and names.
  *
  * (e) Cold breakdown: where a whole-process dump's time goes, from R
- *     alternating runs of `bench/dump_phases.ts` (medians): the process
- *     start-up (`--empty`), importing `mod.ts` (`--import`, minus the
- *     start-up), and for the C and JSON dumps the in-process
+ *     alternating runs of `bench/empty.ts` and `bench/dump_phases.ts`
+ *     (medians): Deno's start-up (`bench/empty.ts`), the module graph that
+ *     Deno builds before running anything (`dump_phases.ts --empty`, minus
+ *     the start-up), loading and running `mod.ts`'s modules (`--import`,
+ *     minus `--empty`), and for the C and JSON dumps the in-process
  *     `performance.now()` marks: import, open (map + type index), dump
  *     (including writing to /dev/null).
  *
@@ -470,33 +472,36 @@ async function benchDumps(a: Args): Promise<void> {
 /** (e): the cold breakdown of whole-process dumps. */
 async function benchPhases(a: Args): Promise<void> {
   const script = `${ROOT}bench/dump_phases.ts`;
-  const modes = ["--empty", "--import", "c", "json"];
+  // bench/empty.ts first: Deno's start-up without dump_phases.ts's module graph.
+  const modes = ["start-up", "--empty", "--import", "c", "json"];
   const walls: number[][] = modes.map(() => []);
   const marks: Record<string, number[][]> = { c: [], json: [] };
   for (let i = 0; i < a.runs; i++) {
     for (let k = 0; k < modes.length; k++) {
-      const args = ["run", "-A", "--frozen", "--quiet", script, modes[k], a.file];
+      const args = k === 0
+        ? ["run", "-A", "--frozen", "--quiet", `${ROOT}bench/empty.ts`]
+        : ["run", "-A", "--frozen", "--quiet", script, modes[k], a.file];
       const t0 = performance.now();
       const r = await run(Deno.execPath(), args, "null");
       walls[k].push(performance.now() - t0);
       const m = /phases import=([0-9.]+) open=([0-9.]+) dump=([0-9.]+)/.exec(r.err);
-      if (!r.ok || (k >= 2 && !m)) {
+      if (!r.ok || (k >= 3 && !m)) {
         console.log(`cold breakdown: skipped (${firstLine(r.err)})`);
         return;
       }
       if (m) marks[modes[k]].push([Number(m[1]), Number(m[2]), Number(m[3])]);
     }
   }
-  const [empty, imported] = [median(walls[0]), median(walls[1])];
-  for (const [k, what] of [[2, "c"], [3, "json"]] as const) {
+  const [start, graph, imported] = [median(walls[0]), median(walls[1]), median(walls[2])];
+  for (const [k, what] of [[3, "c"], [4, "json"]] as const) {
     const col = (j: number) => median(marks[what].map((row) => row[j]));
     console.log(
       `cold breakdown (${what === "c" ? "C" : "JSON"} dump, whole process ${
         ms(median(walls[k]))
       }): ` +
-        `start-up ${ms(empty)}, import mod.ts ${ms(imported - empty)} (in process ${
-          ms(col(0))
-        }), open ${ms(col(1))}, dump+write ${ms(col(2))}`,
+        `start-up ${ms(start)}, module graph ${ms(graph - start)}, import mod.ts ${
+          ms(imported - graph)
+        } (in process ${ms(col(0))}), open ${ms(col(1))}, dump+write ${ms(col(2))}`,
     );
   }
 }

@@ -3,8 +3,10 @@
  * `deno run -A bench/dump_phases.ts c|json [PATH]` imports `mod.ts` (as the
  * CLI does), opens the BTF, dumps it to stdout in chunks and prints
  * `phases import=MS open=MS dump=MS` on stderr (`performance.now()` marks;
- * dump includes writing). `--empty` does nothing: the process start-up
- * alone; `--import` stops after the import.
+ * dump includes writing). `--empty` does nothing: the process start-up plus
+ * the module graph (Deno finds and analyses every module the literal import
+ * below names before running this, whatever the mode; `bench/empty.ts` is
+ * the start-up alone); `--import` stops after the import.
  *
  * @module
  */
