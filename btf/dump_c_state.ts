@@ -11,7 +11,7 @@
  * @module
  */
 
-import { type AlignMembers, membersAlign, membersPacked, scalarAlign } from "./align.ts";
+import { scalarAlign } from "./align.ts";
 import { ascii, type ByteOut, SLACK } from "./byte_out.ts";
 import { IDENTS, NameCounts, TAGS } from "./dump_c_names.ts";
 import { rawBlob } from "./dump_raw.ts";
@@ -127,36 +127,6 @@ function flatten(btf: Btf): Flat {
   return { w, at, s, s0: 0, strEnd: ns };
 }
 
-/** The members of the struct or union at word `p`, for the alignment rules. */
-class RawMembers implements AlignMembers {
-  declare readonly count: number;
-  declare readonly size: number;
-  declare private readonly w: Uint32Array;
-  declare private readonly p: number;
-  declare private readonly kflag: boolean;
-
-  constructor(w: Uint32Array, p: number) {
-    this.w = w;
-    this.p = p;
-    this.count = w[p + 1] & VLEN_MASK;
-    this.size = w[p + 2];
-    this.kflag = w[p + 1] >>> 31 === 1;
-  }
-
-  type(k: number): number {
-    return this.w[this.p + 4 + 3 * k];
-  }
-
-  bitOffset(k: number): number {
-    const off = this.w[this.p + 5 + 3 * k];
-    return this.kflag ? off & 0xffffff : off;
-  }
-
-  bitfieldSize(k: number): number {
-    return this.kflag ? this.w[this.p + 5 + 3 * k] >>> 24 : 0;
-  }
-}
-
 /**
  * The state of one C dump: the type words, the ordering and emission marks,
  * resolved names, memoized alignments, the declaration chain stack, the
@@ -190,8 +160,6 @@ export class CDumpState {
   declare readonly aligns: Int32Array;
   /** Memoized {@link isStructPacked}: 0 not computed, 1 no, 2 yes. */
   declare readonly packed: Uint8Array;
-  /** {@link alignOf} as a function value, for the rules in align.ts. */
-  readonly #align = (type: number) => this.alignOf(type);
   /**
    * Types ordered and waiting to be emitted: `queue[0..queued)` (each type
    * is queued once at most, so `n` slots always do).
@@ -492,7 +460,7 @@ export class CDumpState {
       case 5 /* UNION */:
         this.aligns[id] = -1;
         this.enter(id, "struct members");
-        align = membersAlign(new RawMembers(w, p), this.#align);
+        align = this.#membersAlign(p);
         this.depth--;
         break;
       default:
@@ -502,11 +470,58 @@ export class CDumpState {
     return align;
   }
 
-  /** Whether struct `id` needs `__attribute__((packed))` to get its BTF layout. */
+  /**
+   * Alignment of the struct or union at word `p` by libbpf's rule (align.ts's
+   * `membersAlign`, the same steps over the members' words): the largest of
+   * its members', 1 when packed, 0 when a member has none. Member
+   * alignments known already are read from the memo, without a call.
+   */
+  #membersAlign(p: number): number {
+    const w = this.w, aligns = this.aligns;
+    const info = w[p + 1], vlen = info & VLEN_MASK, kflag = info >>> 31;
+    let max = 1;
+    for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
+      const t = w[m + 1], memo = aligns[t];
+      const a = memo > 0 ? memo - 1 : this.alignOf(t);
+      if (a <= 0) return 0;
+      if (a > max) max = a;
+      // A member off its natural alignment means the struct is packed.
+      const off = w[m + 2];
+      if (
+        kflag === 0 ? off % (8 * a) !== 0 : off >>> 24 === 0 && (off & 0xffffff) % (8 * a) !== 0
+      ) {
+        return 1;
+      }
+    }
+    return w[p + 2] % max !== 0 ? 1 : max;
+  }
+
+  /**
+   * Whether struct `id` needs `__attribute__((packed))` to get its BTF
+   * layout (libbpf's `btf_is_struct_packed`): a member off its natural
+   * alignment, or a size that is not a multiple of the largest alignment.
+   * Members with no alignment are ignored here, as libbpf does.
+   */
   isStructPacked(id: number): boolean {
     const memo = this.packed[id];
     if (memo !== 0) return memo === 2;
-    const packed = membersPacked(new RawMembers(this.w, this.at[id]), this.#align);
+    const w = this.w, aligns = this.aligns, p = this.at[id];
+    const info = w[p + 1], vlen = info & VLEN_MASK, kflag = info >>> 31;
+    let max = 1, packed = false;
+    for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
+      const t = w[m + 1], am = aligns[t];
+      const a = am > 0 ? am - 1 : this.alignOf(t);
+      const off = w[m + 2];
+      if (
+        a !== 0 &&
+        (kflag === 0 ? off % (8 * a) !== 0 : off >>> 24 === 0 && (off & 0xffffff) % (8 * a) !== 0)
+      ) {
+        packed = true;
+        break;
+      }
+      if (a > max) max = a;
+    }
+    if (!packed) packed = w[p + 2] % max !== 0;
     this.packed[id] = packed ? 2 : 1;
     return packed;
   }
