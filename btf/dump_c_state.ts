@@ -93,10 +93,8 @@ interface Flat {
   w: Uint32Array;
   /** Word index of each type id's record (index 0 unused). */
   at: Uint32Array;
-  /** Bytes holding the string sections. */
+  /** The string sections (string offset 0 at the start). */
   s: Uint8Array;
-  /** Position in {@link s} of string offset 0. */
-  s0: number;
   /** First string offset past the last section. */
   strEnd: number;
 }
@@ -110,7 +108,7 @@ function flatten(btf: Btf): Flat {
   if (chain.length === 1) {
     const b = chain[0];
     at.set(b.offsets.subarray(0, b.n), 1);
-    return { w: b.words, at, s: b.bytes, s0: b.strAbs, strEnd: b.strLen };
+    return { w: b.words, at, s: b.bytes.subarray(b.strAbs, b.strAbs + b.strLen), strEnd: b.strLen };
   }
   let nw = 0, ns = 0;
   for (const b of chain) nw += b.words.length, ns += b.strLen;
@@ -124,7 +122,7 @@ function flatten(btf: Btf): Flat {
     s.set(b.bytes.subarray(b.strAbs, b.strAbs + b.strLen), ns);
     ns += b.strLen;
   }
-  return { w, at, s, s0: 0, strEnd: ns };
+  return { w, at, s, strEnd: ns };
 }
 
 /**
@@ -141,9 +139,8 @@ export class CDumpState {
   /** Type section words (host order) and each id's record position in them. */
   declare readonly w: Uint32Array;
   declare readonly at: Uint32Array;
-  /** The string bytes and the position of string offset 0 in them. */
+  /** The string sections, string offset 0 at the start (a view for one blob). */
   declare readonly s: Uint8Array;
-  declare readonly s0: number;
   declare readonly strEnd: number;
   /** Kinds by id. */
   declare readonly kinds: Uint8Array;
@@ -185,7 +182,6 @@ export class CDumpState {
     this.w = f.w;
     this.at = f.at;
     this.s = f.s;
-    this.s0 = f.s0;
     this.strEnd = f.strEnd;
     const n = this.n = btf.count;
     this.ptrSz = btf.pointerSize;
@@ -203,7 +199,7 @@ export class CDumpState {
     this.maxWork = WORK_PER_TYPE * n + WORK_BASE;
     this.order[0] = DONE;
     this.emit[0] = DONE;
-    this.names = new NameCounts(this.s, this.s0, this.scan());
+    this.names = new NameCounts(this.s, this.scan());
   }
 
   /**
@@ -305,12 +301,12 @@ export class CDumpState {
 
   /** Whether the string at offset `off` is not empty. */
   named(off: number): boolean {
-    return off !== 0 && this.s[this.s0 + off] !== 0;
+    return off !== 0 && this.s[off] !== 0;
   }
 
   /** Whether the string at `off` is `want`. */
   nameIs(off: number, want: Uint8Array): boolean {
-    const s = this.s, p = this.s0 + off;
+    const s = this.s, p = off;
     for (let i = 0; i < want.length; i++) if (s[p + i] !== want[i]) return false;
     return s[p + want.length] === 0;
   }
@@ -318,7 +314,7 @@ export class CDumpState {
   /** Writes the string at offset `off` and, for `dup` > 1, its `___dup` suffix. */
   writeName(off: number, dup: number): void {
     const s = this.s, out = this.out;
-    let i = this.s0 + off, p = out.pos, o = out.buf, room = o.length - SLACK;
+    let i = off, p = out.pos, o = out.buf, room = o.length - SLACK;
     for (let c = s[i]; c !== 0; c = s[++i]) {
       if (p >= room) {
         out.pos = p;
