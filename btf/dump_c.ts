@@ -101,11 +101,11 @@ function dumpType(d: CDumpState, id: number): void {
     return;
   }
   const queue = d.queue;
-  queue.length = 0;
+  d.queued = 0;
   d.depth = 0;
   orderType(d, id, false);
   // emitType never orders, so the queue stays as it is while we go through it.
-  for (let i = 0; i < queue.length; i++) {
+  for (let i = 0, end = d.queued; i < end; i++) {
     d.depth = 0;
     emitType(d, queue[i], 0);
   }

@@ -57,13 +57,7 @@ export function emitTypeDecl(d: CDumpState, id: number, fOff: number, fDup: numb
   }
   let top = lo;
   for (;;) {
-    if (top - lo >= MAX_CHAIN) {
-      throw new BtfError(
-        `expected a declaration chain of fewer than ${MAX_CHAIN} pointers, qualifiers and arrays, found a longer one or a cycle at ${
-          d.describe(id)
-        }`,
-      );
-    }
+    if (top - lo >= MAX_CHAIN) throw chainTooLong(d, id);
     chain[top++] = id;
     if (id === 0) break;
     const kind = kinds[id];
@@ -82,7 +76,7 @@ export function emitTypeDecl(d: CDumpState, id: number, fOff: number, fDup: numb
     ) {
       break;
     } else {
-      throw new BtfError(`expected a type usable in a C declaration, found ${d.describe(id)}`);
+      throw notDeclarable(d, id);
     }
   }
   d.enter(chain[lo], "declarations");
@@ -280,9 +274,29 @@ function emitTypeChain(
         return;
       }
       default:
-        throw new BtfError(`expected a type usable in a C declaration, found ${d.describe(id)}`);
+        throw notDeclarable(d, id);
     }
     lastWasPtr = kind === 2 /* PTR */;
   }
   emitName(d, fOff, fDup, lastWasPtr);
+}
+
+/*
+ * The errors of the functions above, kept out of them: the engine compiles
+ * a function whole, and building their messages made them slower to
+ * compile.
+ */
+
+/** The error for a declaration chain past {@link MAX_CHAIN} at type `id`. */
+function chainTooLong(d: CDumpState, id: number): BtfError {
+  return new BtfError(
+    `expected a declaration chain of fewer than ${MAX_CHAIN} pointers, qualifiers and arrays, found a longer one or a cycle at ${
+      d.describe(id)
+    }`,
+  );
+}
+
+/** The error for a type no C declaration can name (a function, a variable...). */
+function notDeclarable(d: CDumpState, id: number): BtfError {
+  return new BtfError(`expected a type usable in a C declaration, found ${d.describe(id)}`);
 }

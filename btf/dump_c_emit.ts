@@ -22,12 +22,9 @@ import { emitTypeDecl } from "./dump_c_decl.ts";
 import { IDENTS } from "./dump_c_names.ts";
 import {
   type CDumpState,
-  DONE,
-  IN_PROGRESS,
   MAX_DEPTH,
   MAX_PAD_BITS,
   MAX_RESOLVE_DEPTH,
-  NOT_DONE,
   VLEN_MASK,
 } from "./dump_c_state.ts";
 import { BtfError } from "./error.ts";
@@ -68,109 +65,74 @@ const MISSING_ALIASES = [
   ["__Poly16_t", "unsigned short"],
   ["__Poly64_t", "unsigned long long"],
   ["__Poly128_t", "unsigned __int128"],
-].map(([name, c]) => [ascii(name), ascii(`typedef ${c} ${name};\n\n`)] as const);
+];
+/** Their names, and the typedefs that give them (in two arrays: read by index, not destructured). */
+const ALIAS_NAMES = MISSING_ALIASES.map(([name]) => ascii(name));
+const ALIAS_DEFS = MISSING_ALIASES.map(([name, c]) => ascii(`typedef ${c} ${name};\n\n`));
+
+/*
+ * The functions below keep what runs for most types in small functions and
+ * what runs for few in others: the engine compiles each function whole, so
+ * a rare branch in a hot function made its optimized code slower to come.
+ * States and kinds are written as numbers (names in comments), as in
+ * dump_c.ts.
+ */
 
 /** libbpf's btf_dump_emit_type: definitions and forward declarations. */
 export function emitType(d: CDumpState, id: number, contId: number): void {
   const state = d.emit[id];
-  if (state === DONE) return;
-  const w = d.w, p = d.at[id], kind = d.kinds[id], out = d.out;
-  const topLevel = contId === 0;
-  if (state === IN_PROGRESS) {
-    if (d.fwdEmitted[id]) return;
-    if (kind === 4 /* STRUCT */ || kind === 5 /* UNION */) {
-      // A reference to the struct we are inside of needs nothing.
-      if (id === contId) return;
-      if (!d.named(w[p])) return; // anonymous loop: nothing C can say
-      d.structFwd(id);
-      out.lit(S_END_DEF);
-      d.fwdEmitted[id] = 1;
-    } else if (kind === 8 /* TYPEDEF */) {
-      if (!d.isBlacklisted(id)) {
-        emitTypedefDef(d, id, 0);
-        out.lit(S_END_DEF);
-      }
-      d.fwdEmitted[id] = 1;
-    }
-    return;
-  }
+  if (state === 2 /* DONE */) return;
+  if (state === 1 /* IN_PROGRESS */) return emitAgain(d, id, contId);
+  const w = d.w, p = d.at[id], emit = d.emit;
   if (++d.work > d.maxWork) d.tooMuch(id);
   if (++d.depth > MAX_DEPTH) d.tooDeep(id, "type definitions");
-  switch (kind) {
-    case 1 /* INT */: {
-      // Like libbpf, this claims the int's name among the tags.
-      const dup = d.resolve(id, false);
-      if (dup === 1 && d.s[d.s0 + w[p]] === 95 /* _ */) {
-        for (const [name, def] of MISSING_ALIASES) if (d.nameIs(w[p], name)) out.lit(def);
-      }
-      d.emit[id] = DONE;
+  switch (d.kinds[id]) {
+    case 1 /* INT */:
+      emitInt(d, id);
       break;
-    }
     case 6 /* ENUM */:
     case 19 /* ENUM64 */:
-      if (topLevel) {
+      if (contId === 0) {
         emitEnumDef(d, id, 0);
-        out.lit(S_END_DEF);
+        d.out.lit(S_END_DEF);
       }
-      d.emit[id] = DONE;
+      emit[id] = 2 /* DONE */;
       break;
     case 2 /* PTR */:
     case 9 /* VOLATILE */:
     case 10 /* CONST */:
     case 11 /* RESTRICT */:
     case 18 /* TYPE_TAG */:
-      if (d.emit[w[p + 2]] !== DONE) emitType(d, w[p + 2], contId);
+      if (emit[w[p + 2]] !== 2 /* DONE */) emitType(d, w[p + 2], contId);
       break;
     case 3 /* ARRAY */:
-      if (d.emit[w[p + 3]] !== DONE) emitType(d, w[p + 3], contId);
+      if (emit[w[p + 3]] !== 2 /* DONE */) emitType(d, w[p + 3], contId);
       break;
     case 7 /* FWD */:
       d.fwdDef(id);
-      out.lit(S_END_DEF);
-      d.emit[id] = DONE;
+      d.out.lit(S_END_DEF);
+      emit[id] = 2 /* DONE */;
       break;
     case 8 /* TYPEDEF */:
-      d.emit[id] = IN_PROGRESS;
-      if (d.emit[w[p + 2]] !== DONE) emitType(d, w[p + 2], id);
+      emit[id] = 1 /* IN_PROGRESS */;
+      if (emit[w[p + 2]] !== 2 /* DONE */) emitType(d, w[p + 2], id);
       // Someone may have needed the typedef through a pointer meanwhile,
       // which already wrote it.
       if (!d.fwdEmitted[id] && !d.isBlacklisted(id)) {
         emitTypedefDef(d, id, 0);
-        out.lit(S_END_DEF);
+        d.out.lit(S_END_DEF);
       }
-      d.emit[id] = DONE;
+      emit[id] = 2 /* DONE */;
       break;
     case 4 /* STRUCT */:
-    case 5 /* UNION */: {
-      d.emit[id] = IN_PROGRESS;
-      const named = d.named(w[p]);
-      if (topLevel || !named) {
-        // Members are written out here: their types need declarations first.
-        const newCont = named ? id : contId;
-        const vlen = w[p + 1] & VLEN_MASK, emit = d.emit;
-        // (A type already emitted needs nothing: skipped here, without a call.)
-        for (let k = 0, m = p + 4; k < vlen; k++, m += 3) {
-          if (emit[w[m]] !== DONE) emitType(d, w[m], newCont);
-        }
-      } else if (!d.fwdEmitted[id] && id !== contId) {
-        d.structFwd(id);
-        out.lit(S_END_DEF);
-        d.fwdEmitted[id] = 1;
-      }
-      if (topLevel) {
-        emitStructDef(d, id, 0, false);
-        out.lit(S_END_DEF);
-        d.emit[id] = DONE;
-      } else {
-        d.emit[id] = NOT_DONE;
-      }
+    case 5 /* UNION */:
+      emitComposite(d, id, contId);
       break;
-    }
     case 13 /* FUNC_PROTO */: {
-      if (d.emit[w[p + 2]] !== DONE) emitType(d, w[p + 2], contId);
-      const vlen = w[p + 1] & VLEN_MASK, emit = d.emit;
+      if (emit[w[p + 2]] !== 2 /* DONE */) emitType(d, w[p + 2], contId);
+      const vlen = w[p + 1] & VLEN_MASK;
       for (let k = 0, m = p + 4; k < vlen; k++, m += 2) {
-        if (emit[w[m]] !== DONE) emitType(d, w[m], contId);
+        if (emit[w[m]] !== 2 /* DONE */) emitType(d, w[m], contId);
       }
       break;
     }
@@ -178,6 +140,68 @@ export function emitType(d: CDumpState, id: number, contId: number): void {
       break;
   }
   d.depth--;
+}
+
+/** {@link emitType} of a struct or union. */
+function emitComposite(d: CDumpState, id: number, contId: number): void {
+  const w = d.w, p = d.at[id], emit = d.emit;
+  emit[id] = 1 /* IN_PROGRESS */;
+  const named = d.named(w[p]);
+  if (contId === 0 || !named) {
+    // Members are written out here: their types need declarations first.
+    const newCont = named ? id : contId;
+    const vlen = w[p + 1] & VLEN_MASK;
+    // (A type already emitted needs nothing: skipped here, without a call.)
+    for (let k = 0, m = p + 4; k < vlen; k++, m += 3) {
+      if (emit[w[m]] !== 2 /* DONE */) emitType(d, w[m], newCont);
+    }
+  } else if (!d.fwdEmitted[id] && id !== contId) {
+    d.structFwd(id);
+    d.out.lit(S_END_DEF);
+    d.fwdEmitted[id] = 1;
+  }
+  if (contId === 0) {
+    emitStructDef(d, id, 0, false);
+    d.out.lit(S_END_DEF);
+    emit[id] = 2 /* DONE */;
+  } else {
+    emit[id] = 0 /* NOT_DONE */;
+  }
+}
+
+/** {@link emitType} of an int: claims its name among the tags, like libbpf, and writes GCC's aliases. */
+function emitInt(d: CDumpState, id: number): void {
+  const off = d.w[d.at[id]];
+  if (d.resolve(id, false) === 1 && d.s[d.s0 + off] === 95 /* _ */) {
+    for (let i = 0; i < ALIAS_NAMES.length; i++) {
+      if (d.nameIs(off, ALIAS_NAMES[i])) d.out.lit(ALIAS_DEFS[i]);
+    }
+  }
+  d.emit[id] = 2 /* DONE */;
+}
+
+/**
+ * {@link emitType} of a type reached again while it is being emitted: a
+ * struct or union needs a forward declaration (unless it is the one we are
+ * inside of, or anonymous), a typedef is written at once.
+ */
+function emitAgain(d: CDumpState, id: number, contId: number): void {
+  if (d.fwdEmitted[id]) return;
+  const kind = d.kinds[id];
+  if (kind === 4 /* STRUCT */ || kind === 5 /* UNION */) {
+    // A reference to the struct we are inside of needs nothing.
+    if (id === contId) return;
+    if (!d.named(d.w[d.at[id]])) return; // anonymous loop: nothing C can say
+    d.structFwd(id);
+    d.out.lit(S_END_DEF);
+    d.fwdEmitted[id] = 1;
+  } else if (kind === 8 /* TYPEDEF */) {
+    if (!d.isBlacklisted(id)) {
+      emitTypedefDef(d, id, 0);
+      d.out.lit(S_END_DEF);
+    }
+    d.fwdEmitted[id] = 1;
+  }
 }
 
 /** Writes a padding member `TYPE: BITS;` on its own line. */
@@ -201,13 +225,7 @@ function emitBitPadding(
   lvl: number,
 ): void {
   if (cur >= next) return;
-  if (next - cur > MAX_PAD_BITS) {
-    throw new BtfError(
-      `expected holes in a struct smaller than ${MAX_PAD_BITS / 8} bytes, found one of ${
-        Math.ceil((next - cur) / 8)
-      } bytes`,
-    );
-  }
+  if (next - cur > MAX_PAD_BITS) throw holeTooBig(next - cur);
   const widths = d.padBits;
   let newOff = 0, padBits = 0, pad = 0;
   for (let i = 0; i < 4; i++) {
@@ -307,13 +325,7 @@ export function emitStructDef(d: CDumpState, id: number, lvl: number, anon: bool
     const raw = w[m + 2], type = w[m + 1];
     const bitOffset = kflag ? raw & 0xffffff : raw;
     const bits = kflag ? raw >>> 24 : 0;
-    if (bitOffset + bits > size * 8) {
-      throw new BtfError(
-        `expected member '${d.btf.str(w[m])}' of ${
-          d.describe(id)
-        } within its ${size} bytes, found it at bit ${bitOffset}`,
-      );
-    }
+    if (bitOffset + bits > size * 8) throw memberOutside(d, id, w[m], bitOffset);
     if (off < bitOffset) {
       // (alignOf's memo read here: most members' types are known.)
       const memo = aligns[type];
@@ -352,6 +364,31 @@ export function emitStructDef(d: CDumpState, id: number, lvl: number, anon: bool
   if (vlen || size) out.lit(nl(lvl));
   out.lit(S_CLOSE);
   if (packed) out.lit(S_PACKED);
+}
+
+/*
+ * The errors of emitStructDef and emitBitPadding, kept out of them: the
+ * engine compiles a function whole, and building their messages made them
+ * slower to compile.
+ */
+
+/** The error for a member (name at string offset `name`) past the end of struct `id`. */
+function memberOutside(d: CDumpState, id: number, name: number, bitOffset: number): BtfError {
+  const size = d.w[d.at[id] + 2];
+  return new BtfError(
+    `expected member '${d.btf.str(name)}' of ${
+      d.describe(id)
+    } within its ${size} bytes, found it at bit ${bitOffset}`,
+  );
+}
+
+/** The error for a hole of `bits` past {@link MAX_PAD_BITS}. */
+function holeTooBig(bits: number): BtfError {
+  return new BtfError(
+    `expected holes in a struct smaller than ${MAX_PAD_BITS / 8} bytes, found one of ${
+      Math.ceil(bits / 8)
+    } bytes`,
+  );
 }
 
 /** Writes the definition of enum `id` at nesting level `lvl`. */

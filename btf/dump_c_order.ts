@@ -8,7 +8,7 @@
  */
 
 import { BtfError } from "./error.ts";
-import { type CDumpState, DONE, IN_PROGRESS, MAX_DEPTH, VLEN_MASK } from "./dump_c_state.ts";
+import { type CDumpState, MAX_DEPTH, VLEN_MASK } from "./dump_c_state.ts";
 
 /**
  * Depth-first topological sort (libbpf's btf_dump_order_type). Returns 1
@@ -17,52 +17,48 @@ import { type CDumpState, DONE, IN_PROGRESS, MAX_DEPTH, VLEN_MASK } from "./dump
  */
 export function orderType(d: CDumpState, id: number, throughPtr: boolean): number {
   const state = d.order[id];
-  if (state === DONE) return 1;
+  if (state === 2 /* DONE */) return 1;
   const w = d.w, p = d.at[id], kind = d.kinds[id];
-  if (state === IN_PROGRESS) {
+  if (state === 1 /* IN_PROGRESS */) {
     if ((kind === 4 /* STRUCT */ || kind === 5 /* UNION */) && throughPtr && d.named(w[p])) {
       return 0;
     }
-    throw new BtfError(
-      `expected a type graph C can express, found a cycle through ${
-        d.describe(id)
-      } that no forward declaration can break (a type containing itself by value)`,
-    );
+    throw cycleError(d, id);
   }
   switch (kind) {
     case 1 /* INT */:
     case 16 /* FLOAT */:
-      d.order[id] = DONE;
+      d.order[id] = 2 /* DONE */;
       return 0;
     case 4 /* STRUCT */:
     case 5 /* UNION */: {
       const named = d.named(w[p]);
       if (throughPtr && named) return 0;
-      d.order[id] = IN_PROGRESS;
+      d.order[id] = 1 /* IN_PROGRESS */;
       if (++d.work > d.maxWork) d.tooMuch(id);
       if (++d.depth > MAX_DEPTH) d.tooDeep(id, "struct members");
       const vlen = w[p + 1] & VLEN_MASK, order = d.order;
       // (A type already ordered needs nothing: skipped here, without a call.)
       for (let k = 0, m = p + 4; k < vlen; k++, m += 3) {
-        if (order[w[m]] !== DONE) orderType(d, w[m], false);
+        if (order[w[m]] !== 2 /* DONE */) orderType(d, w[m], false);
       }
       d.depth--;
-      if (named) d.queue.push(id);
-      d.order[id] = DONE;
+      if (named) d.queue[d.queued++] = id;
+      d.order[id] = 2 /* DONE */;
       return 1;
     }
     case 6 /* ENUM */:
     case 19 /* ENUM64 */:
     case 7 /* FWD */:
-      if (d.named(w[p]) || !d.referenced[id]) d.queue.push(id);
-      d.order[id] = DONE;
+      if (d.named(w[p]) || !d.referenced[id]) d.queue[d.queued++] = id;
+      d.order[id] = 2 /* DONE */;
       return 1;
     case 12 /* FUNC */:
     case 14 /* VAR */:
     case 15 /* DATASEC */:
     case 17 /* DECL_TAG */:
     case 0 /* UNKN */: // kinds this reader does not know: nothing C can say
-      d.order[id] = DONE;
+      d.order[id] = 2 /* DONE */;
       return 0;
   }
   // Pointers, arrays, typedefs, qualifiers and prototypes only lead to
@@ -74,19 +70,19 @@ export function orderType(d: CDumpState, id: number, throughPtr: boolean): numbe
   let res: number;
   switch (kind) {
     case 2 /* PTR */:
-      res = order[w[p + 2]] === DONE ? 1 : orderType(d, w[p + 2], true);
-      d.order[id] = DONE;
+      res = order[w[p + 2]] === 2 /* DONE */ ? 1 : orderType(d, w[p + 2], true);
+      d.order[id] = 2 /* DONE */;
       break;
     case 3 /* ARRAY */:
-      res = order[w[p + 3]] === DONE ? 1 : orderType(d, w[p + 3], false);
+      res = order[w[p + 3]] === 2 /* DONE */ ? 1 : orderType(d, w[p + 3], false);
       break;
     case 8 /* TYPEDEF */: {
-      const strong = order[w[p + 2]] === DONE ? 1 : orderType(d, w[p + 2], throughPtr);
+      const strong = order[w[p + 2]] === 2 /* DONE */ ? 1 : orderType(d, w[p + 2], throughPtr);
       if (throughPtr && !strong) {
         res = 0;
       } else {
-        d.queue.push(id);
-        d.order[id] = DONE;
+        d.queue[d.queued++] = id;
+        d.order[id] = 2 /* DONE */;
         res = 1;
       }
       break;
@@ -95,19 +91,38 @@ export function orderType(d: CDumpState, id: number, throughPtr: boolean): numbe
     case 10 /* CONST */:
     case 11 /* RESTRICT */:
     case 18 /* TYPE_TAG */:
-      res = order[w[p + 2]] === DONE ? 1 : orderType(d, w[p + 2], throughPtr);
+      res = order[w[p + 2]] === 2 /* DONE */ ? 1 : orderType(d, w[p + 2], throughPtr);
       break;
     case 13 /* FUNC_PROTO */: {
-      res = order[w[p + 2]] === DONE ? 1 : orderType(d, w[p + 2], throughPtr);
+      res = order[w[p + 2]] === 2 /* DONE */ ? 1 : orderType(d, w[p + 2], throughPtr);
       const vlen = w[p + 1] & VLEN_MASK;
       for (let k = 0, m = p + 4; k < vlen; k++, m += 2) {
-        if (order[w[m]] === DONE || orderType(d, w[m], throughPtr) > 0) res = 1;
+        if (order[w[m]] === 2 /* DONE */ || orderType(d, w[m], throughPtr) > 0) res = 1;
       }
       break;
     }
     default:
-      throw new BtfError(`expected a known BTF kind, found another at ${d.describe(id)}`);
+      throw unknownKind(d, id);
   }
   d.depth--;
   return res;
+}
+
+/*
+ * The errors of orderType, kept out of it: the engine compiles a function
+ * whole, and building their messages made orderType slower to compile.
+ */
+
+/** The error for a type reached again while it is being ordered, not through a pointer. */
+function cycleError(d: CDumpState, id: number): BtfError {
+  return new BtfError(
+    `expected a type graph C can express, found a cycle through ${
+      d.describe(id)
+    } that no forward declaration can break (a type containing itself by value)`,
+  );
+}
+
+/** The error for a kind orderType does not know. */
+function unknownKind(d: CDumpState, id: number): BtfError {
+  return new BtfError(`expected a known BTF kind, found another at ${d.describe(id)}`);
 }

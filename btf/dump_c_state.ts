@@ -192,7 +192,12 @@ export class CDumpState {
   declare readonly packed: Uint8Array;
   /** {@link alignOf} as a function value, for the rules in align.ts. */
   readonly #align = (type: number) => this.alignOf(type);
-  readonly queue: number[] = [];
+  /**
+   * Types ordered and waiting to be emitted: `queue[0..queued)` (each type
+   * is queued once at most, so `n` slots always do).
+   */
+  declare readonly queue: Int32Array;
+  queued = 0;
   /** Declaration chains being written, innermost declaration on top (see `dump_c_decl.ts`). */
   readonly chain: number[] = [];
   /** First free slot of {@link chain}. */
@@ -224,6 +229,7 @@ export class CDumpState {
     this.dups = new Int32Array(n);
     this.aligns = new Int32Array(n);
     this.packed = new Uint8Array(n);
+    this.queue = new Int32Array(n);
     this.padNames = ["long", "int", "short", "char"].map(ascii);
     this.padBits = [this.ptrSz * 8, 32, 16, 8];
     this.maxWork = WORK_PER_TYPE * n + WORK_BASE;
