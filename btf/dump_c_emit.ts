@@ -172,7 +172,7 @@ function emitComposite(d: CDumpState, id: number, contId: number): void {
 /** {@link emitType} of an int: claims its name among the tags, like libbpf, and writes GCC's aliases. */
 function emitInt(d: CDumpState, id: number): void {
   const off = d.w[d.at[id]];
-  if (d.resolve(id, false) === 1 && d.s[d.s0 + off] === 95 /* _ */) {
+  if (d.resolve(id, false) === 1 && d.s[off] === 95 /* _ */) {
     for (let i = 0; i < ALIAS_NAMES.length; i++) {
       if (d.nameIs(off, ALIAS_NAMES[i])) d.out.lit(ALIAS_DEFS[i]);
     }
@@ -319,7 +319,7 @@ export function emitStructDef(d: CDumpState, id: number, lvl: number, anon: bool
   else d.structFwd(id);
   out.lit(S_OPEN);
   const inner = nl(lvl + 1);
-  const aligns = d.aligns, s = d.s, s0 = d.s0;
+  const aligns = d.aligns, s = d.s;
   let off = 0, prevBitfield = false;
   for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
     const raw = w[m + 2], type = w[m + 1];
@@ -333,7 +333,7 @@ export function emitStructDef(d: CDumpState, id: number, lvl: number, anon: bool
       emitBitPadding(d, id, off, bitOffset, mAlign, prevBitfield && bits !== 0, lvl + 1);
     } else if (!packed && aligns[type] <= 0) d.alignOf(type);
     out.lit(inner);
-    const nm = w[m], nameOff = nm !== 0 && s[s0 + nm] !== 0 ? nm : 0;
+    const nm = w[m], nameOff = nm !== 0 && s[nm] !== 0 ? nm : 0;
     const inline = nameOff === 0 && bits === 0 ? namedMember(d, type) : 0;
     if (inline > 0) {
       // `struct ns_tree;` needs -fms-extensions; its members as an anonymous

@@ -20,20 +20,17 @@ export const IDENTS = 2;
  */
 export class NameCounts {
   declare private readonly s: Uint8Array;
-  declare private readonly s0: number;
   /** Per slot: string offset of the name + 1 (0: free), tag uses, identifier uses. */
   declare private readonly tab: Int32Array;
   declare private readonly mask: number;
   #used = 0;
 
   /**
-   * @param strings Bytes holding the string section.
-   * @param s0 Position in `strings` of string offset 0.
+   * @param strings The string section (string offset 0 at its start).
    * @param maxNames The most distinct names that will be looked up.
    */
-  constructor(strings: Uint8Array, s0: number, maxNames: number) {
+  constructor(strings: Uint8Array, maxNames: number) {
     this.s = strings;
-    this.s0 = s0;
     let size = 1024;
     while (size < 2 * maxNames + 2) size *= 2;
     this.tab = new Int32Array(3 * size);
@@ -50,7 +47,7 @@ export class NameCounts {
    * this one included.
    */
   bump(off: number, space: number): number {
-    const s = this.s, start = this.s0 + off;
+    const s = this.s, start = off;
     // djb2 over the bytes (shifts and adds: no call per byte, which costs
     // most before the engine optimizes this), then one multiply to mix. Kept
     // to 24 bits so every step is a small integer for the engine: a hash
@@ -65,7 +62,7 @@ export class NameCounts {
     const len = i - start, tab = this.tab, mask = this.mask;
     let t = 3 * ((h ^ (h >>> 16)) & mask);
     for (let e; (e = tab[t]) !== 0; t = t + 3 > 3 * mask ? 0 : t + 3) {
-      if (e - 1 === off || this.#same(e - 1 + this.s0, start, len)) break;
+      if (e - 1 === off || this.#same(e - 1, start, len)) break;
     }
     if (tab[t] === 0) {
       if (++this.#used > mask >>> 1) {

@@ -29,7 +29,10 @@ import { HEADER_LEN } from "./header.ts";
 /** A struct or union member: name, type id, bit offset, bitfield size (0: none). */
 type Member = readonly [name: string, type: number, bitOffset: number, bits?: number];
 
-/** Encodes types one call at a time; each returns the id the type gets. */
+/**
+ * Encodes types one call at a time; each returns the id the type gets.
+ * (Plain loops, no spreads or array callbacks: this runs once, cold.)
+ */
 class Blob {
   readonly words: number[] = [];
   readonly strs: number[] = [0];
@@ -49,12 +52,20 @@ class Blob {
     return off;
   }
 
-  add(name: string, kind: number, vlen: number, kflag: boolean, third: number, ...rest: number[]) {
+  /** A type's first three words; the words of its items follow with push(). */
+  head(name: string, kind: number, vlen: number, kflag: boolean, third: number): number {
     const info = ((kflag ? 0x80000000 : 0) | (kind << 24) | vlen) >>> 0;
     // A name starting with "=" is stored again (see name()).
     const off = name[0] === "=" ? this.name(name.slice(1), true) : this.name(name);
-    this.words.push(off, info, third >>> 0, ...rest.map((x) => x >>> 0));
+    this.words.push(off, info, third >>> 0);
     return this.n++;
+  }
+
+  /** A type with up to three words after its first three. */
+  add(name: string, kind: number, vlen: number, kflag: boolean, third: number, ...rest: number[]) {
+    const id = this.head(name, kind, vlen, kflag, third);
+    for (let i = 0; i < rest.length; i++) this.words.push(rest[i] >>> 0);
+    return id;
   }
 
   int(name: string, size: number, enc: number, bits = size * 8): number {
@@ -63,7 +74,7 @@ class Blob {
 
   /** PTR (2), TYPEDEF (8), VOLATILE (9), CONST (10), RESTRICT (11), TYPE_TAG (18). */
   ref(kind: number, type: number, name = "", kflag = false): number {
-    return this.add(name, kind, 0, kflag, type);
+    return this.head(name, kind, 0, kflag, type);
   }
 
   array(elem: number, index: number, n: number): number {
@@ -72,44 +83,50 @@ class Blob {
 
   /** STRUCT (4) or UNION (5); kind_flag when a member is a bitfield. */
   struct(kind: number, name: string, size: number, members: readonly Member[]): number {
-    const kflag = members.some((m) => (m[3] ?? 0) !== 0);
-    const rest = members.flatMap(([n, t, off, bits = 0]) => [
-      this.name(n),
-      t,
-      kflag ? (bits << 24) | off : off,
-    ]);
-    return this.add(name, kind, members.length, kflag, size, ...rest);
+    let kflag = false;
+    for (let i = 0; i < members.length; i++) if ((members[i][3] ?? 0) !== 0) kflag = true;
+    const id = this.head(name, kind, members.length, kflag, size);
+    for (let i = 0; i < members.length; i++) {
+      const [n, t, off, bits = 0] = members[i];
+      this.words.push(this.name(n), t, (kflag ? (bits << 24) | off : off) >>> 0);
+    }
+    return id;
   }
 
   enum32(name: string, size: number, signed: boolean, values: readonly [string, number][]) {
-    const rest = values.flatMap(([n, v]) => [this.name(n), v]);
-    return this.add(name, 6, values.length, signed, size, ...rest);
+    const id = this.head(name, 6, values.length, signed, size);
+    for (let i = 0; i < values.length; i++) {
+      this.words.push(this.name(values[i][0]), values[i][1] >>> 0);
+    }
+    return id;
   }
 
   enum64(name: string, size: number, signed: boolean, values: readonly [string, number, number][]) {
-    const rest = values.flatMap(([n, lo, hi]) => [this.name(n), lo, hi]);
-    return this.add(name, 19, values.length, signed, size, ...rest);
+    const id = this.head(name, 19, values.length, signed, size);
+    for (let i = 0; i < values.length; i++) {
+      const [n, lo, hi] = values[i];
+      this.words.push(this.name(n), lo >>> 0, hi >>> 0);
+    }
+    return id;
   }
 
   proto(ret: number, params: readonly [string, number][]): number {
-    const rest = params.flatMap(([n, t]) => [this.name(n), t]);
-    return this.add("", 13, params.length, false, ret, ...rest);
+    const id = this.head("", 13, params.length, false, ret);
+    for (let i = 0; i < params.length; i++) this.words.push(this.name(params[i][0]), params[i][1]);
+    return id;
   }
 
+  /** The blob, in host byte order (the reader tells the order by the magic). */
   bytes(): Uint8Array {
-    const typeLen = 4 * this.words.length, strLen = this.strs.length;
-    const out = new Uint8Array(HEADER_LEN + typeLen + strLen);
-    const dv = new DataView(out.buffer);
-    dv.setUint16(0, 0xeb9f, true);
+    const nw = this.words.length, strLen = this.strs.length;
+    const out = new Uint8Array(HEADER_LEN + 4 * nw + strLen);
+    const h = new Uint32Array(out.buffer, 0, HEADER_LEN / 4);
+    new Uint16Array(out.buffer, 0, 1)[0] = 0xeb9f;
     out[2] = 1; // version
-    dv.setUint32(4, HEADER_LEN, true);
-    dv.setUint32(12, typeLen, true); // type_off 0, type_len
-    dv.setUint32(16, typeLen, true); // str_off
-    dv.setUint32(20, strLen, true);
-    for (let i = 0; i < this.words.length; i++) {
-      dv.setUint32(HEADER_LEN + 4 * i, this.words[i], true);
-    }
-    out.set(this.strs, HEADER_LEN + typeLen);
+    // hdr_len, type_off 0, type_len, str_off, str_len
+    h[1] = HEADER_LEN, h[3] = 4 * nw, h[4] = 4 * nw, h[5] = strLen;
+    new Uint32Array(out.buffer, HEADER_LEN, nw).set(this.words);
+    out.set(this.strs, HEADER_LEN + 4 * nw);
     return out;
   }
 }

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { type AlignMembers, membersAlign, membersPacked, scalarAlign } from "./align.ts";
+import { scalarAlign } from "./align.ts";
 import { ascii, type ByteOut, SLACK } from "./byte_out.ts";
 import { IDENTS, NameCounts, TAGS } from "./dump_c_names.ts";
 import { rawBlob } from "./dump_raw.ts";
@@ -93,10 +93,8 @@ interface Flat {
   w: Uint32Array;
   /** Word index of each type id's record (index 0 unused). */
   at: Uint32Array;
-  /** Bytes holding the string sections. */
+  /** The string sections (string offset 0 at the start). */
   s: Uint8Array;
-  /** Position in {@link s} of string offset 0. */
-  s0: number;
   /** First string offset past the last section. */
   strEnd: number;
 }
@@ -110,7 +108,7 @@ function flatten(btf: Btf): Flat {
   if (chain.length === 1) {
     const b = chain[0];
     at.set(b.offsets.subarray(0, b.n), 1);
-    return { w: b.words, at, s: b.bytes, s0: b.strAbs, strEnd: b.strLen };
+    return { w: b.words, at, s: b.bytes.subarray(b.strAbs, b.strAbs + b.strLen), strEnd: b.strLen };
   }
   let nw = 0, ns = 0;
   for (const b of chain) nw += b.words.length, ns += b.strLen;
@@ -124,37 +122,7 @@ function flatten(btf: Btf): Flat {
     s.set(b.bytes.subarray(b.strAbs, b.strAbs + b.strLen), ns);
     ns += b.strLen;
   }
-  return { w, at, s, s0: 0, strEnd: ns };
-}
-
-/** The members of the struct or union at word `p`, for the alignment rules. */
-class RawMembers implements AlignMembers {
-  declare readonly count: number;
-  declare readonly size: number;
-  declare private readonly w: Uint32Array;
-  declare private readonly p: number;
-  declare private readonly kflag: boolean;
-
-  constructor(w: Uint32Array, p: number) {
-    this.w = w;
-    this.p = p;
-    this.count = w[p + 1] & VLEN_MASK;
-    this.size = w[p + 2];
-    this.kflag = w[p + 1] >>> 31 === 1;
-  }
-
-  type(k: number): number {
-    return this.w[this.p + 4 + 3 * k];
-  }
-
-  bitOffset(k: number): number {
-    const off = this.w[this.p + 5 + 3 * k];
-    return this.kflag ? off & 0xffffff : off;
-  }
-
-  bitfieldSize(k: number): number {
-    return this.kflag ? this.w[this.p + 5 + 3 * k] >>> 24 : 0;
-  }
+  return { w, at, s, strEnd: ns };
 }
 
 /**
@@ -171,9 +139,8 @@ export class CDumpState {
   /** Type section words (host order) and each id's record position in them. */
   declare readonly w: Uint32Array;
   declare readonly at: Uint32Array;
-  /** The string bytes and the position of string offset 0 in them. */
+  /** The string sections, string offset 0 at the start (a view for one blob). */
   declare readonly s: Uint8Array;
-  declare readonly s0: number;
   declare readonly strEnd: number;
   /** Kinds by id. */
   declare readonly kinds: Uint8Array;
@@ -190,8 +157,6 @@ export class CDumpState {
   declare readonly aligns: Int32Array;
   /** Memoized {@link isStructPacked}: 0 not computed, 1 no, 2 yes. */
   declare readonly packed: Uint8Array;
-  /** {@link alignOf} as a function value, for the rules in align.ts. */
-  readonly #align = (type: number) => this.alignOf(type);
   /**
    * Types ordered and waiting to be emitted: `queue[0..queued)` (each type
    * is queued once at most, so `n` slots always do).
@@ -217,7 +182,6 @@ export class CDumpState {
     this.w = f.w;
     this.at = f.at;
     this.s = f.s;
-    this.s0 = f.s0;
     this.strEnd = f.strEnd;
     const n = this.n = btf.count;
     this.ptrSz = btf.pointerSize;
@@ -235,7 +199,7 @@ export class CDumpState {
     this.maxWork = WORK_PER_TYPE * n + WORK_BASE;
     this.order[0] = DONE;
     this.emit[0] = DONE;
-    this.names = new NameCounts(this.s, this.s0, this.scan());
+    this.names = new NameCounts(this.s, this.scan());
   }
 
   /**
@@ -337,12 +301,12 @@ export class CDumpState {
 
   /** Whether the string at offset `off` is not empty. */
   named(off: number): boolean {
-    return off !== 0 && this.s[this.s0 + off] !== 0;
+    return off !== 0 && this.s[off] !== 0;
   }
 
   /** Whether the string at `off` is `want`. */
   nameIs(off: number, want: Uint8Array): boolean {
-    const s = this.s, p = this.s0 + off;
+    const s = this.s, p = off;
     for (let i = 0; i < want.length; i++) if (s[p + i] !== want[i]) return false;
     return s[p + want.length] === 0;
   }
@@ -350,7 +314,7 @@ export class CDumpState {
   /** Writes the string at offset `off` and, for `dup` > 1, its `___dup` suffix. */
   writeName(off: number, dup: number): void {
     const s = this.s, out = this.out;
-    let i = this.s0 + off, p = out.pos, o = out.buf, room = o.length - SLACK;
+    let i = off, p = out.pos, o = out.buf, room = o.length - SLACK;
     for (let c = s[i]; c !== 0; c = s[++i]) {
       if (p >= room) {
         out.pos = p;
@@ -492,7 +456,7 @@ export class CDumpState {
       case 5 /* UNION */:
         this.aligns[id] = -1;
         this.enter(id, "struct members");
-        align = membersAlign(new RawMembers(w, p), this.#align);
+        align = this.#membersAlign(p);
         this.depth--;
         break;
       default:
@@ -502,11 +466,58 @@ export class CDumpState {
     return align;
   }
 
-  /** Whether struct `id` needs `__attribute__((packed))` to get its BTF layout. */
+  /**
+   * Alignment of the struct or union at word `p` by libbpf's rule (align.ts's
+   * `membersAlign`, the same steps over the members' words): the largest of
+   * its members', 1 when packed, 0 when a member has none. Member
+   * alignments known already are read from the memo, without a call.
+   */
+  #membersAlign(p: number): number {
+    const w = this.w, aligns = this.aligns;
+    const info = w[p + 1], vlen = info & VLEN_MASK, kflag = info >>> 31;
+    let max = 1;
+    for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
+      const t = w[m + 1], memo = aligns[t];
+      const a = memo > 0 ? memo - 1 : this.alignOf(t);
+      if (a <= 0) return 0;
+      if (a > max) max = a;
+      // A member off its natural alignment means the struct is packed.
+      const off = w[m + 2];
+      if (
+        kflag === 0 ? off % (8 * a) !== 0 : off >>> 24 === 0 && (off & 0xffffff) % (8 * a) !== 0
+      ) {
+        return 1;
+      }
+    }
+    return w[p + 2] % max !== 0 ? 1 : max;
+  }
+
+  /**
+   * Whether struct `id` needs `__attribute__((packed))` to get its BTF
+   * layout (libbpf's `btf_is_struct_packed`): a member off its natural
+   * alignment, or a size that is not a multiple of the largest alignment.
+   * Members with no alignment are ignored here, as libbpf does.
+   */
   isStructPacked(id: number): boolean {
     const memo = this.packed[id];
     if (memo !== 0) return memo === 2;
-    const packed = membersPacked(new RawMembers(this.w, this.at[id]), this.#align);
+    const w = this.w, aligns = this.aligns, p = this.at[id];
+    const info = w[p + 1], vlen = info & VLEN_MASK, kflag = info >>> 31;
+    let max = 1, packed = false;
+    for (let k = 0, m = p + 3; k < vlen; k++, m += 3) {
+      const t = w[m + 1], am = aligns[t];
+      const a = am > 0 ? am - 1 : this.alignOf(t);
+      const off = w[m + 2];
+      if (
+        a !== 0 &&
+        (kflag === 0 ? off % (8 * a) !== 0 : off >>> 24 === 0 && (off & 0xffffff) % (8 * a) !== 0)
+      ) {
+        packed = true;
+        break;
+      }
+      if (a > max) max = a;
+    }
+    if (!packed) packed = w[p + 2] % max !== 0;
     this.packed[id] = packed ? 2 : 1;
     return packed;
   }
