@@ -18,6 +18,7 @@ import { btfCommand } from "./btf.ts";
 import { traceCommand } from "./trace.ts";
 import { perfDataCommand } from "./perf_data.ts";
 import { type CommandParser, doc, exampleLines } from "./command.ts";
+import { exitStoringCodeCache } from "./exit.ts";
 import { guard } from "./guard.ts";
 import { mapCommand, progCommand } from "./kernel_list.ts";
 import { loadCommand } from "./load.ts";
@@ -63,4 +64,4 @@ export async function main(args: readonly string[]): Promise<number> {
   return await guard(cmd);
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) await exitStoringCodeCache(await main(Deno.args));

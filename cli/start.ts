@@ -11,6 +11,7 @@
  */
 
 import { fastRun } from "./fast.ts";
+import { exitStoringCodeCache } from "./exit.ts";
 import { guard } from "./guard.ts";
 
 /** Runs the CLI with `args`; returns the exit code. */
@@ -25,4 +26,4 @@ export async function start(args: readonly string[]): Promise<number> {
   return await main(args);
 }
 
-if (import.meta.main) Deno.exit(await start(Deno.args));
+if (import.meta.main) await exitStoringCodeCache(await start(Deno.args));
