@@ -120,9 +120,11 @@ export class PerfRing {
   readonly stats: PerfRingStats = { records: 0, bytes: 0, joined: 0, lost: 0, lostRecords: 0 };
   #ptr: Deno.PointerObject | null;
   #length: number;
-  #buffer: ArrayBuffer;
-  #dv: DataView;
-  #pos: BigUint64Array;
+  // Initialized here (not left undefined until the constructor assigns them): V8 then knows
+  // each field's map and checks none on the hot path.
+  #buffer: ArrayBuffer = EMPTY_VIEW.buffer as ArrayBuffer;
+  #dv: DataView = EMPTY_VIEW;
+  #pos: BigUint64Array = new BigUint64Array(0);
   #tail = 0;
   /**
    * Where the cursor reads next (a position like data_tail) while no record is out
@@ -152,7 +154,7 @@ export class PerfRing {
    * The view holding the record {@link next} returned: the ring's own, or
    * the join buffer's for a record that wrapped.
    */
-  view: DataView;
+  view: DataView = EMPTY_VIEW;
   /** The type of the record {@link next} returned. */
   type = 0;
   /** The size of the record {@link next} returned. */
@@ -164,9 +166,9 @@ export class PerfRing {
    */
   #join: Uint8Array | undefined;
   #joinDv: DataView = EMPTY_VIEW;
-  #bytes: Uint8Array;
+  #bytes: Uint8Array = new Uint8Array(0);
   /** The mapping as u32s (page-aligned; records are 8-byte aligned): headers read as two loads. */
-  #u32: Uint32Array;
+  #u32: Uint32Array = new Uint32Array(0);
 
   /**
    * Maps the ring of perf event `fd`: one metadata page plus `pages` data
