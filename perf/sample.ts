@@ -112,6 +112,8 @@ export const CallchainContext = {
 const BOUND = Symbol("bound");
 /** Those bytes as u32s (empty when they are not 4-byte aligned: read through `dv` then). */
 const U32 = Symbol("u32");
+/** The bytes those u32s cover (their length times 4), kept so the decoder does not compute it per record. */
+const U32_END = Symbol("u32End");
 const NO_WORDS = new Uint32Array(0);
 const words = new WeakMap<DataView, Uint32Array>();
 /** Whether typed arrays read little-endian here, as the records are read (else: DataView only). */
@@ -143,6 +145,8 @@ export class PerfSample {
   [BOUND]: DataView = EMPTY;
   /** Its bytes as u32s, for the decoder's aligned reads (internal). */
   [U32]: Uint32Array = NO_WORDS;
+  /** The bytes {@link PerfSample}`[U32]` covers (internal). */
+  [U32_END] = 0;
   /** The layout that decoded this sample. */
   layout: SampleLayout | undefined = undefined;
   /** Byte offset of the record (its header) in {@link PerfSample.dv}. */
@@ -349,11 +353,13 @@ function bind(s: PerfSample, dv: DataView, layout: SampleLayout): void {
   const n = dv.byteLength;
   if (n < 65536 || n >= 2 ** 31 || (dv.byteOffset & 3) !== 0 || !LITTLE_ENDIAN) {
     s[U32] = NO_WORDS;
+    s[U32_END] = 0;
     return;
   }
   let w = words.get(dv);
   if (!w) words.set(dv, w = new Uint32Array(dv.buffer, dv.byteOffset, n >>> 2));
   s[U32] = w;
+  s[U32_END] = w.length * 4;
 }
 
 function u64s(dv: DataView, p: number, n: number): bigint[] {
@@ -400,6 +406,7 @@ const GEN_PARAMS = [
   "bind",
   "BOUND",
   "U32",
+  "U32_END",
 ] as const;
 
 /** The record at `o` runs past the buffer, or is shorter than the sample's fixed fields. */
@@ -539,6 +546,7 @@ export class SampleLayout {
         bind,
         BOUND,
         U32,
+        U32_END,
       ) as Generated;
       generated.set(key, f);
     }
@@ -692,13 +700,20 @@ export class SampleLayout {
         `  s.auxOffset = p; s.auxSize = n; p += n; }`,
       );
     }
+    // The walk's last step (and p itself when nothing reads it) is left out: the fast version
+    // would keep its overflow check.
+    const lastStep = L.findLastIndex((l) => /\bp \+= /.test(l));
+    if (lastStep >= 0 && !L.slice(lastStep + 1).some((l) => /\bp\b/.test(l))) {
+      L[lastStep] = L[lastStep].replace(/ ?\bp \+= [^;]+;(?!.*\bp \+= )/, "");
+    }
+    if (L.slice(1).every((l) => !/\bp\b/.test(l))) L.shift();
     const body = [
       `"use strict";`,
       `return function decodeSample(dv, o, s, layout) {`,
       // Pointer stores cost a write barrier: bind only when the bytes or the layout change.
       `  if (s[BOUND] !== dv || s.layout !== layout) bind(s, dv, layout);`,
       `  @HEAD`,
-      `  if (e > L || n < @MIN) @F2(n, ${fixedEnd}, L, o);`,
+      `  if (!(e <= L) || n < @MIN) @F2(n, ${fixedEnd}, L, o);`,
       `  s.offset = o; s.size = n;`,
       ...fixed.map((l) => "  " + l),
       ...L.map((l) => "  " + l),
@@ -727,8 +742,11 @@ export class SampleLayout {
       .replace(
         "@HEAD",
         // L: the bytes the u32s cover (all of dv's but a last 1-3, or none when not aligned).
-        `const w = s[U32], L = w.length * 4;
-  if ((o & 3) !== 0 || !(o >= 0 && o + 8 <= L)) return slow(dv, o, s, layout);
+        // No header check: the size word's read is itself bounded (an offset past the end
+        // reads undefined: size 0, too small), and e <= L fails for NaN; the checked version
+        // then names what is wrong.
+        `const w = s[U32], L = s[U32_END];
+  if ((o & 3) !== 0 || !(o >= 0)) return slow(dv, o, s, layout);
   const q = o >>> 2, n = w[q + 1] >>> 16, e = o + n;`,
       )
       .replace(/@U32\((\d+)\)/g, (_, k) => `w[q + ${Number(k) / 4}]`)

@@ -302,6 +302,28 @@ Deno.test("sample: a record too short for its raw size word or raw data is a Per
   }
 });
 
+Deno.test("sample: in a big buffer (read as u32s), offsets and sizes that do not fit are PerfErrors", () => {
+  const l = new SampleLayout({ sample_type: S.TID | S.TIME | S.CPU | S.RAW });
+  const dv = new DataView(new ArrayBuffer(65536));
+  const put = (at: number, size: number) => {
+    dv.setUint32(at, RecordType.SAMPLE, true);
+    dv.setUint16(at + 6, size, true);
+    if (at + 36 <= dv.byteLength) dv.setUint32(at + 32, 4, true);
+  };
+  put(0, 40);
+  put(65536 - 40, 48); // runs 8 bytes past the end
+  put(65536 - 8, 40); // a header whose record runs past the end
+  const s = new PerfSample();
+  // Decoded many times, so the fast path (optimized) meets the bad offsets too.
+  for (let i = 0; i < 20000; i++) {
+    assert.equal(l.decode(dv, 0, s).rawSize, 4);
+    if (i % 1000) continue;
+    for (const at of [-4, -8, -(2 ** 32) + 8, 2 ** 32, NaN, 65532, 65536, 65536 - 40, 65536 - 8]) {
+      assert.throws(() => l.decode(dv, at, s), PerfError, `offset ${at}`);
+    }
+  }
+});
+
 function record(
   type: number,
   misc: number,
