@@ -15,6 +15,7 @@ import { scalarAlign } from "./align.ts";
 import { ascii, type ByteOut, SLACK } from "./byte_out.ts";
 import { IDENTS, NameCounts, TAGS } from "./dump_c_names.ts";
 import { rawBlob } from "./dump_raw.ts";
+import { AT_BY_ID } from "./type_index.ts";
 import { BtfError } from "./error.ts";
 import { Kind, kindName, LAST_KNOWN_KIND, MAX_KIND, MAX_VLEN } from "./kinds.ts";
 import type { Btf } from "./parse.ts";
@@ -104,12 +105,17 @@ function flatten(btf: Btf): Flat {
   for (let b: ReturnType<typeof rawBlob> | undefined = rawBlob(btf); b; b = b.base) {
     chain.unshift(b);
   }
-  const at = new Uint32Array(btf.count);
   if (chain.length === 1) {
-    const b = chain[0];
-    at.set(b.offsets.subarray(0, b.n), 1);
+    const b = chain[0], o = b.offsets;
+    // By id without a copy (see AT_BY_ID): 126k entries of vmlinux, 124
+    // fresh pages fewer to fault in.
+    const at = o.byteOffset === 4 * AT_BY_ID
+      ? new Uint32Array(o.buffer, 0, btf.count)
+      : new Uint32Array(btf.count);
+    if (at.buffer !== o.buffer) at.set(o.subarray(0, b.n), 1);
     return { w: b.words, at, s: b.bytes.subarray(b.strAbs, b.strAbs + b.strLen), strEnd: b.strLen };
   }
+  const at = new Uint32Array(btf.count);
   let nw = 0, ns = 0;
   for (const b of chain) nw += b.words.length, ns += b.strLen;
   const w = new Uint32Array(nw), s = new Uint8Array(ns);
@@ -153,8 +159,11 @@ export class CDumpState {
   /** Resolved name of each id: 0 not yet, 1 as it is, N > 1 with a `___N` suffix. */
   declare readonly dups: Int32Array;
   declare readonly names: NameCounts;
-  /** Memoized alignments: 0 not computed, -1 in progress, else align + 1. */
-  declare readonly aligns: Int32Array;
+  /**
+   * Memoized alignments: 0 not computed, -1 in progress, else align + 1
+   * (alignments are at most the pointer size, 4 or 8: a byte each).
+   */
+  declare readonly aligns: Int8Array;
   /** Memoized {@link isStructPacked}: 0 not computed, 1 no, 2 yes. */
   declare readonly packed: Uint8Array;
   /**
@@ -191,7 +200,7 @@ export class CDumpState {
     this.fwdEmitted = new Uint8Array(n);
     this.referenced = new Uint8Array(n);
     this.dups = new Int32Array(n);
-    this.aligns = new Int32Array(n);
+    this.aligns = new Int8Array(n);
     this.packed = new Uint8Array(n);
     this.queue = new Int32Array(n);
     this.padNames = ["long", "int", "short", "char"].map(ascii);

@@ -109,11 +109,20 @@ function kindTables(layout: readonly KindLayout[] | undefined): [Int16Array, Int
 }
 
 /** Walks the type section once; throws {@link BtfError} at the first record that does not fit. */
+/**
+ * {@link buildIndex}'s `at` starts this many entries into its buffer (a
+ * zero before the first type's entry): a view of the buffer from its start
+ * is indexed by type id (1 is the first type of a base blob), which the C
+ * dump uses without copying the index.
+ */
+export const AT_BY_ID = 1;
+
 export function buildIndex(s: TypeSection): TypeIndex {
   const words = hostWords(s);
   const nw = words.length;
-  // One entry per type: the word index of its record in the type section.
-  const at = new Uint32Array(Math.floor(s.typeLen / TYPE_HEADER) + 1);
+  // One entry per type: the word index of its record in the type section,
+  // after one spare entry (see AT_BY_ID).
+  const at = new Uint32Array(Math.floor(s.typeLen / TYPE_HEADER) + 2).subarray(AT_BY_ID);
   const [FIXED, VLEN] = kindTables(s.layout);
   let n = 0, w = 0;
   while (w + 3 <= nw) {

@@ -7,6 +7,7 @@ import { BtfError, dumpC, Kind, loadBtf, parseBtf } from "../mod.ts";
 import type { Btf, Member } from "../mod.ts";
 import { BtfBuilder } from "./btf_builder.ts";
 import { primeBlob } from "../btf/dump_c_prime.ts";
+import { buildPrimeBlob } from "./prime_blob.ts";
 import { sh } from "./tools.ts";
 
 const BPF = new URL("./bpf/", import.meta.url).pathname;
@@ -484,6 +485,12 @@ Deno.test("dumpC: hand-made BTF: name clashes, signed and 64-bit enums, packing"
   );
   assertOnlyEnumModeDiffs(`${BUILD}dump_c_builder.h`, `${BUILD}dump_c_builder_bpftool.h`);
   clangCheck("dump_c_builder", checks.join("\n") + "\n");
+});
+
+Deno.test("dumpC: the blob that primes the engine is what tests/prime_blob.ts builds", () => {
+  // Held as base64 in btf/dump_c_prime.ts; built in host byte order.
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) return;
+  assert.deepEqual(primeBlob(), buildPrimeBlob());
 });
 
 Deno.test("dumpC: the blob that primes the engine dumps without error, with bpftool's definitions", () => {
