@@ -1,7 +1,10 @@
 /**
  * The CLI's entry point (`deno task cli`, `deno compile`): runs the command
  * lines `fast.ts` recognizes at once, and loads the full CLI (`main.ts`,
- * with its argument parser and help) only for the others.
+ * with its argument parser and help) only for the others. It is the
+ * repository's launcher and is not published (deno.json `publish.exclude`):
+ * its import of `main.ts` is computed, which `deno publish` cannot analyse;
+ * the package's `./cli` entry is `main.ts` itself.
  *
  * ```sh
  * deno run -A cli/start.ts btf dump --format c > vmlinux.h
