@@ -305,12 +305,8 @@ export class PerfRing {
 
   /** The position after the record returned last (or where the cursor stands if none is out). */
   #position(): number {
-    const last = this.#last;
-    if (last === NONE || this.#limit < 0) return this.#cur;
-    const len = LITTLE_ENDIAN
-      ? this.#u32[(last >>> 2) + 1] >>> 16
-      : this.#dv.getUint16(last + 6, true);
-    return this.#lap + (last - this.dataOffset) + len;
+    if (this.#last === NONE || this.#limit < 0) return this.#cur;
+    return this.#lap + (this.#next - this.dataOffset);
   }
 
   /** Loads data_head (acquire) once the records up to the last one loaded are read: whether more came. */
